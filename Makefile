@@ -1,0 +1,40 @@
+# The Lambda runtime is python3.12; the virtual environment uses the same version so that
+# `sam build` (which needs the exact python3.12 on PATH) and the local engine match it.
+PYTHON ?= $(firstword $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12))
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: demo test lint build sar-template bench clean
+
+$(VENV)/.installed: requirements-dev.txt pyproject.toml functions/split/requirements.txt functions/gather/requirements.txt
+	@test -n "$(PYTHON)" || { echo "python3.12 not found: install it or run make PYTHON=/path/to/python3.12" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Run a 5-fold cross-validation of a bundled dataset through the real state machine, offline.
+demo: $(VENV)/.installed
+	$(BIN)/smx-validator local run doc/examples/linear-learner.json --data resources/datasets/breast_cancer.csv=s3://smx-demo-input/breast_cancer/breast_cancer.csv
+
+## The whole test suite (what CI runs).
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint
+	$(BIN)/sam validate --region $(AWS_DEFAULT_REGION)
+
+build: $(VENV)/.installed
+	$(BIN)/sam build
+
+## A template with the state machine definition inline, ready for `sam package` + `sam publish` (SAR).
+sar-template: build
+	$(BIN)/smx-validator sar-template .aws-sam/build/template.yaml --output .aws-sam/build/sar-template.yaml
+
+clean:
+	rm -rf $(VENV) .aws-sam build
