@@ -1,0 +1,82 @@
+"""Split step: validate the input, write the k folds under a new run prefix, plan the training jobs.
+
+Everything that can be wrong with the input or the dataset is found before the first write,
+so a rejected execution leaves nothing behind under the output prefix.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from smx_split.dataset import FILE_EXTENSIONS, scan_dataset
+from smx_split.errors import InvalidInputError
+from smx_split.experiments import create_trial, ensure_experiment
+from smx_split.fold_files import write_validation_chunks
+from smx_split.folds import assign_folds, resolve_strategy
+from smx_split.inputs import Deployment, validate_input
+from smx_split.plan import build_plan, data_problems
+from smx_split.reservation import reserve_run
+from smx_split.s3_folds import s3_block_reader, upload_folds
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    started_at = datetime.now(timezone.utc).replace(microsecond=0)
+    deployment = Deployment.from_event(event.get("deployment"))
+    try:
+        spec = validate_input(event.get("input"), deployment)
+    except InvalidInputError as error:
+        logger.error("invalid input", extra={"problems": error.problems})
+        raise
+    for mapping in spec.name_mapping:
+        logger.info("derived a SageMaker-safe name", extra=mapping)
+    for note in spec.notes:
+        logger.info("normalised the input", extra={"note": note})
+
+    s3 = boto3.client("s3")
+    sagemaker = boto3.client("sagemaker")
+    read_blocks = s3_block_reader(s3, str(spec.input_uri))
+    scan = scan_dataset(
+        read_blocks(), spec.data_format,
+        label_attribute=spec.label_attribute, group_attribute=spec.group_attribute,
+    )
+    has_labels = scan.labels is not None
+    strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
+    problems = data_problems(spec, has_labels=has_labels)
+    if problems:
+        raise InvalidInputError(problems)
+    assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
+    logger.info("assigned folds", extra={
+        "lines": scan.num_lines, "bytes": scan.num_bytes, "strategy": strategy,
+        "num_classes": scan.num_classes if has_labels else None, "fold_sizes": list(assignment.fold_sizes),
+    })
+
+    ensure_experiment(sagemaker, spec.experiment_name)
+    run = reserve_run(
+        s3, spec, started_at=started_at,
+        execution_name=event.get("execution_name") or context.aws_request_id,
+        kms_key_id=deployment.output_kms_key_id,
+    )
+    create_trial(sagemaker, trial_name=run.trial_name, experiment_name=spec.experiment_name, tags=spec.tags)
+    # Lambda reuses /tmp between invocations: the chunks must not outlive this one.
+    with tempfile.TemporaryDirectory() as workdir:
+        chunks = write_validation_chunks(read_blocks, assignment, Path(workdir))
+        upload = upload_folds(
+            s3, chunks, assignment, str(run.run_prefix), FILE_EXTENSIONS[spec.data_format], deployment.output_kms_key_id,
+        )
+    logger.info("wrote folds", extra={
+        "run_id": run.run_id, "run_prefix": str(run.run_prefix),
+        "bytes_uploaded": upload.bytes_uploaded, "composed_server_side": upload.composed_server_side,
+    })
+    return build_plan(
+        spec, run, deployment=deployment, strategy=strategy, num_samples=scan.num_lines,
+        num_classes=scan.num_classes if has_labels else None, folds=upload.folds,
+    )

@@ -1,0 +1,31 @@
+"""SageMaker Experiments: the experiment that collects runs, and one trial per run."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+
+def _already_exists(error: ClientError) -> bool:
+    return "already exist" in error.response.get("Error", {}).get("Message", "").lower()
+
+
+def ensure_experiment(sagemaker_client, experiment_name: str) -> None:
+    """Create the experiment unless it exists (several runs, and users, share one)."""
+    try:
+        sagemaker_client.create_experiment(
+            ExperimentName=experiment_name,
+            Description="Cross-validated training runs of SMX-Validator",
+        )
+    except ClientError as error:
+        if not _already_exists(error):
+            raise
+
+
+def create_trial(sagemaker_client, *, trial_name: str, experiment_name: str, tags: list[dict]) -> None:
+    """The run's trial: every fold's training job and the summary register in it."""
+    try:
+        sagemaker_client.create_trial(TrialName=trial_name, ExperimentName=experiment_name, Tags=tags)
+    except ClientError as error:
+        # A retried split (Lambda service error) may find the trial it created itself.
+        if not _already_exists(error):
+            raise

@@ -1,0 +1,120 @@
+"""The plan: one CreateTrainingJob request per fold, split into what folds share and what differs.
+
+The state machine copies ``job`` into every Map iteration and takes ``folds[i]`` as the
+iteration's item, so the plan is the only place a training request is composed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import hyperparameters, naming
+from .channels import input_data_config
+from .inputs import Deployment, JobSpec
+from .s3uri import S3Uri
+
+CREATED_BY = "smx-validator"
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What makes a run unique: its id (the job-name stem) and the prefix it alone writes to."""
+
+    run_id: str
+    run_prefix: S3Uri
+    started_at: datetime
+    execution_name: str
+
+    @property
+    def trial_name(self) -> str:
+        return self.run_id
+
+
+def data_problems(spec: JobSpec, *, has_labels: bool) -> list[str]:
+    """Input problems only the dataset reveals (checked before anything is written)."""
+    if not has_labels and hyperparameters.uses_placeholder(spec.hyperparameters, "num_classes"):
+        return [
+            "training.hyperparameters_template: ${num_classes} needs labelled data, but no line of the dataset has a "
+            f"label ({_label_source(spec)}); label the data or set num_classes yourself"
+        ]
+    return []
+
+
+def _label_source(spec: JobSpec) -> str:
+    return {
+        "jsonl": f"the {spec.label_attribute!r} attribute",
+        "csv": "the first column",
+        "text": "a __label__ prefix",
+    }[spec.data_format]
+
+
+def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strategy: str,
+               num_samples: int, num_classes: int | None, folds: list) -> dict:
+    """The split step's result (doc/architecture.md): the Map's input and the gather's context."""
+    job_config = spec.job_config_section() | {
+        "run_id": run.run_id,
+        "run_prefix": str(run.run_prefix),
+        "trial_name": run.trial_name,
+        "execution_name": run.execution_name,
+        "created_at": run.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    crossvalidation = spec.crossvalidation_section() | {
+        "strategy": strategy,
+        "num_samples": num_samples,
+        "num_classes": num_classes,
+        "fold_sizes": [fold.num_validation_samples for fold in folds],
+    }
+    return {
+        "job_config": job_config,
+        "crossvalidation": crossvalidation,
+        "training": spec.training_section(),
+        "max_concurrency": spec.max_concurrency,
+        "job": _shared_request(spec, run, deployment),
+        "folds": [_fold_request(spec, run, fold, num_classes) for fold in folds],
+    }
+
+
+def _shared_request(spec: JobSpec, run: RunIdentity, deployment: Deployment) -> dict:
+    output = {"S3OutputPath": str(run.run_prefix.child("models/"))}
+    if deployment.output_kms_key_id:
+        output["KmsKeyId"] = deployment.output_kms_key_id
+    shared = {
+        "AlgorithmSpecification": spec.algorithm_specification,
+        "OutputDataConfig": output,
+        "ResourceConfig": spec.resource_config,
+        "StoppingCondition": spec.stopping_condition,
+        "EnableManagedSpotTraining": spec.managed_spot_training,
+        "EnableNetworkIsolation": spec.enable_network_isolation,
+        "Environment": spec.environment,
+    }
+    if spec.vpc_config:
+        shared["VpcConfig"] = spec.vpc_config
+    return shared
+
+
+def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None) -> dict:
+    values = {
+        "num_training_samples": fold.num_training_samples,
+        "num_validation_samples": fold.num_validation_samples,
+        "num_classes": num_classes,
+    }
+    display_name = naming.fold_display_name(fold.fold_index)
+    return {
+        "fold_index": fold.fold_index,
+        "TrainingJobName": naming.fold_job_name(run.run_id, fold.fold_index),
+        "HyperParameters": hyperparameters.render(spec.hyperparameters, values),
+        "InputDataConfig": input_data_config(spec.channel_layout, train=fold.train_uri, validation=fold.validation_uri),
+        "ExperimentConfig": {
+            "ExperimentName": spec.experiment_name,
+            "TrialName": run.trial_name,
+            "TrialComponentDisplayName": display_name,
+        },
+        "Tags": spec.tags + [
+            {"Key": "fold", "Value": display_name},
+            {"Key": "crossvalidation_job", "Value": run.run_id},
+            {"Key": "created_by", "Value": CREATED_BY},
+        ],
+        "num_training_samples": fold.num_training_samples,
+        "num_validation_samples": fold.num_validation_samples,
+    }

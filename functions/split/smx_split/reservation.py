@@ -1,0 +1,71 @@
+"""Claiming a run prefix of its own, so that no run ever writes into another run's objects."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from botocore.exceptions import ClientError
+
+from . import naming
+from .inputs import JobSpec
+from .plan import RunIdentity
+from .s3uri import encryption_args
+
+RUN_MARKER = "run.json"
+# Conditional PutObject answers 412 when the key exists, 409 when a concurrent put races it.
+_TAKEN = {"PreconditionFailed", "ConditionalRequestConflict"}
+_MAX_ATTEMPTS = 120
+
+
+class RunPrefixUnavailable(RuntimeError):
+    """Every candidate run id in the window was already taken."""
+
+
+def reserve_run(s3_client, spec: JobSpec, *, started_at: datetime, execution_name: str,
+                kms_key_id: str | None) -> RunIdentity:
+    """The first free ``crossvalidator-{name}-{timestamp}`` from ``started_at`` on.
+
+    ``run.json`` is written with ``If-None-Match: *``, which S3 grants to exactly one writer:
+    two executions started in the same second get consecutive timestamps instead of sharing
+    (and overwriting) one prefix, and their training-job names differ as well.
+    """
+    for attempt in range(_MAX_ATTEMPTS):
+        candidate_time = started_at + timedelta(seconds=attempt)
+        run = RunIdentity(
+            run_id=naming.run_id(spec.job_name, candidate_time),
+            run_prefix=spec.output_prefix.child(naming.run_id(spec.job_name, candidate_time) + "/"),
+            started_at=candidate_time,
+            execution_name=execution_name,
+        )
+        marker = run.run_prefix.child(RUN_MARKER)
+        try:
+            s3_client.put_object(
+                Bucket=marker.bucket,
+                Key=marker.key,
+                Body=_marker_body(spec, run),
+                ContentType="application/json",
+                IfNoneMatch="*",
+                **encryption_args(kms_key_id),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _TAKEN:
+                continue
+            raise
+        return run
+    raise RunPrefixUnavailable(
+        f"no free run prefix under {spec.output_prefix} for {_MAX_ATTEMPTS} seconds from {started_at:%H:%M:%S}"
+    )
+
+
+def _marker_body(spec: JobSpec, run: RunIdentity) -> bytes:
+    return json.dumps({
+        "run_id": run.run_id,
+        "execution_name": run.execution_name,
+        "created_at": run.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "input": spec.raw,
+        "job_config": spec.job_config_section(),
+        "crossvalidation": spec.crossvalidation_section(),
+        "training": spec.training_section(),
+        "notes": spec.notes,
+    }, indent=2).encode()

@@ -1,0 +1,126 @@
+"""``smx-validator``: check inputs, run the application offline, start runs, package for SAR."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # sar-template owns its argument parsing (it is also a standalone packaging step).
+    if argv[:1] == ["sar-template"]:
+        from smx_validator import sar
+
+        return sar.main(argv[1:])
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smx-validator",
+        description="k-fold cross-validated SageMaker training: validate inputs, run offline, start runs.",
+    )
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check an execution input offline, with the split function's own code")
+    validate.add_argument("input", type=Path, help="execution input JSON")
+    validate.add_argument("--data", type=Path, help="a local copy of the dataset: also check its lines and the folds")
+    validate.add_argument("--input-bucket", help="the deployment's InputBucketName, to check input_path against")
+    validate.add_argument("--output-bucket", help="the deployment's OutputBucketName, to check output_prefix against")
+    validate.set_defaults(handler=_validate)
+
+    commands.add_parser("sar-template", help="write a template with the state machine definition inline, for SAR")
+
+    local = commands.add_parser("local", help="run the application offline on an emulated AWS")
+    local_commands = local.add_subparsers(metavar="COMMAND")
+    run = local_commands.add_parser("run", help="deploy the template offline, run one execution and print the results")
+    run.add_argument("input", type=Path, help="execution input JSON")
+    run.add_argument("--data", action="append", default=[], metavar="LOCAL_FILE=s3://bucket/key",
+                     help="upload a local file to the emulated S3 first (repeatable)")
+    run.add_argument("--output", type=Path, help="write the execution output JSON here")
+    run.add_argument("--artifacts", type=Path, help="copy everything the run wrote to S3 into this directory")
+    run.set_defaults(handler=_delegate("run_command"))
+    serve = local_commands.add_parser("serve", help="keep the emulated stack up for the aws CLI (--endpoint-url)")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.set_defaults(handler=_delegate("serve_command"))
+
+    start = commands.add_parser("start", help="start an execution (AWS or a local endpoint) and follow it")
+    start.add_argument("input", type=Path, help="execution input JSON")
+    start.add_argument("--state-machine-arn", required=True)
+    start.add_argument("--endpoint-url", help="e.g. the URL `smx-validator local serve` prints")
+    start.add_argument("--wait", action="store_true", help="follow the execution until it ends and print the summary")
+    start.set_defaults(handler=_delegate("start_command"))
+    return parser
+
+
+def _delegate(name: str):
+    def handler(args: argparse.Namespace) -> int:
+        from smx_validator.local import commands
+
+        return getattr(commands, name)(args)
+
+    return handler
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from smx_split.errors import InvalidInputError
+    from smx_split.inputs import Deployment, validate_input
+
+    try:
+        document = args.input.read_bytes()
+    except OSError as error:
+        print(f"input: cannot read {args.input}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    deployment = Deployment(input_bucket=args.input_bucket, output_bucket=args.output_bucket)
+    try:
+        spec = validate_input(document, deployment)
+        folds = _check_data(spec, args.data) if args.data else None
+    except InvalidInputError as error:
+        for problem in error.problems:
+            print(problem)
+        return EXIT_USAGE
+    print(f"valid: {spec.n_splits} folds of {spec.input_uri} ({spec.data_format}, {spec.algorithm_family} channels)")
+    for mapping in spec.name_mapping:
+        print(f"  {mapping['field']}: {mapping['given']!r} is used as {mapping['used']!r}")
+    for note in spec.notes:
+        print(f"  {note}")
+    if folds:
+        print(f"  data: {folds}")
+    return EXIT_OK
+
+
+def _check_data(spec, path: Path) -> str:
+    """Scan and fold a local copy of the dataset exactly as the split function does."""
+    from smx_split.dataset import scan_dataset
+    from smx_split.errors import InvalidInputError
+    from smx_split.folds import assign_folds, resolve_strategy
+    from smx_split.plan import data_problems
+
+    def blocks():
+        with path.open("rb") as stream:
+            while block := stream.read(8 << 20):
+                yield block
+
+    scan = scan_dataset(blocks(), spec.data_format, label_attribute=spec.label_attribute,
+                        group_attribute=spec.group_attribute)
+    has_labels = scan.labels is not None
+    strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
+    problems = data_problems(spec, has_labels=has_labels)
+    if problems:
+        raise InvalidInputError(problems)
+    assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
+    classes = f", {scan.num_classes} classes" if has_labels else ""
+    return f"{scan.num_lines} lines{classes}, {strategy} folds of {', '.join(map(str, assignment.fold_sizes))} lines"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
