@@ -1,0 +1,96 @@
+"""Gather step: describes every fold's training job, writes summary.json and summary.csv, records
+the cross-validated metrics in the run's Experiment trial and returns the execution output.
+
+It never raises for failed folds: CheckFolds turns ``summary.failed_fold_count > 0`` into the
+execution's failure, with ``summary.failure_message`` as its cause.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from smx_gather import experiments, payload, reports
+from smx_gather.describe import describe_folds
+from smx_gather.summary import build_summary, fold_splits
+
+logger = Logger()
+
+# k DescribeTrainingJob calls in a row can meet throttling; standard mode retries it with backoff.
+_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _gather(event)
+
+
+def _gather(event: dict[str, Any]) -> dict[str, Any]:
+    plan, fold_results = event["plan"], event.get("fold_results") or []
+    job_config = plan["job_config"]
+    logger.append_keys(run_id=job_config["run_id"])
+    # Clients are made per invocation: the step runs once per execution, so there is nothing
+    # to reuse, and tests can swap the endpoint (moto) without reloading the module.
+    sagemaker = boto3.client("sagemaker", config=_BOTO_CONFIG)
+    s3 = boto3.client("s3", config=_BOTO_CONFIG)
+
+    splits = fold_splits(plan, describe_folds(sagemaker, plan), fold_results)
+    bucket, prefix = _split_s3_uri(job_config["run_prefix"])
+    json_key, csv_key = prefix + "summary.json", prefix + "summary.csv"
+    summary = build_summary(
+        splits,
+        fold_results,
+        summary_json=f"s3://{bucket}/{json_key}",
+        summary_csv=f"s3://{bucket}/{csv_key}",
+        trial_component_name=experiments.trial_component_name(job_config["run_id"]),
+    )
+    output = {
+        "job_config": job_config,
+        "crossvalidation": plan["crossvalidation"],
+        "training": plan["training"],
+        "splits": splits,
+        "summary": summary,
+    }
+
+    # S3 first: the summaries must survive an Experiments failure.
+    encryption = _encryption_args(plan["job"].get("OutputDataConfig", {}).get("KmsKeyId"))
+    s3.put_object(Bucket=bucket, Key=json_key, Body=reports.summary_json(output),
+                  ContentType="application/json", **encryption)
+    s3.put_object(Bucket=bucket, Key=csv_key, Body=reports.summary_csv(plan, splits, summary).encode("utf-8"),
+                  ContentType="text/csv", **encryption)
+
+    try:
+        experiments.record_summary(sagemaker, plan, summary)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("Could not record the summary trial component; the S3 summaries are written",
+                       extra={"trial_component_name": summary["trial_component_name"], "error": str(error)})
+        summary["experiments_error"] = str(error)
+
+    fitted = payload.fit_to_limit(output)
+    logger.info("Gathered the folds", extra={
+        "completed_folds": summary["completed_folds"],
+        "failed_fold_count": summary["failed_fold_count"],
+        "summary_json": summary["summary_json"],
+        "trimmed_fields": fitted["summary"]["trimmed_fields"],
+    })
+    return fitted
+
+
+def _split_s3_uri(uri: str) -> tuple[str, str]:
+    """Bucket and key prefix (ending in "/") of the run prefix."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"plan.job_config.run_prefix is not an S3 URI: {uri!r}")
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return bucket, key if not key or key.endswith("/") else key + "/"
+
+
+def _encryption_args(kms_key_id: str | None) -> dict[str, str]:
+    """The split step's rule (smx_split.s3uri.encryption_args), which this package cannot import
+    in Lambda: SSE-KMS with the deployer's key, else SSE-S3."""
+    if kms_key_id:
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+    return {"ServerSideEncryption": "AES256"}

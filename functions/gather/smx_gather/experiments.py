@@ -1,0 +1,104 @@
+"""The run's summary trial component in SageMaker Experiments, next to the folds' training jobs.
+
+Limits are the SageMaker service model's (botocore ``sagemaker`` 2017-07-24): trial component
+names and display names match ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}`` (so no spaces), at most 300
+parameters with keys of at most 320 characters, at most 60 artifacts with values of at most 2048
+characters, and a status message of at most 1024 characters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from botocore.exceptions import ClientError
+
+DISPLAY_NAME = "cross-validation-summary"
+MAX_NAME_CHARS = 120
+MAX_PARAMETERS = 300
+MAX_PARAMETER_KEY_CHARS = 320
+MAX_STATUS_MESSAGE_CHARS = 1024
+STATISTICS = ("mean", "std", "min", "max")
+
+
+def trial_component_name(run_id: str) -> str:
+    """``{run_id}-summary``, made valid: run ids are valid already, this guards hand-made plans."""
+    suffix = "-summary"
+    base = re.sub(r"[^a-zA-Z0-9-]+", "-", run_id).strip("-")[: MAX_NAME_CHARS - len(suffix)]
+    return base.rstrip("-") + suffix
+
+
+def trial_component_request(plan: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The CreateTrialComponent arguments: aggregated metrics as parameters, summaries as artifacts."""
+    failed = summary["failed_fold_count"]
+    status: dict[str, str] = {"PrimaryStatus": "Failed" if failed else "Completed"}
+    if summary["failure_message"]:
+        status["Message"] = summary["failure_message"][:MAX_STATUS_MESSAGE_CHARS]
+    request: dict[str, Any] = {
+        "TrialComponentName": summary["trial_component_name"],
+        "DisplayName": DISPLAY_NAME,
+        "Status": status,
+        "Parameters": parameters(plan, summary),
+        "OutputArtifacts": {
+            "summary_json": {"MediaType": "application/json", "Value": summary["summary_json"]},
+            "summary_csv": {"MediaType": "text/csv", "Value": summary["summary_csv"]},
+        },
+        "EndTime": datetime.now(timezone.utc),
+    }
+    started = _parse_time(plan["job_config"].get("created_at"))
+    if started:
+        request["StartTime"] = started
+    return request
+
+
+def parameters(plan: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    params: dict[str, dict[str, float]] = {
+        "n_splits": {"NumberValue": float(len(plan["folds"]))},
+        "completed_folds": {"NumberValue": float(len(summary["completed_folds"]))},
+        "failed_folds": {"NumberValue": float(summary["failed_fold_count"])},
+    }
+    # Metrics are sorted, so when a job reports more than the 300-parameter limit allows, the
+    # trial component keeps a stable subset; summary.json and the output keep them all.
+    for metric, stats in summary["metrics"].items():
+        if len(params) + len(STATISTICS) > MAX_PARAMETERS:
+            break
+        for statistic in STATISTICS:
+            value = stats[statistic]
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                params[_parameter_key(metric, statistic)] = {"NumberValue": float(value)}
+    return params
+
+
+def record_summary(sagemaker: Any, plan: Mapping[str, Any], summary: Mapping[str, Any]) -> None:
+    """Creates the summary trial component and associates it with the run's trial.
+
+    Re-running the step (a redriven execution) finds the component already there and only
+    associates it again.
+    """
+    request = trial_component_request(plan, summary)
+    try:
+        sagemaker.create_trial_component(**request)
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        if not (details.get("Code") == "ValidationException" and "already exist" in details.get("Message", "")):
+            raise
+    sagemaker.associate_trial_component(
+        TrialComponentName=request["TrialComponentName"],
+        TrialName=plan["job_config"]["trial_name"],
+    )
+
+
+def _parameter_key(metric: str, statistic: str) -> str:
+    suffix = f":{statistic}"
+    return metric[: MAX_PARAMETER_KEY_CHARS - len(suffix)] + suffix
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,152 @@
+"""The cross-validated summary of a run: pure functions of the plan and the folds' outcomes.
+
+A fold counts as completed only when DescribeTrainingJob says ``Completed``: SageMaker, not the
+Map's catch, decides whether a model exists. Metric statistics cover completed folds only, and
+``values[i]`` belongs to ``completed_folds[i]`` (``None`` where that fold did not report the metric).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any, Iterable, Mapping
+
+COMPLETED = "Completed"
+# A fold whose CreateTrainingJob was rejected has no job to describe; this status marks its entry.
+NOT_CREATED = "NotCreated"
+MAX_REASON_CHARS = 1000
+# A Fail state's Cause is limited to 32,768 characters; failure_message becomes that cause.
+MAX_FAILURE_MESSAGE_CHARS = 32_768
+
+
+def fold_splits(
+    plan: Mapping[str, Any],
+    descriptions: Mapping[int, Mapping[str, Any] | None],
+    fold_results: Iterable[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """One entry per planned fold, in fold order: ``fold_index`` + its DescribeTrainingJob result.
+
+    ``descriptions[i]`` is None when fold i's job does not exist; its entry then carries the
+    Map's error instead (``TrainingJobStatus`` "NotCreated").
+    """
+    results = _by_fold(fold_results)
+    splits = []
+    for fold in plan["folds"]:
+        index = fold["fold_index"]
+        description = descriptions.get(index)
+        if description is not None:
+            splits.append({"fold_index": index, **description})
+            continue
+        result = results.get(index, {})
+        reason = _error_text(result) or "the training job was never created"
+        splits.append({
+            "fold_index": index,
+            "TrainingJobName": fold["TrainingJobName"],
+            "TrainingJobStatus": NOT_CREATED,
+            "FailureReason": _clip(reason, MAX_REASON_CHARS),
+        })
+    return splits
+
+
+def build_summary(
+    splits: list[Mapping[str, Any]],
+    fold_results: Iterable[Mapping[str, Any]],
+    *,
+    summary_json: str,
+    summary_csv: str,
+    trial_component_name: str,
+) -> dict[str, Any]:
+    """The ``summary`` block of the execution output (see doc/architecture.md, "Gather step")."""
+    results = _by_fold(fold_results)
+    completed = [s for s in splits if s.get("TrainingJobStatus") == COMPLETED]
+    failed = [
+        {
+            "fold_index": s["fold_index"],
+            "TrainingJobName": s.get("TrainingJobName"),
+            "TrainingJobStatus": s.get("TrainingJobStatus"),
+            "FailureReason": failure_reason(s, results.get(s["fold_index"], {})),
+        }
+        for s in splits
+        if s.get("TrainingJobStatus") != COMPLETED
+    ]
+    return {
+        "metrics": metric_statistics(completed),
+        "completed_folds": [s["fold_index"] for s in completed],
+        "failed_folds": failed,
+        "failed_fold_count": len(failed),
+        "failure_message": failure_message(failed, len(splits)),
+        # Failed and stopped jobs are billed too, so the totals cover every fold.
+        "training_seconds_total": sum(s.get("TrainingTimeInSeconds") or 0 for s in splits),
+        "billable_seconds_total": sum(s.get("BillableTimeInSeconds") or 0 for s in splits),
+        "summary_json": summary_json,
+        "summary_csv": summary_csv,
+        "trial_component_name": trial_component_name,
+        "trimmed_fields": [],
+    }
+
+
+def final_metrics(split: Mapping[str, Any]) -> dict[str, float]:
+    """A fold's final metrics by name. Non-finite values (a diverged loss) count as missing:
+    they would make every statistic NaN, and NaN is not JSON."""
+    metrics = {}
+    for item in split.get("FinalMetricDataList") or []:
+        value = item.get("Value")
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            metrics[item["MetricName"]] = float(value)
+    return metrics
+
+
+def metric_statistics(completed: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    per_fold = [final_metrics(s) for s in completed]
+    names = sorted({name for metrics in per_fold for name in metrics})
+    stats = {}
+    for name in names:
+        values = [metrics.get(name) for metrics in per_fold]
+        present = [v for v in values if v is not None]
+        stats[name] = {
+            "values": values,
+            "mean": statistics.fmean(present),
+            # Population std (ddof=0): numpy's and cross_val_score(...).std()'s convention.
+            "std": statistics.pstdev(present),
+            "min": min(present),
+            "max": max(present),
+            "count": len(present),
+        }
+    return stats
+
+
+def failure_reason(split: Mapping[str, Any], fold_result: Mapping[str, Any]) -> str:
+    """Why a fold has no model: SageMaker's FailureReason, else what the Map caught."""
+    reason = split.get("FailureReason")
+    if not reason:
+        # A stopped job, or one the Map gave up on (timeout) while it still ran, has no
+        # FailureReason; its status plus the caught error is the best explanation there is.
+        reason = f"TrainingJobStatus {split.get('TrainingJobStatus')}"
+        error = _error_text(fold_result)
+        if error:
+            reason += f"; {error}"
+    return _clip(reason, MAX_REASON_CHARS)
+
+
+def failure_message(failed: list[Mapping[str, Any]], n_folds: int) -> str:
+    if not failed:
+        return ""
+    parts = [f"fold{f['fold_index']} ({f['TrainingJobName']}): {f['FailureReason']}" for f in failed]
+    message = f"{len(failed)} of {n_folds} folds failed: " + "; ".join(parts)
+    return _clip(message, MAX_FAILURE_MESSAGE_CHARS)
+
+
+def _by_fold(fold_results: Iterable[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
+    return {r["fold_index"]: r for r in fold_results or [] if "fold_index" in r}
+
+
+def _error_text(fold_result: Mapping[str, Any]) -> str:
+    error, cause = fold_result.get("error"), fold_result.get("cause")
+    if error and cause:
+        return f"{error}: {cause}"
+    return error or cause or ""
+
+
+def _clip(text: str, limit: int) -> str:
+    marker = " [...]"
+    return text if len(text) <= limit else text[: limit - len(marker)] + marker

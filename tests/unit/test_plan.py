@@ -1,0 +1,85 @@
+"""The plan the state machine turns into training jobs."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+from smx_split.inputs import Deployment, validate_input
+from smx_split.plan import RunIdentity, build_plan, data_problems
+from smx_split.s3uri import S3Uri
+
+SAMPLE_EVENT = json.loads((Path(__file__).resolve().parents[2] / "doc" / "sample_event.json").read_text())
+RUN = RunIdentity(
+    run_id="crossvalidator-my-training-20261122-120000",
+    run_prefix=S3Uri("bucket", "output_prefix/crossvalidator-my-training-20261122-120000/"),
+    started_at=datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc),
+    execution_name="exec-1",
+)
+
+
+def folds(k: int, n: int) -> list:
+    size = n // k
+    return [SimpleNamespace(
+        fold_index=i,
+        train_uri=f"s3://bucket/{RUN.run_prefix.key}fold{i}/train/train.jsonl",
+        validation_uri=f"s3://bucket/{RUN.run_prefix.key}fold{i}/validation/validation.jsonl",
+        num_training_samples=n - size, num_validation_samples=size,
+    ) for i in range(k)]
+
+
+def plan_for(document=SAMPLE_EVENT, deployment=Deployment(), k=5, n=1000):
+    spec = validate_input(document, deployment)
+    return build_plan(spec, RUN, deployment=deployment, strategy="stratified", num_samples=n, num_classes=2,
+                      folds=folds(k, n))
+
+
+def test_shared_request_fields_are_sent_once_and_fold_fields_per_fold():
+    plan = plan_for()
+    assert set(plan["job"]) == {"AlgorithmSpecification", "OutputDataConfig", "ResourceConfig", "StoppingCondition",
+                                "EnableManagedSpotTraining", "EnableNetworkIsolation", "Environment"}
+    assert set(plan["folds"][0]) == {"fold_index", "TrainingJobName", "HyperParameters", "InputDataConfig",
+                                     "ExperimentConfig", "Tags", "num_training_samples", "num_validation_samples"}
+    assert plan["folds"][4]["TrainingJobName"] == "crossvalidator-my-training-20261122-120000-fold4"
+
+
+def test_the_output_keeps_the_documented_sections_with_run_facts():
+    plan = plan_for()
+    assert plan["job_config"]["run_id"] == RUN.run_id
+    assert plan["job_config"]["trial_name"] == RUN.run_id
+    assert plan["job_config"]["experiment_name"] == "my-training-experiment"
+    assert plan["crossvalidation"]["fold_sizes"] == [200] * 5
+    assert plan["training"]["algorithm_family"] == "image-classification"
+
+
+def test_a_vpc_request_is_present_only_when_asked_for():
+    assert "VpcConfig" not in plan_for()["job"]
+    document = json.loads(json.dumps(SAMPLE_EVENT))
+    document["training"]["vpc_config"] = {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]}
+    assert plan_for(document)["job"]["VpcConfig"] == {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]}
+
+
+def test_a_kms_key_from_the_deployment_encrypts_the_models():
+    plan = plan_for(deployment=Deployment(output_kms_key_id="arn:aws:kms:us-east-1:111122223333:key/abc"))
+    assert plan["job"]["OutputDataConfig"]["KmsKeyId"] == "arn:aws:kms:us-east-1:111122223333:key/abc"
+
+
+def test_num_classes_placeholder_without_labels_is_an_input_problem():
+    spec = validate_input(SAMPLE_EVENT)
+    assert data_problems(spec, has_labels=True) == []
+    [problem] = data_problems(spec, has_labels=False)
+    assert problem.startswith("training.hyperparameters_template: ${num_classes} needs labelled data")
+    assert "the 'class' attribute" in problem
+
+
+def test_the_largest_allowed_plan_fits_the_step_functions_payload():
+    # GIVEN the largest k and hyperparameters just within the validated budget
+    document = json.loads(json.dumps(SAMPLE_EVENT))
+    document["crossvalidation"]["n_splits"] = 20
+    document["job_config"]["name"] = "n" * 25
+    document["training"]["hyperparameters_template"] = {f"h{i:02d}": "v" * 150 for i in range(25)}
+    plan = plan_for(document, k=20, n=100_000)
+    # THEN the whole plan stays well below the 256 KiB state limit
+    assert len(json.dumps(plan)) < 200 * 1024

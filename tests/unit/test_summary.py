@@ -1,0 +1,147 @@
+"""The cross-validated summary: statistics, failed folds and the failure message a user reads."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smx_gather.summary import (
+    MAX_FAILURE_MESSAGE_CHARS, MAX_REASON_CHARS, build_summary, failure_message, fold_splits,
+)
+
+RUN = "crossvalidator-demo-20261122-120000"
+
+
+def plan(k: int) -> dict:
+    return {"folds": [{"fold_index": i, "TrainingJobName": f"{RUN}-fold{i}"} for i in range(k)]}
+
+
+def described(i: int, status: str = "Completed", metrics: dict | None = None, seconds: int | None = 100, **extra) -> dict:
+    d = {"TrainingJobName": f"{RUN}-fold{i}", "TrainingJobStatus": status,
+         "FinalMetricDataList": [{"MetricName": n, "Value": v, "Timestamp": "2026-11-22T12:00:00+00:00"}
+                                 for n, v in (metrics or {}).items()], **extra}
+    if seconds is not None:
+        d.update(TrainingTimeInSeconds=seconds, BillableTimeInSeconds=seconds // 2)
+    return d
+
+
+def summarise(k: int, descriptions: dict, fold_results: list | None = None) -> tuple[list, dict]:
+    fold_results = fold_results or []
+    splits = fold_splits(plan(k), descriptions, fold_results)
+    return splits, build_summary(splits, fold_results, summary_json="s3://b/r/summary.json",
+                                 summary_csv="s3://b/r/summary.csv", trial_component_name=f"{RUN}-summary")
+
+
+@settings(max_examples=200)
+@given(st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=20))
+def test_given_any_fold_scores_when_summarised_then_statistics_match_numpy(scores):
+    _, summary = summarise(len(scores), {i: described(i, metrics={"validation:f1": s}) for i, s in enumerate(scores)})
+
+    stats = summary["metrics"]["validation:f1"]
+    assert stats["values"] == scores
+    assert stats["mean"] == pytest.approx(np.mean(scores), rel=1e-9, abs=1e-6)
+    assert stats["std"] == pytest.approx(np.std(scores), rel=1e-9, abs=1e-6)  # ddof=0
+    assert (stats["min"], stats["max"], stats["count"]) == (min(scores), max(scores), len(scores))
+
+
+def test_given_one_fold_lacks_a_metric_when_summarised_then_its_value_is_none_and_statistics_skip_it():
+    _, summary = summarise(3, {
+        0: described(0, metrics={"validation:accuracy": 0.8, "validation:loss": 0.5}),
+        1: described(1, metrics={"validation:accuracy": 0.9}),
+        2: described(2, metrics={"validation:accuracy": 0.7, "validation:loss": 0.7}),
+    })
+
+    loss = summary["metrics"]["validation:loss"]
+    assert loss["values"] == [0.5, None, 0.7]
+    assert loss["count"] == 2
+    assert loss["mean"] == pytest.approx(0.6)
+    assert loss["std"] == pytest.approx(np.std([0.5, 0.7]))
+    assert summary["metrics"]["validation:accuracy"]["count"] == 3
+
+
+def test_given_a_failed_fold_when_summarised_then_values_follow_completed_folds_only():
+    _, summary = summarise(3, {
+        0: described(0, metrics={"validation:accuracy": 0.8}),
+        1: described(1, "Failed", metrics={"validation:accuracy": 0.01}, FailureReason="AlgorithmError: boom"),
+        2: described(2, metrics={"validation:accuracy": 0.9}),
+    })
+
+    assert summary["completed_folds"] == [0, 2]
+    assert summary["metrics"]["validation:accuracy"]["values"] == [0.8, 0.9]
+    assert summary["failed_folds"] == [{"fold_index": 1, "TrainingJobName": f"{RUN}-fold1",
+                                        "TrainingJobStatus": "Failed", "FailureReason": "AlgorithmError: boom"}]
+
+
+def test_given_every_fold_failed_when_summarised_then_no_metrics_and_all_folds_are_named():
+    _, summary = summarise(3, {i: described(i, "Failed", FailureReason=f"reason {i}") for i in range(3)})
+
+    assert summary["metrics"] == {}
+    assert summary["completed_folds"] == []
+    assert summary["failed_fold_count"] == 3
+    assert summary["failure_message"] == (
+        f"3 of 3 folds failed: fold0 ({RUN}-fold0): reason 0; fold1 ({RUN}-fold1): reason 1; fold2 ({RUN}-fold2): reason 2")
+
+
+def test_given_a_job_that_was_never_created_when_summarised_then_the_maps_error_is_its_reason():
+    fold_results = [{"fold_index": 1, "TrainingJobName": f"{RUN}-fold1", "status": "Failed",
+                     "error": "SageMaker.ValidationException", "cause": "RoleArn cannot be assumed"}]
+    splits, summary = summarise(2, {0: described(0, metrics={"m": 1.0}), 1: None}, fold_results)
+
+    assert splits[1] == {"fold_index": 1, "TrainingJobName": f"{RUN}-fold1", "TrainingJobStatus": "NotCreated",
+                         "FailureReason": "SageMaker.ValidationException: RoleArn cannot be assumed"}
+    assert summary["failure_message"] == (
+        f"1 of 2 folds failed: fold1 ({RUN}-fold1): SageMaker.ValidationException: RoleArn cannot be assumed")
+
+
+def test_given_a_huge_step_functions_cause_when_summarised_then_the_reason_is_clipped():
+    fold_results = [{"fold_index": 0, "status": "Failed", "error": "States.TaskFailed", "cause": "x" * 50_000}]
+    _, summary = summarise(1, {0: None}, fold_results)
+
+    reason = summary["failed_folds"][0]["FailureReason"]
+    assert len(reason) == MAX_REASON_CHARS
+    assert reason.startswith("States.TaskFailed: xxx") and reason.endswith("[...]")
+
+
+def test_given_a_stopped_job_without_failure_reason_when_summarised_then_status_and_caught_error_explain_it():
+    fold_results = [{"fold_index": 0, "status": "Failed", "error": "States.TaskFailed", "cause": "stopped by user"}]
+    _, summary = summarise(1, {0: described(0, "Stopped")}, fold_results)
+
+    assert summary["failed_folds"][0]["FailureReason"] == "TrainingJobStatus Stopped; States.TaskFailed: stopped by user"
+
+
+def test_given_sagemaker_says_completed_but_the_map_caught_an_error_when_summarised_then_the_fold_counts():
+    # e.g. the .sync polling timed out after the job had finished: the model exists
+    fold_results = [{"fold_index": 0, "status": "Failed", "error": "States.Timeout", "cause": ""}]
+    _, summary = summarise(1, {0: described(0, metrics={"m": 0.5})}, fold_results)
+
+    assert summary["completed_folds"] == [0]
+    assert summary["failed_fold_count"] == 0 and summary["failure_message"] == ""
+
+
+def test_given_failed_and_unbilled_folds_when_summarised_then_totals_cover_every_fold_that_reported_time():
+    _, summary = summarise(3, {0: described(0, seconds=100), 1: described(1, "Failed", seconds=40, FailureReason="x"),
+                               2: described(2, seconds=None)})
+
+    assert summary["training_seconds_total"] == 140
+    assert summary["billable_seconds_total"] == 70
+
+
+def test_given_a_nan_metric_when_summarised_then_it_counts_as_missing_and_the_summary_stays_json():
+    _, summary = summarise(2, {0: described(0, metrics={"loss": math.nan}), 1: described(1, metrics={"loss": 0.4})})
+
+    assert summary["metrics"]["loss"]["values"] == [None, 0.4]
+    assert summary["metrics"]["loss"]["count"] == 1
+
+
+def test_given_more_failure_text_than_a_fail_cause_holds_when_messaged_then_it_is_clipped_to_the_limit():
+    failed = [{"fold_index": i, "TrainingJobName": f"{RUN}-fold{i}", "FailureReason": "r" * MAX_REASON_CHARS}
+              for i in range(40)]
+
+    message = failure_message(failed, 40)
+
+    assert len(message) == MAX_FAILURE_MESSAGE_CHARS
+    assert message.startswith(f"40 of 40 folds failed: fold0 ({RUN}-fold0): rrr")
