@@ -1,0 +1,368 @@
+"""Least privilege (issue 5), checked on what CloudFormation really deploys: template.yaml after
+the SAM transform, so SAM-generated roles and the connector's policies are included.
+
+Intrinsics are resolved with made-up deployment values (below), so every check and the IAM
+linter see concrete ARNs. OutputKmsKeyId is set: the KMS statements exist only then, and
+the policies without a key are a subset of these.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
+INPUT_BUCKET, OUTPUT_BUCKET = "smx-test-input", "smx-test-output"
+KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+PARAMETERS = {
+    "InputBucketName": INPUT_BUCKET,
+    "OutputBucketName": OUTPUT_BUCKET,
+    "OutputKmsKeyId": KMS_KEY,
+    "DefaultMaxConcurrency": "2",
+    "AWS::Partition": PARTITION,
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::StackName": "smx-validator",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+SAGEMAKER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/SageMakerExecutionRole"
+JOB_PREFIX = "crossvalidator-"
+
+# The only actions allowed on Resource "*": each has no usable resource-level permission.
+STAR_RESOURCE_ALLOWED = {
+    "ecr:GetAuthorizationToken": "no resource-level permissions: the login token is not tied to a repository",
+    "cloudwatch:PutMetricData": "no resource-level permissions; the cloudwatch:namespace condition scopes it instead",
+    "sagemaker:ListTags": "the .sync integration lists tags before it knows the job ARN (AWS documents *)",
+    "ec2:DescribeNetworkInterfaces": "Describe* actions have no resource-level permissions",
+    "ec2:DescribeVpcs": "Describe* actions have no resource-level permissions",
+    "ec2:DescribeDhcpOptions": "Describe* actions have no resource-level permissions",
+    "ec2:DescribeSubnets": "Describe* actions have no resource-level permissions",
+    "ec2:DescribeSecurityGroups": "Describe* actions have no resource-level permissions",
+    "ec2:CreateNetworkInterface": "the subnets and security groups come with each run's vpc_config, unknown at deploy",
+    "ec2:CreateNetworkInterfacePermission": "SageMaker's ENIs get IDs at run time; AWS's SageMaker VPC policy uses *",
+    "ec2:DeleteNetworkInterface": "SageMaker's ENIs get IDs at run time; AWS's SageMaker VPC policy uses *",
+    "ec2:DeleteNetworkInterfacePermission": "SageMaker's ENIs get IDs at run time; AWS's SageMaker VPC policy uses *",
+}
+
+# SageMaker resource types the app may touch, and the names it may touch them by.
+SAGEMAKER_NAMES = {
+    "training-job": JOB_PREFIX + "*",
+    "experiment-trial": JOB_PREFIX + "*",
+    "experiment-trial-component": JOB_PREFIX + "*",
+    # The user names the experiment (job_config.experiment, default: the job name), so the
+    # split step must be able to create/describe/tag any experiment of the account.
+    "experiment": "*",
+}
+
+# Anything that is not a read: S3 write/delete/permission actions on the input bucket are bugs.
+S3_READ_ACTIONS = re.compile(r"^s3:(Get|List|Head)")
+
+# Roles that would make least privilege meaningless.
+BROAD_MANAGED_POLICY = re.compile(
+    r":policy/(.*/)?([A-Za-z0-9]*FullAccess[A-Za-z0-9]*|AdministratorAccess|PowerUserAccess)$"
+)
+
+
+# --- resolving intrinsics -----------------------------------------------------------------------
+
+_NO_VALUE = object()
+
+
+class _Resolver:
+    """Just enough of CloudFormation to turn the translated template's policies concrete."""
+
+    def __init__(self, template: dict[str, Any]):
+        self.resources = template.get("Resources", {})
+        self.conditions = template.get("Conditions", {})
+
+    def arn_of(self, logical_id: str) -> str:
+        kind = self.resources[logical_id]["Type"]
+        if kind == "AWS::IAM::Role":
+            return f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"
+        if kind == "AWS::Lambda::Function":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
+        if kind == "AWS::StepFunctions::StateMachine":
+            return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{logical_id}"
+        raise AssertionError(f"test resolver: no ARN format for {logical_id} ({kind}); add one")
+
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in PARAMETERS:
+            return PARAMETERS[name]
+        if name in self.resources:
+            return self.arn_of(name) if self.resources[name]["Type"] == "AWS::StepFunctions::StateMachine" else name
+        raise AssertionError(f"test resolver: unknown Ref {name!r}")
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.conditions[name]))
+
+    def sub(self, text: str, variables: dict[str, Any]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(variables[name])
+            if "." in name:
+                logical_id, attribute = name.split(".", 1)
+                assert attribute == "Arn", f"test resolver: unsupported ${{{name}}}"
+                return self.arn_of(logical_id)
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [value for value in map(self.resolve, node) if value is not _NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, value),) = node.items()
+            if key == "Ref":
+                return self.ref(value)
+            if key == "Fn::GetAtt":
+                logical_id, attribute = value if isinstance(value, list) else value.split(".", 1)
+                assert attribute == "Arn", f"test resolver: unsupported GetAtt {value}"
+                return self.arn_of(logical_id)
+            if key == "Fn::Sub":
+                text, variables = (value, {}) if isinstance(value, str) else (value[0], self.resolve(value[1]))
+                return self.sub(text, variables)
+            if key == "Fn::Join":
+                return value[0].join(self.resolve(value[1]))
+            if key == "Fn::If":
+                name, if_true, if_false = value
+                return self.resolve(if_true if self.condition(name) else if_false)
+            if key == "Fn::Equals":
+                left, right = self.resolve(value)
+                return left == right
+            if key == "Fn::Not":
+                return not self.resolve(value[0])
+            if key == "Condition":
+                return self.condition(value)
+        return {
+            key: resolved
+            for key, resolved in ((k, self.resolve(v)) for k, v in node.items())
+            if resolved is not _NO_VALUE
+        }
+
+
+# --- collecting the policies ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    where: str  # e.g. "SplitFunctionRole/SplitFunctionRolePolicy0 [ReadDataset]"
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    raw: dict[str, Any]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.fixture(scope="module")
+def deployed(translated_template: dict[str, Any]) -> dict[str, Any]:
+    return _Resolver(translated_template).resolve(translated_template)
+
+
+@pytest.fixture(scope="module")
+def policy_documents(deployed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every identity policy document CloudFormation would create, by 'resource/policy name'."""
+    documents = {}
+    for logical_id, resource in deployed["Resources"].items():
+        kind, properties = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::IAM::Role":
+            for policy in properties.get("Policies", []):
+                documents[f"{logical_id}/{policy['PolicyName']}"] = policy["PolicyDocument"]
+        elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents[logical_id] = properties["PolicyDocument"]
+    return documents
+
+
+@pytest.fixture(scope="module")
+def allow_statements(policy_documents: dict[str, dict[str, Any]]) -> list[Statement]:
+    statements = []
+    for name, document in policy_documents.items():
+        for index, statement in enumerate(_as_list(document["Statement"])):
+            if statement["Effect"] != "Allow":
+                continue
+            assert "NotAction" not in statement and "NotResource" not in statement, (
+                f"{name} statement {index}: NotAction/NotResource grant everything not listed; list what is allowed"
+            )
+            statements.append(
+                Statement(
+                    where=f"{name} [{statement.get('Sid', f'statement {index}')}]",
+                    actions=tuple(_as_list(statement["Action"])),
+                    resources=tuple(_as_list(statement["Resource"])),
+                    raw=statement,
+                )
+            )
+    return statements
+
+
+def grants(statements: list[Statement], action_pattern: str) -> Iterator[tuple[Statement, str, str]]:
+    """(statement, action, resource) for every Allow of an action matching the glob."""
+    for statement in statements:
+        for action in statement.actions:
+            if fnmatch.fnmatchcase(action.lower(), action_pattern.lower()):
+                for resource in statement.resources:
+                    yield statement, action, resource
+
+
+# --- the checks -----------------------------------------------------------------------------------
+
+
+APP_ROLES = {"SageMakerExecutionRole", "SplitFunctionRole", "GatherFunctionRole", "CrossValidatorStateMachineRole"}
+
+
+def test_every_role_of_the_app_is_checked(policy_documents, allow_statements):
+    # Guards the checks below against passing because the collection above found nothing.
+    checked = {name.split("/")[0] for name in policy_documents}
+    assert APP_ROLES <= checked, (
+        f"roles whose policies were not found in the translated template: {APP_ROLES - checked}"
+    )
+    # The connector lets the state machine invoke the two functions: its policies must be seen too.
+    invokes = [s for s in allow_statements if "lambda:InvokeFunction" in s.actions]
+    assert invokes, "no lambda:InvokeFunction grant found: the connector's policies are missing from the checks"
+
+
+def test_no_wildcard_actions(allow_statements):
+    wild = "\n".join(f"{s.where}: {a}" for s in allow_statements for a in s.actions if "*" in a)
+    assert not wild, f"wildcard actions grant whatever AWS adds to a service later; list each action:\n{wild}"
+
+
+def test_star_resource_only_where_aws_requires_it(allow_statements):
+    offending = [
+        f"{statement.where}: {action}"
+        for statement, action, resource in grants(allow_statements, "*")
+        if resource == "*" and action not in STAR_RESOURCE_ALLOWED
+    ]
+    assert not offending, (
+        'Resource "*" on actions that support resource-level permissions (scope them, or add the action '
+        "to STAR_RESOURCE_ALLOWED with the reason AWS requires *):\n" + "\n".join(offending)
+    )
+
+
+def test_s3_only_on_the_two_buckets_and_read_only_on_the_input_bucket(allow_statements):
+    problems = []
+    for statement, action, resource in grants(allow_statements, "s3:*"):
+        bucket = re.fullmatch(r"arn:aws:s3:::([^/]+)(/.+)?", resource)
+        if not bucket or bucket.group(1) not in (INPUT_BUCKET, OUTPUT_BUCKET):
+            problems.append(f"{statement.where}: {action} on {resource} (only InputBucketName/OutputBucketName)")
+        elif bucket.group(1) == INPUT_BUCKET and not S3_READ_ACTIONS.match(action):
+            problems.append(f"{statement.where}: {action} on the input bucket, which the app may only read")
+    assert not problems, "\n".join(problems)
+
+
+def test_sagemaker_only_on_this_apps_names(allow_statements):
+    problems = []
+    for statement, action, resource in grants(allow_statements, "sagemaker:*"):
+        if resource == "*":
+            continue  # allowed or refused by test_star_resource_only_where_aws_requires_it
+        parsed = re.fullmatch(rf"arn:aws:sagemaker:{REGION}:{ACCOUNT}:([a-z-]+)/(.+)", resource)
+        if not parsed:
+            problems.append(f"{statement.where}: {action} on {resource} (not this account's and region's SageMaker)")
+            continue
+        kind, name = parsed.groups()
+        if SAGEMAKER_NAMES.get(kind) != name:
+            problems.append(
+                f"{statement.where}: {action} on {resource}; allowed: {kind}/{SAGEMAKER_NAMES.get(kind, '(none)')}"
+            )
+        if "TrainingJob" in action and kind != "training-job":
+            problems.append(
+                f"{statement.where}: {action} on {resource}: training-job actions belong on training-job/{JOB_PREFIX}*"
+            )
+    assert not problems, "\n".join(problems)
+
+
+def test_pass_role_only_for_the_execution_role_to_sagemaker(allow_statements):
+    problems = []
+    iam_grants = list(grants(allow_statements, "iam:*"))
+    assert iam_grants, "no iam:PassRole at all: the state machine cannot start training jobs with the execution role"
+    for statement, action, resource in iam_grants:
+        if action != "iam:PassRole":
+            problems.append(f"{statement.where}: {action} (iam:PassRole is the only IAM action the app needs)")
+        if resource != SAGEMAKER_ROLE_ARN:
+            problems.append(
+                f"{statement.where}: PassRole on {resource}; only the SageMaker execution role may be passed"
+            )
+        passed_to = statement.raw.get("Condition", {}).get("StringEquals", {}).get("iam:PassedToService")
+        if _as_list(passed_to) != ["sagemaker.amazonaws.com"]:
+            problems.append(
+                f"{statement.where}: PassRole needs Condition StringEquals "
+                f"iam:PassedToService = sagemaker.amazonaws.com, has {passed_to!r}"
+            )
+    assert not problems, "\n".join(problems)
+
+
+def test_kms_only_on_the_deployers_key(allow_statements):
+    problems = [
+        f"{statement.where}: {action} on {resource}"
+        for statement, action, resource in grants(allow_statements, "kms:*")
+        if resource != KMS_KEY
+    ]
+    assert not problems, "KMS actions must be limited to the OutputKmsKeyId parameter:\n" + "\n".join(problems)
+
+
+def test_no_broad_aws_managed_policies(deployed, source_template):
+    attached = [
+        f"{logical_id}: {arn}"
+        for logical_id, resource in deployed["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+        for arn in resource.get("Properties", {}).get("ManagedPolicyArns", [])
+        if BROAD_MANAGED_POLICY.search(str(arn))
+    ]
+    # Also by name in the source, in case the translator ever leaves a name unresolved.
+    named = [
+        f"{logical_id}: {policy}"
+        for logical_id, resource in source_template["Resources"].items()
+        for policy in _as_list(resource.get("Properties", {}).get("Policies", []))
+        if isinstance(policy, str) and BROAD_MANAGED_POLICY.search(":policy/" + policy)
+    ]
+    assert not attached + named, "AWS-managed *FullAccess/admin policies on a role:\n" + "\n".join(attached + named)
+
+
+# --- IAM policy linter ----------------------------------------------------------------------------
+
+# parliament findings accepted beyond the Resource "*" allowlist: (issue, action, why the app needs it).
+_OTHER_ACCEPTED_FINDINGS = [
+    ("CREDENTIALS_EXPOSURE", "ecr:GetAuthorizationToken", "SageMaker logs in to ECR with it to pull the image"),
+    ("PERMISSIONS_MANAGEMENT_ACTIONS", "iam:PassRole", "starts the jobs with their role; test_pass_role_* scopes it"),
+    ("PERMISSIONS_MANAGEMENT_ACTIONS", "ec2:CreateNetworkInterfacePermission", "SageMaker VPC training attaches ENIs"),
+    ("PERMISSIONS_MANAGEMENT_ACTIONS", "ec2:DeleteNetworkInterfacePermission", "SageMaker VPC training detaches ENIs"),
+    ("PERMISSIONS_MANAGEMENT_ACTIONS", "kms:CreateGrant", "SageMaker lets its instances use the key; test_kms_*"),
+]
+PARLIAMENT_ACCEPTED = {
+    **{("RESOURCE_STAR", action.lower()): reason for action, reason in STAR_RESOURCE_ALLOWED.items()},
+    **{(issue, action.lower()): reason for issue, action, reason in _OTHER_ACCEPTED_FINDINGS},
+}
+
+
+def _finding_actions(finding: Any) -> list[str]:
+    # Core auditors put the actions in `detail`, community auditors in `location["actions"]`.
+    actions = finding.detail if isinstance(finding.detail, list) else finding.location.get("actions", [])
+    return [str(action).lower() for action in actions] or [""]
+
+
+def test_iam_policy_linter_parliament(policy_documents):
+    import parliament
+    unexplained = []
+    for name, document in policy_documents.items():
+        policy = parliament.analyze_policy_string(json.dumps(document), include_community_auditors=True)
+        for finding in policy.findings:
+            title = parliament.config.get(finding.issue, {}).get("title", "")
+            unexplained += [
+                f"{name}: {finding.issue} ({title}) {action}".rstrip()
+                for action in _finding_actions(finding)
+                if (finding.issue, action) not in PARLIAMENT_ACCEPTED
+            ]
+    assert not unexplained, (
+        "parliament findings without an explained exception (fix the policy, or add the finding to "
+        "PARLIAMENT_ACCEPTED with its reason):\n" + "\n".join(unexplained)
+    )

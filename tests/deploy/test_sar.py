@@ -1,0 +1,109 @@
+"""The SAR packaging command: `smx-validator sar-template` must yield a template SAR can publish.
+
+SAR does not rewrite a state machine's local DefinitionUri (aws/serverless-application-model#2000),
+so the published template must carry the ASL inline; these tests run the command and check the
+result the way CloudFormation and SAR will see it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samcli.yamlhelper import yaml_parse
+
+from smx_validator import sar
+
+ASL = Path("statemachines/crossvalidator.asl.json")
+STATE_MACHINE = "CrossValidatorStateMachine"
+
+
+@pytest.fixture(scope="module")
+def sar_template_path(repo_root: Path, tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("sar") / "sar-template.yaml"
+    exit_code = sar.main([str(repo_root / "template.yaml"), "--output", str(output)])
+    assert exit_code == 0, "smx-validator sar-template template.yaml failed (see stderr above)"
+    return output
+
+
+@pytest.fixture(scope="module")
+def sar_template(sar_template_path: Path) -> dict[str, Any]:
+    return yaml_parse(sar_template_path.read_text(encoding="utf-8"))
+
+
+def test_state_machine_definition_is_inline_and_equal_to_the_asl(sar_template, source_template, repo_root):
+    properties = sar_template["Resources"][STATE_MACHINE]["Properties"]
+    assert "DefinitionUri" not in properties, "DefinitionUri is still there: SAR would deploy a broken path"
+    expected = json.loads((repo_root / ASL).read_text(encoding="utf-8"))
+    assert properties.get("Definition") == expected, f"the inline Definition differs from {ASL}"
+    assert (
+        properties["DefinitionSubstitutions"]
+        == source_template["Resources"][STATE_MACHINE]["Properties"]["DefinitionSubstitutions"]
+    )
+
+
+def test_the_rest_of_the_template_is_unchanged(sar_template, source_template, sar_template_path, repo_root):
+    # Local paths are rewritten relative to where the result was written; the SAR metadata
+    # and every other resource must reach sam package exactly as they were.
+    for logical_id, resource in source_template["Resources"].items():
+        if logical_id != STATE_MACHINE:
+            for key in ("CodeUri", "ContentUri"):
+                if key in resource.get("Properties", {}):
+                    moved = (
+                        sar_template_path.parent / sar_template["Resources"][logical_id]["Properties"][key]
+                    ).resolve()
+                    assert moved == (repo_root / resource["Properties"][key]).resolve(), (
+                        f"{logical_id}.{key} points elsewhere"
+                    )
+    for section in ("Parameters", "Conditions", "Outputs", "Globals"):
+        assert sar_template.get(section) == source_template.get(section), f"{section} changed"
+    for field in ("LicenseUrl", "ReadmeUrl"):
+        path = sar_template["Metadata"]["AWS::ServerlessRepo::Application"][field]
+        assert (sar_template_path.parent / path).resolve().is_file(), (
+            f"{field} {path} does not resolve from the output's folder"
+        )
+
+
+def test_sam_translator_accepts_the_sar_template(sar_template, translate):
+    translated = translate(sar_template)  # raises with the translator's message when invalid
+    machine = translated["Resources"][STATE_MACHINE]
+    assert machine["Type"] == "AWS::StepFunctions::StateMachine"
+    assert "DefinitionS3Location" not in machine["Properties"], (
+        "the translated state machine still loads its definition from S3"
+    )
+    assert machine["Properties"].get("DefinitionSubstitutions"), "DefinitionSubstitutions were lost in translation"
+
+
+def test_cfn_lint_accepts_the_sar_template(sar_template_path, run_tool):
+    result = run_tool("cfn-lint", str(sar_template_path))
+    assert result.returncode == 0, f"cfn-lint {sar_template_path}:\n{result.stdout}{result.stderr}"
+
+
+def test_running_it_on_its_own_output_changes_nothing(sar_template_path):
+    once = sar_template_path.read_text(encoding="utf-8")
+    assert sar.inline_definition(sar_template_path) == once
+
+
+def test_cli_writes_to_stdout_without_output(repo_root, capsys):
+    assert sar.main([str(repo_root / "template.yaml")]) == 0
+    printed = yaml_parse(capsys.readouterr().out)
+    assert "Definition" in printed["Resources"][STATE_MACHINE]["Properties"]
+
+
+def test_cli_reports_a_missing_definition_file(tmp_path, capsys):
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Machine:\n"
+        "    Type: AWS::Serverless::StateMachine\n"
+        "    Properties:\n"
+        "      DefinitionUri: statemachines/missing.asl.json\n",
+        encoding="utf-8",
+    )
+    assert sar.main([str(template), "--output", str(tmp_path / "out.yaml")]) == 2
+    error = capsys.readouterr().err
+    assert "Machine" in error and "missing.asl.json" in error, error
+    assert not (tmp_path / "out.yaml").exists(), "a failed run must not leave a half-made template behind"
