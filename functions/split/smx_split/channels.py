@@ -106,20 +106,23 @@ def resolve_layout(
         if "attribute_names" in given:
             given["attribute_names"] = tuple(given["attribute_names"])
         layout = replace(layout, **given)
-    return layout, _layout_problems(layout, training_input_mode)
+    # The built-in algorithms read their channels the way the job's TrainingInputMode says;
+    # only a channel mode the user chose overrides it.
+    effective_mode = (overrides or {}).get("input_mode") or training_input_mode
+    return layout, _layout_problems(layout, effective_mode)
 
 
-def _layout_problems(layout: ChannelLayout, training_input_mode: str) -> list[str]:
+def _layout_problems(layout: ChannelLayout, input_mode: str) -> list[str]:
     problems = []
     if layout.is_augmented_manifest:
         if not layout.attribute_names:
             problems.append("training.channels.attribute_names: an AugmentedManifestFile channel needs the attribute names to stream")
-        if (layout.input_mode or training_input_mode) != "Pipe":
+        if input_mode != "Pipe":
             problems.append(
                 "training.algorithm_specification.TrainingInputMode: augmented manifests are streamed in Pipe mode only; "
                 "set TrainingInputMode (or training.channels.input_mode) to \"Pipe\""
             )
-    elif layout.record_wrapper_type == "RecordIO" and (layout.input_mode or training_input_mode) != "Pipe":
+    elif layout.record_wrapper_type == "RecordIO" and input_mode != "Pipe":
         problems.append("training.channels.record_wrapper_type: RecordIO wrapping needs Pipe mode")
     if layout.train_channel_name == layout.validation_channel_name:
         problems.append("training.channels: the training and validation channels need different names")
