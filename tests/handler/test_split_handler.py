@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,8 +44,8 @@ def split_handler(function_handler):
 
 def event_for(**job_config) -> dict:
     document = copy.deepcopy(SAMPLE_EVENT)
-    document["job_config"].update(input_path=f"s3://smx-in/{INPUT_KEY}", output_prefix="s3://smx-out/output_prefix",
-                                  **job_config)
+    document["job_config"].update({"input_path": f"s3://smx-in/{INPUT_KEY}", "output_prefix": "s3://smx-out/output_prefix",
+                                   **job_config})
     return {
         "input": document,
         "execution_name": "test-execution",
@@ -127,7 +128,7 @@ def test_two_runs_started_in_the_same_second_never_share_a_prefix(aws, split_han
         def now(cls, tz=None):
             return frozen
 
-    monkeypatch.setitem(split_handler.__globals__, "datetime", FrozenClock)
+    monkeypatch.setitem(inspect.unwrap(split_handler).__globals__, "datetime", FrozenClock)
     first = split_handler(event_for(), lambda_context)
     second = split_handler(event_for(), lambda_context)
     assert first["job_config"]["run_id"] == "crossvalidator-my-training-20261122-120000"
