@@ -36,5 +36,9 @@ build: $(VENV)/.installed
 sar-template: build
 	$(BIN)/smx-validator sar-template .aws-sam/build/template.yaml --output .aws-sam/build/sar-template.yaml
 
+## Split benchmark: BENCH_LINES lines (default 1000000), k=5; a table, then one line of JSON.
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/split_bench.py
+
 clean:
 	rm -rf $(VENV) .aws-sam build

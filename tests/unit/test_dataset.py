@@ -245,7 +245,7 @@ def test_given_a_row_with_the_wrong_field_count_then_both_counts_are_named():
 @pytest.mark.parametrize(
     ("data_format", "data", "column"),
     [
-        ("jsonl", b'{"class": "a"}\n{"class": "\xff"}\n', 11),
+        ("jsonl", b'{"class": "a"}\n{"class": "\xff"}\n', 12),
         ("csv", b"1,2\n0,\xff\n", 3),
         ("text", b"__label__a x\n__label__b \xff\xfe\n", 12),
     ],

@@ -165,7 +165,7 @@ def _preview(raw: bytes) -> str:
     return repr(raw[: PREVIEW_CHARS * 4].decode("utf-8", "backslashreplace")[:PREVIEW_CHARS])
 
 
-def line_problem(line_number: int, raw: bytes, what: str, fix: str) -> str:
+def _line_problem(line_number: int, raw: bytes, what: str, fix: str) -> str:
     return f"line {line_number}: {what} (starts with: {_preview(raw)}): {fix}"
 
 
@@ -181,7 +181,7 @@ class _Problems:
 
     def add(self, line_number: int, raw: bytes, problem: _LineProblem) -> None:
         if len(self.messages) < MAX_REPORTED_LINES:
-            self.messages.append(line_problem(line_number, raw, problem.what, problem.fix))
+            self.messages.append(_line_problem(line_number, raw, problem.what, problem.fix))
         else:
             self.more += 1
 
@@ -309,7 +309,7 @@ def _mixed_labels_problems(
 ) -> list[str]:
     labeled = num_lines - unlabeled
     messages = [
-        line_problem(number, raw, f"{what} although {labeled} other lines have one", fix)
+        _line_problem(number, raw, f"{what} although {labeled} other lines have one", fix)
         for number, raw in unlabeled_lines
     ]
     if unlabeled > len(unlabeled_lines):

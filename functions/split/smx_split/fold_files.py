@@ -124,7 +124,7 @@ def _scatter_to_buckets(
 
 def _write_chunk(fold: int, assignment: FoldAssignment, layout: _BucketLayout, buckets: list[Path], chunk: Path) -> Path:
     ranks = assignment.rank[assignment.members(fold)]  # file order, as the buckets hold them
-    bucket_of = ranks // layout.lines_per_bucket
+    bucket_of = (ranks // layout.lines_per_bucket).astype(np.uint16)  # radix-sortable, see MAX_BUCKETS
     by_bucket = np.argsort(bucket_of, kind="stable")
     first = int(layout.first_bucket[fold])
     num_local = int(layout.first_bucket[fold + 1]) - first
