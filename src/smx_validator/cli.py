@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--artifacts", type=Path, help="copy everything the run wrote to S3 into this directory")
     run.set_defaults(handler=_delegate("run_command"))
     serve = local_commands.add_parser("serve", help="keep the emulated stack up for the aws CLI (--endpoint-url)")
-    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--port", type=int, default=5000, help="0 picks a free port (the URL is printed)")
+    serve.add_argument("--input-bucket", default="smx-demo-input", help="the stack's InputBucketName")
+    serve.add_argument("--output-bucket", default="smx-demo-output", help="the stack's OutputBucketName")
     serve.set_defaults(handler=_delegate("serve_command"))
 
     start = commands.add_parser("start", help="start an execution (AWS or a local endpoint) and follow it")

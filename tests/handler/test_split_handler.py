@@ -84,7 +84,9 @@ def test_documented_example_plans_five_stratified_training_jobs(aws, split_handl
         validation_sets.append(set(validation))
     assert set().union(*validation_sets) == set(manifest_sorted_by_class().splitlines())
     # AND the hyperparameter placeholders are filled per fold
-    assert plan["folds"][0]["HyperParameters"] == {"num_classes": "2", "num_training_samples": "80", "foo": "bar"}
+    assert plan["folds"][0]["HyperParameters"] == {"num_classes": "2", "num_training_samples": "80"}
+    # AND "foo", which the image-classification container would refuse in every fold, is left out and noted
+    assert any("'foo'" in note and "left out" in note for note in plan["job_config"]["notes"])
     # AND the example's MaxWaitTimeInSeconds became a valid spot-training request
     assert plan["job"]["EnableManagedSpotTraining"] is True
     assert plan["job"]["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}

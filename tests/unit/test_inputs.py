@@ -52,6 +52,18 @@ def test_documented_example_is_valid_and_gets_sagemaker_safe_names():
     assert spec.channel_layout.attribute_names == ("source-ref", "class")
 
 
+def test_hyperparameters_a_builtin_algorithm_refuses_are_left_out_with_a_note():
+    # GIVEN the example's placeholder hyperparameter "foo", unknown to image-classification
+    spec = validate_input(SAMPLE_EVENT)
+    # THEN it is not sent (the container would fail every fold) and the user is told
+    assert spec.hyperparameters == {"num_classes": "${num_classes}", "num_training_samples": "${num_training_samples}"}
+    assert any(note.startswith("hyperparameter 'foo': left out") for note in spec.notes)
+    # AND a custom container receives every hyperparameter as given
+    custom = validate_input(sample(training__algorithm_specification={
+        "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1", "TrainingInputMode": "Pipe"}))
+    assert custom.hyperparameters["foo"] == "bar"
+
+
 def test_both_documented_spellings_of_the_hyperparameter_template_work():
     template = {"epochs": "3"}
     plural = validate_input(sample(training__hyperparameters_template=template))
@@ -65,8 +77,9 @@ def test_giving_both_spellings_is_an_error_naming_them():
 
 
 def test_numbers_and_booleans_become_strings_and_the_conversion_is_noted():
-    spec = validate_input(sample(training__hyperparameters_template={"epochs": 10, "lr": 0.1, "augment": True}))
-    assert spec.hyperparameters == {"epochs": "10", "lr": "0.1", "augment": "true"}
+    spec = validate_input(sample(training__hyperparameters_template={"epochs": 10, "learning_rate": 0.1,
+                                                                     "use_weighted_loss": True}))
+    assert spec.hyperparameters == {"epochs": "10", "learning_rate": "0.1", "use_weighted_loss": "true"}
     assert any("'epochs'" in note and "'10'" in note for note in spec.notes)
 
 

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from . import hyperparameters, naming
+from .builtin_hyperparameters import rejected_names
 from .channels import ChannelLayout, algorithm_family, resolve_layout
 from .dataset import data_format_for
 from .errors import InvalidInputError
@@ -109,6 +110,7 @@ class JobSpec:
             "job_name": self.job_name,
             "experiment_name": self.experiment_name,
             "name_mapping": self.name_mapping,
+            "notes": self.notes,
         }
 
     def crossvalidation_section(self) -> dict:
@@ -282,9 +284,18 @@ def _normalise(raw: dict, deployment: Deployment) -> JobSpec:
     if data_format:
         problems += _group_attribute_problems(group_attribute, data_format)
 
+    algorithm_specification = {"TrainingInputMode": "File", **training["algorithm_specification"]}
+    family = algorithm_family(algorithm_specification["TrainingImage"])
+
     hyperparameter_template = _hyperparameter_template(training, problems)
     hyperparameter_values, conversions = hyperparameters.normalise(hyperparameter_template)
     notes += conversions
+    for name in rejected_names(family, hyperparameter_values):
+        del hyperparameter_values[name]
+        notes.append(
+            f"hyperparameter {name!r}: left out of the training jobs; {family} does not accept it and its container "
+            f"would fail every fold with 'Additional hyperparameters are not allowed'"
+        )
     for key, names in hyperparameters.unknown_placeholders(hyperparameter_values).items():
         problems.append(
             f"training.hyperparameters_template.{key}: unknown placeholder {', '.join('${' + n + '}' for n in names)}; "
@@ -298,13 +309,11 @@ def _normalise(raw: dict, deployment: Deployment) -> JobSpec:
             f"would not fit the 256 KiB Step Functions passes between states; shorten the values or lower n_splits"
         )
 
-    algorithm_specification = {"TrainingInputMode": "File", **training["algorithm_specification"]}
     stopping_condition = dict(training.get("stopping_condition") or DEFAULT_STOPPING_CONDITION)
     stopping_condition.setdefault("MaxRuntimeInSeconds", DEFAULT_STOPPING_CONDITION["MaxRuntimeInSeconds"])
     managed_spot_training = _spot(training, stopping_condition, problems, notes)
     resource_config = {**DEFAULT_RESOURCE_CONFIG, **training["resource_config"]}
 
-    family = algorithm_family(algorithm_specification["TrainingImage"])
     layout = None
     if data_format:
         layout, layout_problems = resolve_layout(

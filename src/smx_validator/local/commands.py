@@ -1,0 +1,237 @@
+"""``smx-validator local run``, ``local serve`` and ``start`` (the CLI parses the options).
+
+Exit codes: 0 the execution SUCCEEDED (``serve``: stopped by Ctrl-C), 1 it did not (error
+and cause are printed), 2 usage errors (unreadable input, bad ``--data``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# `local serve` deploys with the buckets the bundled examples (doc/examples) use.
+GATHER_STATE = "GatherResults"
+
+
+class UsageError(Exception):
+    pass
+
+
+# -- local run --------------------------------------------------------------------------------
+
+def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        document = _read_input(args.input)
+        uploads = [_data_spec(spec) for spec in args.data or []]
+        input_bucket, output_bucket, output_prefix = _deployment_buckets(document)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from smx_validator.template import TemplateError
+
+    from .engine import LocalEngine
+
+    started = time.monotonic()
+    try:
+        engine = LocalEngine(parameters={"InputBucketName": input_bucket, "OutputBucketName": output_bucket},
+                             script_root=Path.cwd())
+    except TemplateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    with engine:
+        for bucket in (input_bucket, output_bucket):
+            engine.create_bucket(bucket)
+        for local, uri in uploads:
+            count = len(engine.upload(local, uri))
+            print(f"uploaded {local} -> {uri}" + (f" ({count} files)" if local.is_dir() else ""), file=out)
+        print(f"deployed {engine.state_machine_arn} ({time.monotonic() - started:.1f} s)", file=out)
+        result = engine.run(document, progress=_progress_printer(out, started), timeout=float("inf"))
+        exit_code = _report(result, out)
+        gather_output = result.output if result.output is not None else _gather_output(result.history)
+        if args.output is not None and gather_output is not None:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(json.dumps(gather_output, indent=2) + "\n", encoding="utf-8")
+            print(f"wrote {args.output}", file=out)
+        if args.artifacts is not None:
+            files = engine.download_prefix(output_prefix, args.artifacts)
+            print(f"copied {len(files)} objects under {output_prefix} to {args.artifacts}", file=out)
+    print(f"finished in {time.monotonic() - started:.1f} s", file=out)
+    return exit_code
+
+
+# -- local serve ------------------------------------------------------------------------------
+
+def serve_command(args: argparse.Namespace, out: TextIO | None = None,
+                  stop: threading.Event | None = None) -> int:
+    """Serve until Ctrl-C (or until ``stop`` is set, for tests)."""
+    out = out or sys.stdout
+    from .engine import LocalEngine
+
+    input_bucket = args.input_bucket
+    output_bucket = args.output_bucket
+    engine = LocalEngine(parameters={"InputBucketName": input_bucket, "OutputBucketName": output_bucket},
+                         server_port=args.port, script_root=Path.cwd())
+    engine.start()
+    try:
+        for bucket in (input_bucket, output_bucket):
+            engine.create_bucket(bucket)
+        print(f"endpoint:          {engine.endpoint_url}", file=out)
+        print(f"state machine ARN: {engine.state_machine_arn}", file=out)
+        print(f"buckets:           s3://{input_bucket} (InputBucketName), s3://{output_bucket} (OutputBucketName)", file=out)
+        print("try:", file=out)
+        print(f"  aws --endpoint-url {engine.endpoint_url} s3 cp DATA s3://{input_bucket}/KEY", file=out)
+        print(f"  aws --endpoint-url {engine.endpoint_url} stepfunctions start-execution "
+              f"--state-machine-arn {engine.state_machine_arn} --input file://my_input.json", file=out)
+        print(f"  smx-validator start my_input.json --state-machine-arn {engine.state_machine_arn} "
+              f"--endpoint-url {engine.endpoint_url} --wait", file=out)
+        print("Ctrl-C stops the emulator (its state is lost).", file=out, flush=True)
+        (stop or threading.Event()).wait()
+    except KeyboardInterrupt:
+        print("stopping", file=out)
+        engine.close(timeout=5.0)
+        return EXIT_OK
+    engine.close()
+    return EXIT_OK
+
+
+# -- start (AWS or a local endpoint) ----------------------------------------------------------
+
+def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        document = _read_input(args.input)
+        region = _arn_region(args.state_machine_arn)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .engine import wait_for_execution
+
+    client_arguments: dict[str, Any] = {"region_name": region}
+    if args.endpoint_url:
+        client_arguments["endpoint_url"] = args.endpoint_url
+        if boto3.Session().get_credentials() is None:
+            # An emulator accepts any credentials; a fresh shell may have none configured.
+            client_arguments.update(aws_access_key_id="testing", aws_secret_access_key="testing")
+    started = time.monotonic()
+    try:
+        stepfunctions = boto3.client("stepfunctions", **client_arguments)
+        name = f"smx-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+        arn = stepfunctions.start_execution(stateMachineArn=args.state_machine_arn, name=name,
+                                            input=json.dumps(document))["executionArn"]
+        print(f"started {arn}", file=out, flush=True)
+        if not args.wait:
+            return EXIT_OK
+        poll = 0.2 if args.endpoint_url else 5.0
+        result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started),
+                                    timeout=float("inf"), poll_seconds=poll)
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return _report(result, out)
+
+
+# -- shared -----------------------------------------------------------------------------------
+
+def _read_input(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path} is not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{path}: the execution input must be a JSON object")
+    return document
+
+
+def _data_spec(spec: str) -> tuple[Path, str]:
+    local, separator, uri = spec.rpartition("=")
+    if not separator or not local or not uri.startswith("s3://") or len(uri) <= len("s3://"):
+        raise UsageError(f"--data {spec!r}: expected LOCAL_FILE=s3://bucket/key")
+    path = Path(local)
+    if not path.exists():
+        raise UsageError(f"--data {spec!r}: {path} does not exist")
+    if path.is_file() and uri.endswith("/"):
+        uri += path.name
+    return path, uri
+
+
+def _deployment_buckets(document: dict[str, Any]) -> tuple[str, str, str]:
+    """(InputBucketName, OutputBucketName, output_prefix): the local deployment uses the buckets
+    the input names, so that the split step's bucket checks pass."""
+    job_config = document.get("job_config") if isinstance(document.get("job_config"), dict) else {}
+    buckets = {}
+    for field in ("input_path", "output_prefix"):
+        value = job_config.get(field)
+        bucket = value[len("s3://"):].split("/", 1)[0] if isinstance(value, str) and value.startswith("s3://") else ""
+        if not bucket:
+            raise UsageError(f"job_config.{field} must be an s3:// URI: the local run deploys with its bucket")
+        buckets[field] = bucket
+    return buckets["input_path"], buckets["output_prefix"], job_config["output_prefix"]
+
+
+def _arn_region(arn: str) -> str:
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[0] != "arn" or parts[2] != "states":
+        raise UsageError(f"--state-machine-arn {arn!r} is not a state machine ARN")
+    return parts[3]
+
+
+def _progress_printer(out: TextIO, started: float) -> Callable[[list[dict[str, Any]]], None]:
+    from .progress import execution_phase, fold_states
+    from .report import progress_line
+
+    shown: dict[int, Any] = {}
+    phase: list[str | None] = [None]
+
+    def show(history: list[dict[str, Any]]) -> None:
+        stamp = f"[{time.monotonic() - started:6.1f}s]"
+        current = execution_phase(history)
+        if current != phase[0] and current is not None and not shown:
+            print(f"{stamp} {current}", file=out, flush=True)  # the states before the Map
+            phase[0] = current
+        states = fold_states(history)
+        for line in progress_line(states, shown):
+            print(f"{stamp}   {line}", file=out, flush=True)
+        shown.update({state.index: state for state in states})
+        if current != phase[0] and current is not None:
+            print(f"{stamp} {current}", file=out, flush=True)  # after the folds' last changes
+            phase[0] = current
+
+    return show
+
+
+def _gather_output(history: list[dict[str, Any]]) -> Any:
+    from .progress import state_output
+
+    return state_output(history, GATHER_STATE)
+
+
+def _report(result: Any, out: TextIO) -> int:
+    from .report import summary_table
+
+    gather_output = result.output if result.output is not None else _gather_output(result.history)
+    if isinstance(gather_output, dict) and "splits" in gather_output:
+        print("", file=out)
+        print(summary_table(gather_output), file=out)
+    print("", file=out)
+    print(f"execution {result.status}: {result.execution_arn}", file=out)
+    if result.status == "SUCCEEDED":
+        return EXIT_OK
+    print(f"error: {result.error}", file=out)
+    print(f"cause: {result.cause}", file=out)
+    return EXIT_FAILED

@@ -1,0 +1,205 @@
+"""Lambda functions run in-process: the handler the template names (CodeUri + Handler).
+
+What the function prints (Powertools logs JSON to stdout) is captured per invocation, like
+the Lambda runtime does, and handed to a log sink (the engine writes it to the emulated
+CloudWatch Logs group ``/aws/lambda/<function>``) instead of the terminal.
+
+Not emulated: the function's Timeout (the handler runs to completion) and per-function
+environment variables (os.environ is shared by the process; ``lambda_environment`` builds
+the one environment every function of a template can share).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, TextIO
+
+# (function name, log stream name, lines): where the engine writes an invocation's output.
+LogSink = Callable[[str, str, list[str]], None]
+
+
+@dataclass(frozen=True)
+class FunctionCode:
+    """One deployed function as the runtime needs it."""
+
+    function_name: str
+    function_arn: str
+    code_dir: Path
+    handler: str  # "module.function", as in the template
+    memory_size: int = 128
+    timeout: int = 3
+
+
+class LambdaContext:
+    """The attributes of the Python runtime's context object that handlers and Powertools read."""
+
+    def __init__(self, code: FunctionCode, request_id: str):
+        self.function_name = code.function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = code.function_arn
+        self.memory_limit_in_mb = code.memory_size
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{code.function_name}"
+        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self._deadline = time.monotonic() + code.timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class InProcessFunction:
+    """Invokes one function's handler; callable as moto's ``_invoke_lambda`` replacement."""
+
+    def __init__(self, code: FunctionCode, log_sink: LogSink | None = None):
+        self.code = code
+        self._log_sink = log_sink
+        self._handler: Callable[[Any, Any], Any] | None = None
+        self._load_lock = threading.Lock()
+
+    def __call__(self, event: Any) -> tuple[str, bool, str]:
+        """(payload JSON, errored, log tail). An uncaught exception becomes the runtime's error
+        payload, whose errorType Step Functions uses as the state's error name."""
+        if isinstance(event, (str, bytes)):
+            event = json.loads(event or "{}")
+        request_id = str(uuid.uuid4())
+        context = LambdaContext(self.code, request_id)
+        started = time.monotonic()
+        with _captured_output() as output:
+            try:
+                handler = self._load()
+                payload, errored = json.dumps(handler(event, context)), False
+            except Exception as error:  # the Lambda runtime reports every uncaught exception
+                payload, errored = json.dumps(_error_payload(error, request_id)), True
+        duration_ms = (time.monotonic() - started) * 1000
+        lines = [f"START RequestId: {request_id} Version: $LATEST", *output.getvalue().splitlines(),
+                 f"END RequestId: {request_id}",
+                 f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tMemory Size: {self.code.memory_size} MB"]
+        if self._log_sink is not None:
+            try:
+                self._log_sink(self.code.function_name, context.log_stream_name, lines)
+            except Exception:  # losing a log must not fail the invocation (nor does it in Lambda)
+                pass
+        return payload, errored, "\n".join(lines[-20:])
+
+    def _load(self) -> Callable[[Any, Any], Any]:
+        with self._load_lock:
+            if self._handler is None:
+                self._handler = load_handler(self.code)
+            return self._handler
+
+
+def load_handler(code: FunctionCode) -> Callable[[Any, Any], Any]:
+    """Import ``code.handler`` from ``code.code_dir`` under a module name of its own, so that two
+    functions with an ``app.py`` each never share a module."""
+    module_name, _, function_name = code.handler.rpartition(".")
+    if not module_name:
+        raise ValueError(f"Handler {code.handler!r} of {code.function_name} is not 'module.function'")
+    source = code.code_dir / (module_name.replace(".", "/") + ".py")
+    if not source.is_file():
+        raise FileNotFoundError(f"{code.function_name}: handler module {source} does not exist")
+    # Lambda puts the code directory on sys.path, so the handler's sibling modules import.
+    if str(code.code_dir) not in sys.path:
+        sys.path.append(str(code.code_dir))
+    unique_name = f"smx_lambda__{_identifier(code.function_name)}__{_identifier(module_name)}"
+    spec = importlib.util.spec_from_file_location(unique_name, source)
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[unique_name] = module  # dataclasses and pickling look modules up here
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(unique_name, None)
+        raise
+    handler = getattr(module, function_name, None)
+    if not callable(handler):
+        raise AttributeError(f"{code.function_name}: {source} has no function {function_name!r}")
+    return handler
+
+
+def _identifier(name: str) -> str:
+    return "".join(char if char.isalnum() else "_" for char in name)
+
+
+def _error_payload(error: BaseException, request_id: str) -> dict[str, Any]:
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
+    }
+
+
+# --- per-invocation output capture -----------------------------------------------------------
+
+_routing = threading.local()
+_install_lock = threading.Lock()
+
+
+class _ThreadRoutedStream(io.TextIOBase):
+    """sys.stdout/sys.stderr stand-in: writes from a thread that is running a handler go to that
+    invocation's buffer, every other write to the stream it replaced."""
+
+    def __init__(self, fallback: TextIO):
+        self._fallback = fallback
+
+    def write(self, text: str) -> int:
+        buffer = getattr(_routing, "buffer", None)
+        return (buffer or self._fallback).write(text)
+
+    def flush(self) -> None:
+        if getattr(_routing, "buffer", None) is None:
+            self._fallback.flush()
+
+    def isatty(self) -> bool:
+        return getattr(_routing, "buffer", None) is None and self._fallback.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._fallback, "encoding", "utf-8")
+
+
+class _captured_output:
+    """Routes this thread's writes to stdout/stderr into a buffer for the ``with`` block."""
+
+    def __enter__(self) -> io.StringIO:
+        with _install_lock:
+            # Installed lazily and re-installed if something (pytest's capsys) swapped the
+            # streams since; loggers created meanwhile keep a router, and all routers share
+            # the thread-local routing.
+            if not isinstance(sys.stdout, _ThreadRoutedStream):
+                sys.stdout = _ThreadRoutedStream(sys.stdout)
+            if not isinstance(sys.stderr, _ThreadRoutedStream):
+                sys.stderr = _ThreadRoutedStream(sys.stderr)
+        self._previous = getattr(_routing, "buffer", None)
+        _routing.buffer = io.StringIO()
+        return _routing.buffer
+
+    def __exit__(self, *exc: Any) -> None:
+        _routing.buffer = self._previous
+
+
+def lambda_environment(functions: dict[str, dict[str, str]]) -> dict[str, str]:
+    """One environment for every function of a template (they share this process's os.environ).
+
+    Raises when two functions need different values for one variable: running them in one
+    process would silently give one of them the wrong value.
+    """
+    merged: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    for function_name, variables in functions.items():
+        for key, value in variables.items():
+            if key in merged and merged[key] != value:
+                raise ValueError(
+                    f"Environment variable {key} differs between {owners[key]} ({merged[key]!r}) and "
+                    f"{function_name} ({value!r}): the local engine runs every function in one process")
+            merged[key], owners[key] = value, function_name
+    return merged

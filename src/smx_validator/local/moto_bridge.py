@@ -1,0 +1,615 @@
+"""The one module that touches moto internals (moto is pinned to ``MOTO_VERSION``).
+
+moto's Step Functions interpreter runs the real ASL once these gaps are bridged
+(../shared/notes/moto-local-execution.md has the findings behind each one):
+
+- Lambda tasks: moto runs function code only in Docker. ``_invoke_lambda`` is replaced by a
+  call of the invoker registered for the function (an in-process call of its handler), and
+  the Docker-free Lambda backend, which only echoes payloads, hands registered functions to it.
+- ``sagemaker:createTrainingJob.sync``: moto lists SageMaker as unsupported. A service task
+  of our own creates the job, polls DescribeTrainingJob and fails the state the way Step
+  Functions does; when the execution is stopped or the Map aborts, it stops the job.
+- SageMaker's training jobs: moto marks every job Completed at creation. The backend's
+  create_training_job hands the job to a local training service (``training_jobs``), which
+  publishes the job's progress back; StopTrainingJob, duplicate-name refusal and the job's
+  ``Environment`` are added.
+- moto bugs: ``States.*`` errors leaving a Map/Parallel become States.Runtime (bug 2);
+  every JSONPath is compiled again on each evaluation (bug 5); the parser logs whole states
+  at ERROR on every failure (bug 6); StopExecution while a Map runs ends the execution
+  FAILED with States.Runtime instead of ABORTED (found here, "bug 7"); an execution started
+  without a name is named "None" (bug 3; the aws CLI sends no name).
+
+Everything here is process-global (moto's backends and classes are), so ``install()`` is
+idempotent and the registries are keyed by function name / job name.
+``tests/local/test_moto_contract.py`` fails loudly, naming the symbol, when an internal
+used here moves.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import functools
+import logging
+import threading
+import uuid
+import warnings
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Final, Protocol
+
+import moto
+from botocore.exceptions import ClientError
+
+# --- the internals (each one is listed in INTERNALS and checked by the contract test) -------
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.config import default_user_config
+from moto.sagemaker import models as sagemaker_models
+from moto.sagemaker import responses as sagemaker_responses
+from moto.sagemaker.exceptions import ResourceInUseException, SagemakerClientError, ValidationError
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.common.path import result_path as result_path_module
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+MOTO_VERSION: Final = "5.2.5"
+
+# "module.symbol" of every moto internal this module uses; the contract test imports each.
+INTERNALS: Final[tuple[str, ...]] = (
+    "moto.awslambda.models.LambdaFunction._invoke_lambda",
+    "moto.awslambda.models.LambdaBackend.invoke",
+    "moto.awslambda_simple.models.LambdaSimpleBackend.invoke",
+    "moto.core.config.default_user_config",
+    "moto.sagemaker.models.SageMakerModelBackend.create_training_job",
+    "moto.sagemaker.models.SageMakerModelBackend.training_jobs",
+    "moto.sagemaker.models.SageMakerModelBackend.create_trial_component",
+    "moto.sagemaker.models.SageMakerModelBackend.associate_trial_component",
+    "moto.sagemaker.models.SageMakerModelBackend.create_trial",
+    "moto.sagemaker.models.FakeTrainingJob",
+    "moto.sagemaker.responses.SageMakerResponse.create_training_job",
+    "moto.sagemaker.responses.SageMakerResponse.sagemaker_backend",
+    "moto.sagemaker.exceptions.ResourceInUseException",
+    "moto.sagemaker.exceptions.SagemakerClientError",
+    "moto.sagemaker.exceptions.ValidationError",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory.state_task_service_for",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback.StateTaskServiceCallback",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker.CustomErrorName",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branches_decl.CustomErrorName",
+    "moto.stepfunctions.parser.asl.utils.json_path.parse",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path.parse",
+    "moto.stepfunctions.parser.asl.utils.boto_client.boto_client_for",
+    "moto.stepfunctions.parser.asl.utils.encoding.to_json_str",
+    "moto.stepfunctions.parser.asl.eval.environment.Environment.set_error",
+    "moto.stepfunctions.parser.asl.eval.environment.Environment._program_state",
+    "moto.stepfunctions.parser.asl.eval.program_state.ProgramStopped",
+    "moto.stepfunctions.parser.api.HistoryEventType.TaskStateAborted",
+    "moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution",
+)
+
+# The moto hooks this module overrides, with the signature our replacement assumes.
+HOOK_SIGNATURES: Final[dict[str, tuple[str, ...]]] = {
+    "moto.awslambda.models.LambdaFunction._invoke_lambda": ("self", "event"),
+    "moto.awslambda.models.LambdaBackend.invoke": ("self", "function_name", "qualifier", "body", "headers", "response_headers"),
+    "moto.awslambda_simple.models.LambdaSimpleBackend.invoke": (
+        "self", "function_name", "qualifier", "body", "headers", "response_headers"),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory.state_task_service_for": (
+        "service_name",),
+    "moto.stepfunctions.parser.asl.utils.boto_client.boto_client_for": ("region", "service", "state_credentials"),
+    "moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution": (
+        "self", "state_machine_arn", "name", "execution_input", "trace_header"),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback.StateTaskServiceCallback._eval_sync": (
+        "self", "env", "sync_resolver", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback.StateTaskServiceCallback._build_sync_resolver": (
+        "self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service.StateTaskService._eval_service_task": (
+        "self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
+}
+
+# FakeTrainingJob attributes that DescribeTrainingJob serialises (moto camel-cases the names).
+JOB_ATTRIBUTES: Final[tuple[str, ...]] = (
+    "training_job_status", "secondary_status", "training_start_time", "training_end_time",
+    "last_modified_time", "final_metric_data_list", "model_artifacts", "secondary_status_transitions",
+    "algorithm_specification",
+)
+
+
+# --- what the rest of the engine plugs in -------------------------------------------------
+
+class LambdaInvoker(Protocol):
+    def __call__(self, event: Any) -> tuple[str, bool, str]:
+        """(payload JSON, errored, log tail) like moto's ``LambdaFunction._invoke_lambda``."""
+
+
+class SageMakerApiError(Exception):
+    """An error the emulated SageMaker API answers with (code as AWS spells it)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class TrainingService(Protocol):
+    """The local stand-in for SageMaker's training fleet (``training_jobs.TrainingJobService``)."""
+
+    def admit(self, request: dict[str, Any]) -> None:
+        """Raise SageMakerApiError to refuse a CreateTrainingJob request before the job exists."""
+
+    def start(self, request: dict[str, Any], publish: Callable[[dict[str, Any]], None]) -> None:
+        """Run the job; ``publish`` takes DescribeTrainingJob fields (API casing) as they change."""
+
+    def stop(self, job_name: str) -> None:
+        """StopTrainingJob: the job ends Stopped."""
+
+
+_lambda_invokers: dict[str, LambdaInvoker] = {}
+_training_service: TrainingService | None = None
+_request_environment: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "smx_create_training_job_environment", default=None)
+_install_lock = threading.Lock()
+_installed = False
+
+
+def register_lambda(function_name: str, invoker: LambdaInvoker) -> None:
+    """Invocations of ``function_name`` (in any account/region of the emulator) call ``invoker``."""
+    _lambda_invokers[function_name] = invoker
+
+
+def unregister_lambda(function_name: str) -> None:
+    _lambda_invokers.pop(function_name, None)
+
+
+def set_training_service(service: TrainingService | None) -> None:
+    global _training_service
+    _training_service = service
+
+
+def set_sync_poll_interval(seconds: float) -> float:
+    """How often a ``.sync`` task describes its job (moto's default: 0.5 s); returns the previous value."""
+    previous = state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK
+    state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK = seconds
+    return previous
+
+
+# moto's user configuration for the engine: run state machines, never use Docker.
+ENGINE_CONFIG: Final[dict[str, dict[str, bool]]] = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+    "batch": {"use_docker": False},
+}
+
+
+def apply_engine_config_to_defaults() -> Callable[[], None]:
+    """A ``ThreadedMotoServer`` has no ``mock_aws(config=...)``: it reads moto's global defaults.
+    Applies ENGINE_CONFIG there and returns the function that restores them."""
+    saved = copy.deepcopy(default_user_config)
+    for section, values in ENGINE_CONFIG.items():
+        default_user_config.setdefault(section, {}).update(values)  # type: ignore[misc]
+
+    def restore() -> None:
+        default_user_config.clear()
+        default_user_config.update(saved)
+
+    return restore
+
+
+def install() -> None:
+    """Apply every patch once per process. Refuses any moto but the pinned version."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        if moto.__version__ != MOTO_VERSION:
+            raise RuntimeError(
+                f"smx_validator.local.moto_bridge supports moto=={MOTO_VERSION} only, found {moto.__version__}: "
+                "pin it (requirements-dev.txt) or re-check tests/local/test_moto_contract.py against the new version")
+        _install_lambda_hooks()
+        _install_sagemaker_task()
+        _install_sagemaker_backend_hooks()
+        _fix_states_errors_leaving_map_and_parallel()
+        _keep_stopped_executions_aborted()
+        _name_unnamed_executions()
+        _memoise_jsonpath_parsing()
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        # Throttling and quota errors are not in SageMaker's error model; moto warns on each.
+        warnings.filterwarnings("ignore", message=r"Exception\(SagemakerClientError\) with code \w+ does not match",
+                                category=UserWarning)
+        _installed = True
+
+
+# --- Lambda -------------------------------------------------------------------------------
+
+def _install_lambda_hooks() -> None:
+    original_invoke_lambda = LambdaFunction._invoke_lambda
+    original_simple_invoke = LambdaSimpleBackend.invoke
+
+    @functools.wraps(original_invoke_lambda)
+    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        invoker = _lambda_invokers.get(self.function_name)
+        if invoker is None:
+            return original_invoke_lambda(self, event)
+        return invoker(event)
+
+    @functools.wraps(original_simple_invoke)
+    def simple_invoke(self: LambdaSimpleBackend, function_name: str, qualifier: str | None,
+                      body: Any, headers: Any, response_headers: Any) -> Any:
+        # The Docker-free backend only echoes the payload; the full backend's invoke sets the
+        # FunctionError header and calls _invoke_lambda, which reaches our invoker.
+        name = self.get_function(function_name, qualifier).function_name
+        if name in _lambda_invokers:
+            return LambdaBackend.invoke(self, function_name, qualifier, body, headers, response_headers)
+        return original_simple_invoke(self, function_name, qualifier, body, headers, response_headers)
+
+    LambdaFunction._invoke_lambda = _invoke_lambda
+    LambdaSimpleBackend.invoke = simple_invoke
+
+
+# --- Step Functions: sagemaker:createTrainingJob(.sync) ----------------------------------
+
+# Parameters Step Functions accepts for CreateTrainingJob (../shared/notes/aws-facts.md):
+# anything else fails the state instead of being dropped silently, as moto would.
+_CREATE_TRAINING_JOB_PARAMETERS: Final = frozenset({
+    "TrainingJobName", "AlgorithmSpecification", "RoleArn", "InputDataConfig", "OutputDataConfig",
+    "ResourceConfig", "StoppingCondition", "HyperParameters", "ExperimentConfig", "Tags", "VpcConfig",
+    "Environment", "EnableNetworkIsolation", "EnableManagedSpotTraining", "DebugHookConfig",
+    "CheckpointConfig", "RetryStrategy", "EnableInterContainerTrafficEncryption",
+})
+_TERMINAL_FAILURES: Final = frozenset({"Failed", "Stopped"})
+
+
+class _SageMakerTrainingJobTask(StateTaskServiceCallback):
+    """``arn:aws:states:::sagemaker:createTrainingJob[.sync]`` as Step Functions runs it.
+
+    One instance serves every Map iteration (moto shares the parsed program), so nothing
+    about a particular job is stored on ``self``: the poller carries it.
+    """
+
+    def __init__(self) -> None:
+        # WaitForTaskToken is listed only because moto's callback plumbing dereferences the
+        # task-token endpoint unconditionally; _validate_service_integration_is_supported
+        # refuses a .waitForTaskToken resource, as AWS does for SageMaker.
+        super().__init__(supported_integration_patterns={ResourceCondition.Sync, ResourceCondition.WaitForTaskToken})
+
+    def _validate_service_integration_is_supported(self) -> None:
+        if self.resource.condition == ResourceCondition.WaitForTaskToken:
+            raise ValueError(f"The resource provided {self.resource.resource_arn} is not supported: "
+                             "SageMaker integrations support the request-response and .sync patterns only.")
+        super()._validate_service_integration_is_supported()
+
+    def _get_supported_parameters(self) -> set[str] | None:
+        if self.resource.api_action.lower() == "createtrainingjob":
+            return set(_CREATE_TRAINING_JOB_PARAMETERS)
+        return None
+
+    def _eval_parameters(self, env: Any) -> dict:
+        parameters = {}
+        if self.parargs is not None:
+            self.parargs.eval(env=env)
+            parameters = env.stack.pop()
+        unsupported = sorted(set(parameters) - _CREATE_TRAINING_JOB_PARAMETERS)
+        if unsupported:
+            raise ValueError(f"The field(s) {', '.join(unsupported)} are not supported by Step Functions "
+                             f"for {self.resource.resource_arn}")
+        return parameters
+
+    def _eval_service_task(self, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                           state_credentials: Any) -> None:
+        sagemaker = boto_client_for(region=resource_runtime_part.region, service="sagemaker",
+                                    state_credentials=state_credentials)
+        response = sagemaker.create_training_job(**normalised_parameters)
+        response.pop("ResponseMetadata", None)
+        env.stack.append(response)
+
+    def _build_sync_resolver(self, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                             state_credentials: Any) -> "_TrainingJobPoller":
+        env.stack.pop()  # CreateTrainingJob's response: the poller needs only the job name
+        sagemaker = boto_client_for(region=resource_runtime_part.region, service="sagemaker",
+                                    state_credentials=state_credentials)
+        return _TrainingJobPoller(self, env, sagemaker, normalised_parameters["TrainingJobName"])
+
+    def _eval_sync(self, env: Any, sync_resolver: Any, timeout_seconds: Any, callback_endpoint: Any,
+                   heartbeat_endpoint: Any) -> Any:
+        # No callback endpoint: SageMaker has no task-token pattern, and moto would hand a Retry
+        # the endpoint the previous attempt interrupted (an instant States.Timeout).
+        outcome = super()._eval_sync(env=env, sync_resolver=sync_resolver, timeout_seconds=timeout_seconds,
+                                     callback_endpoint=None, heartbeat_endpoint=None)
+        if outcome is None and isinstance(sync_resolver, _TrainingJobPoller):
+            # The loop ends without an outcome only when this frame stopped running: the
+            # execution was stopped or the Map aborted. Step Functions stops the job then,
+            # and the state is aborted (moto would record a TaskSucceeded with a null output).
+            sync_resolver.stop_job()
+            raise _TaskAborted(sync_resolver.job_name)
+        return outcome
+
+    def _from_error(self, env: Any, ex: Exception) -> FailureEvent:
+        if isinstance(ex, _TaskAborted):
+            return FailureEvent(
+                env=env,
+                error_name=CustomErrorName("TaskAborted"),
+                event_type=HistoryEventType.TaskStateAborted,
+                event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+                    error="TaskAborted", cause=f"The state was aborted; training job {ex.job_name} was stopped",
+                    resource=self._get_sfn_resource(), resourceType=self._get_sfn_resource_type())),
+            )
+        if isinstance(ex, ClientError):
+            error = ex.response.get("Error", {})
+            code = error.get("Code", "Unknown")
+            metadata = ex.response.get("ResponseMetadata", {})
+            cause = (f"{error.get('Message', '')} (Service: AmazonSageMaker; Status Code: {metadata.get('HTTPStatusCode')}; "
+                     f"Error Code: {code}; Request ID: {metadata.get('RequestId')}; Proxy: null)")
+            error_name = f"SageMaker.{code}"
+            return FailureEvent(
+                env=env,
+                error_name=CustomErrorName(error_name),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+                    error=error_name, cause=cause,
+                    resource=self._get_sfn_resource(), resourceType=self._get_sfn_resource_type())),
+            )
+        return super()._from_error(env=env, ex=ex)
+
+    def job_failed(self, env: Any, description: dict[str, Any]) -> FailureEventException:
+        return FailureEventException(FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+                error=StatesErrorNameType.StatesTaskFailed.to_name(),
+                cause=to_json_str(description),
+                resource=self._get_sfn_resource(), resourceType=self._get_sfn_resource_type())),
+        ))
+
+
+class _TaskAborted(Exception):
+    def __init__(self, job_name: str):
+        super().__init__(job_name)
+        self.job_name = job_name
+
+
+class _TrainingJobPoller:
+    """The ``.sync`` resolver of one job: None while it runs, the description once Completed."""
+
+    def __init__(self, task: _SageMakerTrainingJobTask, env: Any, sagemaker: Any, job_name: str):
+        self._task, self._env, self._sagemaker, self.job_name = task, env, sagemaker, job_name
+
+    def __call__(self) -> dict[str, Any] | None:
+        description = self._sagemaker.describe_training_job(TrainingJobName=self.job_name)
+        description.pop("ResponseMetadata", None)
+        status = description.get("TrainingJobStatus")
+        if status == "Completed":
+            return _epoch_millis(description)
+        if status in _TERMINAL_FAILURES:
+            raise self._task.job_failed(self._env, _epoch_millis(description))
+        return None
+
+    def stop_job(self) -> None:
+        try:
+            self._sagemaker.stop_training_job(TrainingJobName=self.job_name)
+        except ClientError:
+            pass  # already ended: nothing to stop
+
+
+def _epoch_millis(value: Any) -> Any:
+    """Step Functions renders the SageMaker timestamps of a .sync result as epoch milliseconds;
+    it also keeps datetimes out of the state data (moto's DescribeExecution cannot encode them)."""
+    if isinstance(value, dict):
+        return {key: _epoch_millis(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_epoch_millis(item) for item in value]
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _install_sagemaker_task() -> None:
+    original = state_task_factory.state_task_service_for
+
+    @functools.wraps(original)
+    def state_task_service_for(service_name: str) -> Any:
+        if service_name == "sagemaker":
+            return _SageMakerTrainingJobTask()
+        return original(service_name=service_name)
+
+    state_task_factory.state_task_service_for = state_task_service_for
+
+
+# --- SageMaker backend: local training, StopTrainingJob, duplicate names ------------------
+
+def _install_sagemaker_backend_hooks() -> None:
+    backend_class = sagemaker_models.SageMakerModelBackend
+    response_class = sagemaker_responses.SageMakerResponse
+    original_create = backend_class.create_training_job
+    original_create_response = response_class.create_training_job
+
+    create_lock = threading.Lock()  # the name check and the creation are one step
+
+    @functools.wraps(original_create)
+    def create_training_job(self: Any, training_job_name: str, **kwargs: Any) -> Any:
+        request = _create_request(self, training_job_name, kwargs)
+        service = _training_service
+        with create_lock:
+            if training_job_name in self.training_jobs:
+                raise ResourceInUseException(
+                    message=f"Training job names must be unique within an AWS account and region, and a training "
+                            f"job with this name already exists ({self.training_jobs[training_job_name].arn})")
+            if service is not None:
+                try:
+                    service.admit(request)
+                except SageMakerApiError as refused:
+                    raise SagemakerClientError(refused.code, refused.message) from None
+            # moto replaces MetricDefinitions with a fake one in place: keep the caller's.
+            algorithm_specification = copy.deepcopy(kwargs.get("algorithm_specification") or {})
+            job = original_create(self, training_job_name=training_job_name, **kwargs)
+            job.algorithm_specification = algorithm_specification
+            job.environment = request["Environment"] or None
+            if service is not None:
+                # moto made the job Completed. Nobody has its name before this call returns (the
+                # .sync task polls only afterwards), so resetting it here is not observable.
+                _publish(job, {
+                    "SecondaryStatus": "Starting", "TrainingStartTime": None, "TrainingEndTime": None,
+                    "FinalMetricDataList": None, "ModelArtifacts": None,
+                    "SecondaryStatusTransitions": [{"Status": "Starting", "StartTime": job.creation_time,
+                                                    "StatusMessage": "Preparing the instances for training"}],
+                    "TrainingJobStatus": "InProgress",
+                })
+        _register_trial_component(self, request)
+        if service is not None:
+            service.start(request, functools.partial(_publish, job))
+        return job
+
+    def stop_training_job(self: Any, training_job_name: str) -> None:
+        job = self.training_jobs.get(training_job_name)
+        if job is None:
+            raise ValidationError(message=f"Requested resource not found: training job '{training_job_name}'")
+        if job.training_job_status != "InProgress":
+            raise ValidationError(
+                message=f"The request was rejected because the training job is in status {job.training_job_status}.")
+        if _training_service is not None:
+            _training_service.stop(training_job_name)
+
+    @functools.wraps(original_create_response)
+    def create_training_job_response(self: Any) -> Any:
+        # moto's response drops Environment; the backend reads it from here (same thread).
+        token = _request_environment.set(self._get_param("Environment") or {})
+        try:
+            return original_create_response(self)
+        finally:
+            _request_environment.reset(token)
+
+    def stop_training_job_response(self: Any) -> Any:
+        self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))
+        return "{}"
+
+    backend_class.create_training_job = create_training_job
+    backend_class.stop_training_job = stop_training_job
+    response_class.create_training_job = create_training_job_response
+    response_class.stop_training_job = stop_training_job_response
+
+
+def _create_request(backend: Any, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The CreateTrainingJob request in API casing, as the training service reads it."""
+    return {
+        "TrainingJobName": name,
+        "TrainingJobArn": sagemaker_models.FakeTrainingJob.arn_formatter(name, backend.account_id, backend.region_name),
+        "Region": backend.region_name,
+        "AlgorithmSpecification": copy.deepcopy(kwargs.get("algorithm_specification") or {}),
+        "HyperParameters": dict(kwargs.get("hyper_parameters") or {}),
+        "RoleArn": kwargs.get("role_arn"),
+        "InputDataConfig": copy.deepcopy(kwargs.get("input_data_config") or []),
+        "OutputDataConfig": dict(kwargs.get("output_data_config") or {}),
+        "ResourceConfig": dict(kwargs.get("resource_config") or {}),
+        "StoppingCondition": dict(kwargs.get("stopping_condition") or {}),
+        "EnableManagedSpotTraining": bool(kwargs.get("enable_managed_spot_training")),
+        "ExperimentConfig": dict(kwargs.get("experiment_config") or {}),
+        "Environment": dict(_request_environment.get() or {}),
+    }
+
+
+def _register_trial_component(backend: Any, request: dict[str, Any]) -> None:
+    """SageMaker records every job that names a trial as trial component ``<job>-aws-training-job``."""
+    trial_name = request["ExperimentConfig"].get("TrialName")
+    if not trial_name:
+        return
+    if trial_name not in backend.trials:
+        backend.create_trial(trial_name=trial_name, experiment_name=request["ExperimentConfig"].get("ExperimentName"))
+    component = f"{request['TrainingJobName']}-aws-training-job"
+    backend.create_trial_component(
+        trial_component_name=component, trial_name=trial_name, status={"PrimaryStatus": "InProgress"},
+        start_time=None, end_time=None,
+        display_name=request["ExperimentConfig"].get("TrialComponentDisplayName") or component,
+        parameters={key: {"StringValue": value} for key, value in request["HyperParameters"].items()},
+        input_artifacts=None, output_artifacts=None,
+        metadata_properties={"CommitId": "", "GeneratedBy": request["TrainingJobArn"]},
+    )
+    backend.associate_trial_component(trial_name=trial_name, trial_component_name=component)
+
+
+def _publish(job: Any, fields: dict[str, Any]) -> None:
+    """Copy DescribeTrainingJob fields onto moto's job; the status goes last so a concurrent
+    DescribeTrainingJob never sees a terminal status with half-written results."""
+    status = fields.get("TrainingJobStatus")
+    for field, value in fields.items():
+        if field != "TrainingJobStatus":
+            setattr(job, _attribute_name(field), value)
+    job.last_modified_time = datetime.now(timezone.utc)
+    if status is not None:
+        job.training_job_status = status
+
+
+def _attribute_name(api_field: str) -> str:
+    """DescribeTrainingJob field -> FakeTrainingJob attribute (moto camel-cases attribute names back)."""
+    return "".join(f"_{char.lower()}" if char.isupper() and index else char.lower()
+                   for index, char in enumerate(api_field))
+
+
+# --- moto bugs ------------------------------------------------------------------------------
+
+def _error_name_for(error_name: str | None) -> Any:
+    """CustomErrorName refuses "States.*" names; a States error leaving a Map/Parallel keeps its name."""
+    if error_name is not None and error_name.startswith("States."):
+        try:
+            return StatesErrorName.from_name(error_name)
+        except ValueError:
+            pass
+    return CustomErrorName(error_name=error_name)
+
+
+def _keep_stopped_executions_aborted() -> None:
+    """StopExecution during a Map: the aborted iterations make the Map fail (States.Runtime) and
+    moto's set_error overwrites the stopped state, so the execution ends FAILED, not ABORTED."""
+    original = Environment.set_error
+
+    @functools.wraps(original)
+    def set_error(self: Any, error: Any) -> None:
+        if isinstance(self._program_state, ProgramStopped):
+            return
+        original(self, error)
+
+    Environment.set_error = set_error
+
+
+def _name_unnamed_executions() -> None:
+    """StartExecution without a name: AWS names it with a UUID, moto with "None" (so the second
+    unnamed execution collides with the first). `aws stepfunctions start-execution` sends none."""
+    original = StepFunctionsParserBackend.start_execution
+
+    @functools.wraps(original)
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
+                        trace_header: Any = None) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+
+
+def _fix_states_errors_leaving_map_and_parallel() -> None:
+    iteration_worker.CustomErrorName = _error_name_for
+    branches_decl.CustomErrorName = _error_name_for
+
+
+def _memoise_jsonpath_parsing() -> None:
+    # jsonpath_ng expressions are immutable after parsing and safe to share between threads.
+    json_path_module.parse = functools.lru_cache(maxsize=4096)(json_path_module.parse)
+    result_path_module.parse = functools.lru_cache(maxsize=1024)(result_path_module.parse)

@@ -1,0 +1,134 @@
+"""Per-fold progress read from an execution's history, on AWS and on the emulator alike.
+
+A Map iteration's events chain to its MapIterationStarted through ``previousEventId``; that
+event carries the iteration (= fold) index. Within an iteration the SageMaker task's events
+tell the fold's state: TaskScheduled (creating the job), TaskSubmitted (the job exists and
+trains), TaskFailed (a retry follows, or the fold failed), TaskSucceeded (Completed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+PENDING, CREATING, TRAINING, RETRYING, COMPLETED, FAILED, ABORTED = (
+    "pending", "creating", "training", "retrying", "completed", "failed", "aborted")
+
+
+# Events that belong to the execution's own level: a chain reaching one leaves no iteration.
+_OUTSIDE_ITERATIONS = {"ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapStateSucceeded",
+                       "MapStateFailed", "MapStateAborted", "MapStateExited"}
+
+
+@dataclass(frozen=True)
+class FoldState:
+    index: int
+    state: str
+    job_name: str | None = None
+    detail: str | None = None
+
+
+def fold_states(history: list[dict[str, Any]]) -> list[FoldState]:
+    """One entry per fold of the (first) Map, in fold order; empty before the Map starts."""
+    by_id = {event["id"]: event for event in history}
+    iteration_of: dict[int, int | None] = {}
+    folds: dict[int, dict[str, Any]] = {}
+    count = 0
+    for event in sorted(history, key=lambda item: item["id"]):
+        kind = event["type"]
+        if kind == "MapStateStarted" and not count:
+            count = event.get("mapStateStartedEventDetails", {}).get("length", 0)
+            continue
+        index = _iteration(event, by_id, iteration_of)
+        if index is None:
+            continue
+        fold = folds.setdefault(index, {"state": PENDING, "job_name": None, "detail": None})
+        if kind == "TaskScheduled":
+            parameters = _json(event.get("taskScheduledEventDetails", {}).get("parameters"))
+            if isinstance(parameters, dict) and parameters.get("TrainingJobName"):
+                fold["job_name"] = parameters["TrainingJobName"]
+            fold["state"] = RETRYING if fold["state"] == FAILED else CREATING
+        elif kind == "TaskSubmitted":
+            fold["state"] = TRAINING
+        elif kind == "TaskSucceeded":
+            fold["state"], fold["detail"] = COMPLETED, None
+        elif kind == "TaskFailed":
+            details = event.get("taskFailedEventDetails", {})
+            fold["state"], fold["detail"] = FAILED, _failure_text(details)
+        elif kind in {"TaskStateAborted", "MapIterationAborted"}:
+            fold["state"] = ABORTED
+        elif kind == "MapIterationStarted" and fold["state"] == PENDING:
+            fold["state"] = CREATING
+    return [FoldState(index, **folds.get(index, {"state": PENDING, "job_name": None, "detail": None}))
+            for index in range(max(count, max(folds, default=-1) + 1))]
+
+
+def execution_phase(history: list[dict[str, Any]]) -> str | None:
+    """The top-level state the execution entered last (outside Map iterations)."""
+    by_id = {event["id"]: event for event in history}
+    iteration_of: dict[int, int | None] = {}
+    phase = None
+    for event in sorted(history, key=lambda item: item["id"]):
+        details = event.get("stateEnteredEventDetails")
+        if details and _iteration(event, by_id, iteration_of) is None:
+            phase = details.get("name")
+    return phase
+
+
+def state_output(history: list[dict[str, Any]], state_name: str) -> Any:
+    """The output of the last successful Lambda/Task of a top-level state (e.g. GatherResults),
+    read from the history: a failed execution has no output, but its gather step had one."""
+    entered_name = None
+    result = None
+    for event in sorted(history, key=lambda item: item["id"]):
+        entered = event.get("stateEnteredEventDetails")
+        if entered:
+            entered_name = entered.get("name")
+        if entered_name != state_name:
+            continue
+        for key in ("lambdaFunctionSucceededEventDetails", "taskSucceededEventDetails"):
+            if key in event:
+                result = _json(event[key].get("output"))
+    return result
+
+
+def _iteration(event: dict[str, Any], by_id: dict[int, dict[str, Any]], cache: dict[int, int | None]) -> int | None:
+    """The Map iteration index an event belongs to (None outside iterations)."""
+    chain = []
+    current: dict[str, Any] | None = event
+    found: int | None = None
+    while current is not None:
+        event_id = current["id"]
+        if event_id in cache:
+            found = cache[event_id]
+            break
+        chain.append(event_id)
+        if current["type"] == "MapIterationStarted":
+            found = current.get("mapIterationStartedEventDetails", {}).get("index")
+            break
+        if current["type"] in _OUTSIDE_ITERATIONS:
+            break
+        current = by_id.get(current.get("previousEventId") or 0)
+    for event_id in chain:
+        cache[event_id] = found
+    return found
+
+
+def _failure_text(details: dict[str, Any]) -> str:
+    error = details.get("error") or ""
+    cause = _json(details.get("cause"))
+    if isinstance(cause, dict) and cause.get("FailureReason"):
+        return f"{error}: {cause['FailureReason']}"
+    if isinstance(cause, dict) and cause.get("TrainingJobStatus"):
+        return f"{error}: {cause['TrainingJobStatus']} ({cause.get('SecondaryStatus')})"
+    return error
+
+
+def _json(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

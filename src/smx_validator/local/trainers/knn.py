@@ -1,0 +1,86 @@
+"""knn: k-nearest neighbours over a sample of the training data (scikit-learn's neighbours).
+
+Channels: ``train`` (required) and ``test`` (optional; k-NN has no validation channel),
+text/csv with the label first. With a test channel it reports ``test:accuracy``
+(classifier) or ``test:mse`` (regressor), the algorithm's only metrics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.random_projection import GaussianRandomProjection, SparseRandomProjection
+
+from .base import TrainingClientError, TrainingContext
+from .tabular import class_labels, read_label_first_csv, require_csv, save_model
+from smx_split.builtin_hyperparameters import ACCEPTED_HYPERPARAMETERS
+
+HYPERPARAMETERS = ACCEPTED_HYPERPARAMETERS["knn"]
+_METRICS = {"L2": "euclidean", "COSINE": "cosine"}
+_SEED = 0  # sampling and projections are seeded so that reruns are identical
+
+
+class KNearestNeighbours:
+    algorithm = "knn"
+
+    def train(self, context: TrainingContext) -> None:
+        hp = context.hyperparameters
+        hp.reject_unknown(HYPERPARAMETERS)
+        predictor = hp.string("predictor_type", choices=("classifier", "regressor"))
+        k = hp.integer("k", minimum=1)
+        sample_size = hp.integer("sample_size", minimum=1)
+        feature_dim = hp.integer("feature_dim", minimum=1)
+        metric = hp.string("index_metric", "L2", choices=("L2", "INNER_PRODUCT", "COSINE"))
+        if metric not in _METRICS:
+            raise TrainingClientError(f"index_metric {metric} is not emulated; use L2 or COSINE")
+
+        datasets = {}
+        for name in ("train", "test"):
+            reader = context.channel(name, required=name == "train")
+            if reader is not None:
+                require_csv(reader, self.algorithm, default_content_type="application/x-recordio-protobuf")
+                features, labels = read_label_first_csv(reader)
+                if features.shape[1] != feature_dim:
+                    raise TrainingClientError(
+                        f"feature_dim is {feature_dim} but the {name} channel has {features.shape[1]} features")
+                if predictor == "classifier":
+                    labels = class_labels(labels, name)
+                datasets[name] = (features, labels)
+        context.training_started()
+
+        train_x, train_y = datasets["train"]
+        if sample_size < len(train_y):
+            rows = np.random.default_rng(_SEED).choice(len(train_y), size=sample_size, replace=False)
+            train_x, train_y = train_x[rows], train_y[rows]
+        if k > len(train_y):
+            raise TrainingClientError(f"k ({k}) is larger than the number of sampled training points ({len(train_y)})")
+
+        projection = self._projection(hp, feature_dim)
+        if projection is not None:
+            train_x = projection.fit_transform(train_x)
+        estimator_class = KNeighborsClassifier if predictor == "classifier" else KNeighborsRegressor
+        model = estimator_class(n_neighbors=k, metric=_METRICS[metric]).fit(train_x, train_y)
+
+        if "test" in datasets:
+            test_x, test_y = datasets["test"]
+            predicted = model.predict(projection.transform(test_x) if projection is not None else test_x)
+            if predictor == "classifier":
+                context.report_metric("test:accuracy", accuracy_score(test_y, predicted))
+            else:
+                context.report_metric("test:mse", mean_squared_error(test_y, predicted))
+        save_model(context.model_dir, {"projection": projection, "model": model}, {
+            "algorithm": self.algorithm, "predictor_type": predictor, "k": k, "feature_dim": feature_dim,
+            "sample_size": len(train_y), "hyperparameters": hp.values,
+        })
+
+    @staticmethod
+    def _projection(hp, feature_dim: int):
+        kind = hp.values.get("dimension_reduction_type")
+        if kind is None:
+            return None
+        kind = hp.string("dimension_reduction_type", choices=("sign", "fjlt"))
+        target = hp.integer("dimension_reduction_target", minimum=1, maximum=feature_dim)
+        if kind == "sign":
+            return SparseRandomProjection(n_components=target, density=1.0, random_state=_SEED)
+        return GaussianRandomProjection(n_components=target, random_state=_SEED)

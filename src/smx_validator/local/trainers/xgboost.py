@@ -1,0 +1,139 @@
+"""xgboost: gradient-boosted trees (scikit-learn's histogram gradient boosting).
+
+Channels: ``train`` (required) and ``validation`` (optional), text/csv with the label first
+(``csv_weights=1``: the second column is the instance weight) or, without a ContentType,
+libsvm, the container's default. Metrics: every ``eval_metric`` (default by objective: rmse,
+logloss, mlogloss) on every channel, named ``train:<metric>`` and ``validation:<metric>`` as
+the SageMaker XGBoost container reports them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_absolute_error, mean_squared_error, roc_auc_score
+
+from .base import TrainingClientError, TrainingContext
+from .tabular import class_labels, read_label_first_csv, read_libsvm, save_model
+from smx_split.builtin_hyperparameters import ACCEPTED_HYPERPARAMETERS
+
+HYPERPARAMETERS = ACCEPTED_HYPERPARAMETERS["xgboost"]
+_OBJECTIVES = {
+    "reg:squarederror": "regression", "reg:linear": "regression", "reg:absoluteerror": "regression",
+    "binary:logistic": "binary", "multi:softmax": "multiclass", "multi:softprob": "multiclass",
+}
+_DEFAULT_METRIC = {"regression": "rmse", "binary": "logloss", "multiclass": "mlogloss"}
+_METRICS_BY_TASK = {
+    "regression": {"rmse", "mae", "mse"},
+    "binary": {"logloss", "error", "auc", "accuracy", "f1"},
+    "multiclass": {"mlogloss", "merror", "accuracy", "auc", "f1"},
+}
+
+
+class XGBoost:
+    algorithm = "xgboost"
+
+    def train(self, context: TrainingContext) -> None:
+        hp = context.hyperparameters
+        hp.reject_unknown(HYPERPARAMETERS)
+        objective = hp.string("objective", "reg:squarederror")
+        if objective not in _OBJECTIVES:
+            raise TrainingClientError(f"objective {objective!r} is not emulated; use one of {sorted(_OBJECTIVES)}")
+        task = _OBJECTIVES[objective]
+        num_class = hp.integer("num_class", minimum=2) if task == "multiclass" else (2 if task == "binary" else None)
+        metrics = [name.strip() for name in hp.string("eval_metric", _DEFAULT_METRIC[task]).split(",") if name.strip()]
+        for metric in metrics:
+            if metric.split("@")[0] not in _METRICS_BY_TASK[task]:
+                raise TrainingClientError(f"eval_metric {metric!r} is not emulated for {objective}; "
+                                          f"use {', '.join(sorted(_METRICS_BY_TASK[task]))}")
+
+        datasets = self._read(context, hp, num_class)
+        context.training_started()
+        model = self._estimator(hp, task)
+        train_x, train_y, train_w = datasets["train"]
+        context.check_stopping()
+        model.fit(train_x, train_y, sample_weight=train_w)
+
+        for channel in ("train", "validation"):
+            if channel in datasets:
+                x, y, weights = datasets[channel]
+                for metric in metrics:
+                    context.report_metric(f"{channel}:{metric}", _evaluate(metric, model, task, x, y, weights, num_class))
+        save_model(context.model_dir, model, {
+            "algorithm": self.algorithm, "objective": objective, "num_round": model.max_iter,
+            "eval_metric": metrics, "hyperparameters": hp.values,
+        })
+
+    def _read(self, context: TrainingContext, hp, num_class: int | None) -> dict:
+        weighted = hp.boolean("csv_weights", False)
+        datasets: dict = {}
+        n_features = None
+        for name in ("train", "validation"):
+            reader = context.channel(name, required=name == "train")
+            if reader is None:
+                continue
+            media_type = reader.channel.media_type
+            weights = None
+            if media_type in {"text/csv", "csv"}:
+                features, labels = read_label_first_csv(reader)
+                if weighted:
+                    weights, features = features[:, 0], features[:, 1:]
+            elif media_type in {None, "libsvm", "text/libsvm", "text/x-libsvm"}:
+                features, labels = read_libsvm(reader, n_features)
+                features = features.toarray()
+            else:
+                raise TrainingClientError(f"Channel '{name}': content type {reader.channel.content_type!r} is not "
+                                          "emulated for xgboost; use text/csv or libsvm")
+            if n_features is not None and features.shape[1] != n_features:
+                raise TrainingClientError(f"Channel '{name}' has {features.shape[1]} features, train has {n_features}")
+            n_features = features.shape[1]
+            if num_class is not None:
+                labels = class_labels(labels, name, num_classes=num_class)
+            datasets[name] = (features, labels, weights)
+        return datasets
+
+    @staticmethod
+    def _estimator(hp, task: str):
+        common = {
+            "max_iter": hp.integer("num_round", minimum=1),
+            "learning_rate": hp.number("eta", 0.3, minimum=0),
+            "max_depth": hp.integer("max_depth", 6, minimum=0) or None,  # 0: no limit, as in XGBoost
+            "l2_regularization": hp.number("lambda", 1.0, minimum=0),
+            # XGBoost's min_child_weight is a hessian sum; for squared loss that is a sample count.
+            "min_samples_leaf": max(1, int(hp.number("min_child_weight", 1.0, minimum=0))),
+            "max_bins": min(255, hp.integer("max_bin", 256, minimum=2)),
+            "max_features": hp.number("colsample_bynode", 1.0, minimum=0.01, maximum=1.0),
+            "early_stopping": False,
+            "random_state": hp.integer("seed", 0),
+        }
+        if task == "regression":
+            loss = "absolute_error" if hp.string("objective", "") == "reg:absoluteerror" else "squared_error"
+            return HistGradientBoostingRegressor(loss=loss, **common)
+        return HistGradientBoostingClassifier(loss="log_loss", **common)
+
+
+def _evaluate(metric: str, model, task: str, x, y, weights, num_class: int | None) -> float:
+    name, _, threshold = metric.partition("@")
+    if task == "regression":
+        predicted = model.predict(x)
+        if name == "mae":
+            return float(mean_absolute_error(y, predicted, sample_weight=weights))
+        mse = float(mean_squared_error(y, predicted, sample_weight=weights))
+        return mse if name == "mse" else float(np.sqrt(mse))
+    labels = list(range(num_class))
+    probabilities = model.predict_proba(x)
+    if name in {"logloss", "mlogloss"}:
+        return float(log_loss(y, probabilities, sample_weight=weights, labels=labels))
+    if name == "auc":
+        scores = probabilities[:, 1] if task == "binary" else probabilities
+        return float(roc_auc_score(y, scores, sample_weight=weights, multi_class="ovr", labels=labels))
+    if task == "binary":
+        predicted = (probabilities[:, 1] > (float(threshold) if threshold else 0.5)).astype(int)
+    else:
+        predicted = probabilities.argmax(axis=1)
+    accuracy = float(accuracy_score(y, predicted, sample_weight=weights))
+    if name in {"error", "merror"}:
+        return 1.0 - accuracy
+    if name == "f1":
+        return float(f1_score(y, predicted, sample_weight=weights, average="binary" if task == "binary" else "macro"))
+    return accuracy

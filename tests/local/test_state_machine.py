@@ -1,0 +1,208 @@
+"""The deployed artifacts executed offline: template.yaml's wiring, the real ASL, the real split
+and gather handlers, and SageMaker training jobs played by local trainers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from smx_validator.local.progress import _iteration
+
+from .conftest import INPUT_BUCKET, describe_jobs, list_keys
+
+CONFIGURABLE_SCRIPT_IMAGE = "local:tests/local/scripts/configurable_train.py"
+JOB_NAME = re.compile(r"^crossvalidator-my-training-\d{8}-\d{6}-fold(\d)$")
+
+
+def seed_input(output_prefix: str) -> dict:
+    """The seed README's sample input, on the bundled digits; only the hyperparameters differ:
+    small images and few epochs keep it fast ("foo" is the test after this one)."""
+    return {
+        "job_config": {
+            "output_prefix": output_prefix,
+            "input_path": f"s3://{INPUT_BUCKET}/digits/manifest.jsonl",
+            "name": "my_training",
+            "experiment": "my_training_experiment",
+            "tags": [{"Key": "project", "Value": "my_project"}],
+        },
+        "crossvalidation": {"n_splits": 5, "random_state": 42},
+        "training": {
+            "hyperparameters_template": {
+                "num_classes": "${num_classes}",
+                "num_training_samples": "${num_training_samples}",
+                "image_shape": "1,16,16",
+                "epochs": "5",
+                "optimizer": "adam",
+                "learning_rate": "0.01",
+            },
+            "algorithm_specification": {
+                "TrainingImage": "685385470294.dkr.ecr.eu-west-1.amazonaws.com/image-classification:1",
+                "TrainingInputMode": "Pipe",
+            },
+            "stopping_condition": {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200},
+            "resource_config": {"InstanceCount": 1, "InstanceType": "ml.p3.2xlarge", "VolumeSizeInGB": 10},
+        },
+    }
+
+
+def custom_script_input(example, *, seconds: float = 0.0, environment: dict | None = None, **crossvalidation) -> dict:
+    """The iris data trained by tests/local/scripts/configurable_train.py (a plain-Python custom container)."""
+    document = example("knn")
+    document["training"] = {
+        "hyperparameters_template": {"seconds": str(seconds)},
+        "algorithm_specification": {"TrainingImage": CONFIGURABLE_SCRIPT_IMAGE, "TrainingInputMode": "File",
+                                    "MetricDefinitions": [{"Name": "validation:score", "Regex": r"score: ([0-9.]+)"}]},
+        "resource_config": {"InstanceType": "ml.m5.large"},
+        "environment": environment or {},
+    }
+    document["crossvalidation"].update(crossvalidation)
+    return document
+
+
+def peak_training_overlap(descriptions: list[dict]) -> int:
+    events = sorted([(d["TrainingStartTime"], 1) for d in descriptions] + [(d["TrainingEndTime"], -1) for d in descriptions],
+                    key=lambda event: (event[0], event[1]))
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+def test_the_seed_example_runs_end_to_end(app_engine, example):
+    # GIVEN the seed's sample input shape: an image-classification augmented manifest, 5 folds,
+    # ${num_classes}/${num_training_samples} templating, spot training, tags and an experiment
+    output_prefix = example("image-classification")["job_config"]["output_prefix"]
+    # WHEN one execution of the deployed state machine runs it
+    result = app_engine.run(seed_input(output_prefix))
+    # THEN it succeeds with the seed's output shape plus the cross-validated summary
+    assert result.status == "SUCCEEDED", result.cause
+    output = result.output
+    assert {"job_config", "crossvalidation", "training", "splits", "summary"} <= set(output)
+    splits = output["splits"]
+    assert [split["fold_index"] for split in splits] == [0, 1, 2, 3, 4]
+    assert [JOB_NAME.match(split["TrainingJobName"]).group(1) for split in splits] == ["0", "1", "2", "3", "4"]
+    assert {split["TrainingJobStatus"] for split in splits} == {"Completed"}
+    accuracy = output["summary"]["metrics"]["validation:accuracy"]
+    assert accuracy["count"] == 5 and 0.5 < accuracy["mean"] <= 1.0
+    # AND each fold's job was created as planned: templated hyperparameters, spot, tags, its trial
+    job = describe_jobs(app_engine, [splits[0]["TrainingJobName"]])[0]
+    assert job["HyperParameters"]["num_classes"] == "10"
+    assert int(job["HyperParameters"]["num_training_samples"]) == 160  # 4 of 5 folds of 200 images
+    assert job["EnableManagedSpotTraining"] is True
+    tags = app_engine.client("sagemaker").list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    assert {"Key": "project", "Value": "my_project"} in tags
+    assert job["ExperimentConfig"]["TrialName"] == output["job_config"]["trial_name"]
+    # AND the run wrote its folds, models and summaries under its own prefix
+    keys = list_keys(app_engine, output["job_config"]["run_prefix"])
+    run_key = output["job_config"]["run_prefix"].split("/", 3)[3]
+    assert {run_key + "summary.json", run_key + "summary.csv", run_key + "run.json"} <= set(keys)
+    assert sum(key.endswith("/output/model.tar.gz") for key in keys) == 5
+
+
+def test_the_seeds_extra_hyperparameter_is_left_out_so_every_fold_trains(app_engine, example):
+    # GIVEN the seed's hyperparameters verbatim, including "foo": "bar", which the built-in
+    # image-classification container refuses ("Additional hyperparameters are not allowed")
+    document = seed_input(example("image-classification")["job_config"]["output_prefix"])
+    document["training"]["hyperparameters_template"]["foo"] = "bar"
+    # WHEN it runs
+    result = app_engine.run(document)
+    # THEN every fold trains without it, and the output says why it was left out
+    assert result.status == "SUCCEEDED", result.cause
+    jobs = describe_jobs(app_engine, [split["TrainingJobName"] for split in result.output["splits"]])
+    assert all("foo" not in job["HyperParameters"] for job in jobs)
+    assert any("'foo'" in note and "left out" in note for note in result.output["job_config"]["notes"])
+
+
+@pytest.mark.parametrize("family, metric", [
+    ("linear-learner", "validation:binary_classification_accuracy"),
+    ("knn", "test:accuracy"),
+    ("xgboost", "validation:auc"),
+    ("image-classification", "validation:accuracy"),
+    ("blazingtext-file", "validation:accuracy"),
+    ("blazingtext-augmented-manifest", "validation:accuracy"),
+    ("custom", "validation:accuracy"),
+])
+def test_every_algorithm_familys_example_cross_validates(app_engine, example, family, metric):
+    # GIVEN the family's example from doc/examples on its bundled dataset
+    # WHEN it runs
+    result = app_engine.run(example(family))
+    # THEN every fold completes and reports the algorithm's own metric name, with a sane mean
+    assert result.status == "SUCCEEDED", result.cause
+    statistics = result.output["summary"]["metrics"][metric]
+    assert statistics["count"] == 5
+    assert 0.7 < statistics["mean"] <= 1.0, statistics
+
+
+def test_a_failing_fold_lets_the_others_finish_and_fails_the_execution_naming_it(app_engine, example):
+    # GIVEN a custom container that fails only in fold 2 (told through the job Environment)
+    document = custom_script_input(example, environment={"FAIL_JOB_SUFFIX": "-fold2"})
+    # WHEN it runs
+    result = app_engine.run(document)
+    # THEN the execution fails naming fold 2 and its FailureReason
+    assert (result.status, result.error) == ("FAILED", "FoldsFailed")
+    assert result.cause.startswith("1 of 5 folds failed: fold2 (")
+    assert "AlgorithmError: injected failure for" in result.cause
+    # AND the other folds completed and the gather step summarised them
+    gathered = next(json.loads(event["lambdaFunctionSucceededEventDetails"]["output"])
+                    for event in result.history if event["type"] == "LambdaFunctionSucceeded"
+                    and "summary" in event["lambdaFunctionSucceededEventDetails"]["output"])
+    assert gathered["summary"]["completed_folds"] == [0, 1, 3, 4]
+    assert gathered["summary"]["metrics"]["validation:score"]["count"] == 4
+    assert gathered["summary"]["summary_json"].split("/", 3)[3] in list_keys(app_engine, gathered["summary"]["summary_json"])
+
+
+def test_bad_input_fails_in_the_split_step_and_writes_nothing(app_engine, example):
+    # GIVEN an input with one split only (the schema asks for at least 2)
+    document = example("linear-learner")
+    document["crossvalidation"]["n_splits"] = 1
+    # WHEN it runs
+    result = app_engine.run(document)
+    # THEN the split Lambda's error fails the execution, naming the field
+    assert (result.status, result.error) == ("FAILED", "InvalidInputError")
+    assert "crossvalidation.n_splits" in json.loads(result.cause)["errorMessage"]
+    # AND nothing was written under the output prefix
+    assert list_keys(app_engine, document["job_config"]["output_prefix"]) == []
+
+
+def test_throttled_creates_are_retried_without_job_name_collisions(app_engine, example):
+    # GIVEN SageMaker throttling fold 1's CreateTrainingJob twice
+    app_engine.training.inject_create_error("ThrottlingException", "Rate exceeded", times=2,
+                                            job_names=lambda name: name.endswith("-fold1") and "breast-cancer-ll" in name)
+    # WHEN the linear-learner example runs
+    result = app_engine.run(example("linear-learner"))
+    # THEN the Retry absorbed both refusals and reused the documented job name without a collision
+    assert result.status == "SUCCEEDED", result.cause
+    errors = [event["taskFailedEventDetails"]["error"] for event in result.history if event["type"] == "TaskFailed"]
+    assert errors == ["SageMaker.ThrottlingException"] * 2
+    names = [split["TrainingJobName"] for split in result.output["splits"]]
+    assert len(set(names)) == 5 and {split["TrainingJobStatus"] for split in result.output["splits"]} == {"Completed"}
+
+
+@pytest.mark.parametrize("override, expected", [(None, 2), (3, 3)])
+def test_folds_train_with_the_configured_concurrency(app_engine, example, override, expected):
+    # GIVEN 5 folds whose jobs each train for 0.6 s, with the default (2) or a per-run concurrency
+    extra = {"max_concurrency": override} if override else {}
+    document = custom_script_input(example, seconds=0.6, **extra)
+    # WHEN it runs
+    result = app_engine.run(document)
+    # THEN at most, and at some point exactly, that many jobs were training at once
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["job_config"] and peak_training_overlap(result.output["splits"]) == expected
+
+
+def test_no_lambda_runs_per_fold(app_engine, example):
+    # WHEN a 5-fold execution runs
+    result = app_engine.run(example("knn"))
+    assert result.status == "SUCCEEDED", result.cause
+    # THEN its history has exactly two Lambda invocations (split, gather), none inside the Map,
+    # and one SageMaker task per fold
+    by_id = {event["id"]: event for event in result.history}
+    cache: dict = {}
+    lambdas = [event for event in result.history if event["type"] == "LambdaFunctionScheduled"]
+    assert len(lambdas) == 2
+    assert all(_iteration(event, by_id, cache) is None for event in lambdas)
+    trainings = [event for event in result.history if event["type"] == "TaskScheduled"]
+    assert len(trainings) == 5 and {_iteration(event, by_id, cache) for event in trainings} == {0, 1, 2, 3, 4}
