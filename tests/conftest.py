@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from samcli.yamlhelper import yaml_parse
+
+from smx_validator.local.lambda_runtime import FunctionCode
+from smx_validator.local.lambda_runtime import load_handler as load_function_handler
+from smx_validator.template import SamTemplate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,17 +28,14 @@ def offline_aws(monkeypatch):
 
 
 def load_handler(logical_id: str):
-    """The handler a template function names (CodeUri + Handler), imported like Lambda does."""
-    template = yaml_parse((REPO / "template.yaml").read_text())
-    properties = template["Resources"][logical_id]["Properties"]
-    code_dir = REPO / properties["CodeUri"]
-    module_name, function_name = properties["Handler"].rsplit(".", 1)
-    if str(code_dir) not in sys.path:
-        sys.path.insert(0, str(code_dir))
-    spec = importlib.util.spec_from_file_location(f"{logical_id}.{module_name}", code_dir / f"{module_name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, function_name)
+    """The handler a template function names (CodeUri + Handler), imported as the engine and Lambda do."""
+    function = SamTemplate.load(REPO / "template.yaml").function(logical_id)
+    return load_function_handler(FunctionCode(
+        function_name=logical_id,
+        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{logical_id}",
+        code_dir=function.code_dir,
+        handler=function.handler,
+    ))
 
 
 @pytest.fixture

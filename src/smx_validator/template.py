@@ -160,6 +160,12 @@ class SamTemplate:
             ))
         return functions
 
+    def function(self, logical_id: str) -> FunctionResource:
+        for function in self.functions():
+            if function.logical_id == logical_id:
+                return function
+        raise TemplateError(f"{logical_id}: no AWS::Serverless::Function of that name in the template")
+
     def layer_content_dir(self, logical_id: str) -> Path:
         resource = self.resources_of_type(LAYER_TYPE).get(logical_id)
         if resource is None:

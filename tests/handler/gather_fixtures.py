@@ -1,12 +1,8 @@
 """Builders for the gather handler tests: a plan shaped like doc/architecture.md's, its training
-jobs in moto's SageMaker, and the handler loaded the way Lambda loads it (CodeUri + Handler)."""
+jobs in moto's SageMaker."""
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,20 +14,6 @@ OUTPUT_BUCKET = "smx-out"
 RUN_ID = "crossvalidator-my-training-20261122-120000"
 EXPERIMENT = "my-training-experiment"
 ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/smx-training"
-GATHER_DIR = Path(__file__).resolve().parents[2] / "functions" / "gather"
-
-_module_ids = itertools.count()
-
-
-def load_gather_app():
-    """functions/gather/app.py as a fresh module (a unique name per load, so no test shares state)."""
-    if str(GATHER_DIR) not in sys.path:
-        sys.path.insert(0, str(GATHER_DIR))
-    name = f"gather_app_under_test_{next(_module_ids)}"
-    spec = importlib.util.spec_from_file_location(name, GATHER_DIR / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def lambda_context() -> Any:

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from gather_fixtures import (
     OUTPUT_BUCKET, REGION, RUN_ID, create_experiment_and_trial, create_training_job, fold_result,
-    lambda_context, load_gather_app, make_plan,
+    lambda_context, make_plan,
 )
 
 SUMMARY_PREFIX = f"cv/{RUN_ID}/"
@@ -32,12 +32,13 @@ def aws(monkeypatch):
 
 
 @pytest.fixture
-def app(aws):
-    return load_gather_app()
+def app(aws, function_handler):
+    """The gather handler the template names, loaded as Lambda loads it."""
+    return function_handler("GatherFunction")
 
 
 def run_gather(app, plan, fold_results):
-    output = app.lambda_handler({"plan": plan, "fold_results": fold_results}, lambda_context())
+    output = app({"plan": plan, "fold_results": fold_results}, lambda_context())
     json.dumps(output)  # Step Functions receives it as JSON: it must serialise as is
     return output
 
