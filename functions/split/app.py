@@ -19,7 +19,7 @@ from smx_split.errors import InvalidInputError
 from smx_split.experiments import create_trial, ensure_experiment
 from smx_split.fold_files import write_validation_chunks
 from smx_split.folds import assign_folds, resolve_strategy
-from smx_split.inputs import Deployment, validate_input
+from smx_split.inputs import Deployment, validate_document
 from smx_split.plan import build_plan, data_problems
 from smx_split.reservation import reserve_run
 from smx_split.s3_folds import s3_block_reader, upload_folds
@@ -31,34 +31,19 @@ logger = Logger()
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     started_at = datetime.now(timezone.utc).replace(microsecond=0)
     deployment = Deployment.from_event(event.get("deployment"))
+    s3 = boto3.client("s3")
     try:
-        spec = validate_input(event.get("input"), deployment)
+        spec, read_blocks, scan, strategy, assignment = _check(event, deployment, s3)
     except InvalidInputError as error:
         logger.error("invalid input", extra={"problems": error.problems})
         raise
-    for mapping in spec.name_mapping:
-        logger.info("derived a SageMaker-safe name", extra=mapping)
-    for note in spec.notes:
-        logger.info("normalised the input", extra={"note": note})
-
-    s3 = boto3.client("s3")
-    sagemaker = boto3.client("sagemaker")
-    read_blocks = s3_block_reader(s3, str(spec.input_uri))
-    scan = scan_dataset(
-        read_blocks(), spec.data_format,
-        label_attribute=spec.label_attribute, group_attribute=spec.group_attribute,
-    )
     has_labels = scan.labels is not None
-    strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
-    problems = data_problems(spec, has_labels=has_labels)
-    if problems:
-        raise InvalidInputError(problems)
-    assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
     logger.info("assigned folds", extra={
         "lines": scan.num_lines, "bytes": scan.num_bytes, "strategy": strategy,
         "num_classes": scan.num_classes if has_labels else None, "fold_sizes": list(assignment.fold_sizes),
     })
 
+    sagemaker = boto3.client("sagemaker")
     ensure_experiment(sagemaker, spec.experiment_name)
     run = reserve_run(
         s3, spec, started_at=started_at,
@@ -80,3 +65,25 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         spec, run, deployment=deployment, strategy=strategy, num_samples=scan.num_lines,
         num_classes=scan.num_classes if has_labels else None, folds=upload.folds,
     )
+
+
+def _check(event: dict, deployment: Deployment, s3):
+    """Everything that can be wrong with the input or the dataset, found before the first write."""
+    # Step Functions has parsed the execution input: a string here is not JSON to parse again.
+    spec = validate_document(event.get("input"), deployment)
+    for mapping in spec.name_mapping:
+        logger.info("derived a SageMaker-safe name", extra=mapping)
+    for note in spec.notes:
+        logger.info("normalised the input", extra={"note": note})
+    read_blocks = s3_block_reader(s3, str(spec.input_uri))
+    scan = scan_dataset(
+        read_blocks(), spec.data_format,
+        label_attribute=spec.label_attribute, group_attribute=spec.group_attribute,
+    )
+    has_labels = scan.labels is not None
+    strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
+    problems = data_problems(spec, has_labels=has_labels)
+    if problems:
+        raise InvalidInputError(problems)
+    assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
+    return spec, read_blocks, scan, strategy, assignment

@@ -213,7 +213,10 @@ def test_given_an_empty_line_in_the_middle_then_its_line_number_is_reported():
 
 
 def test_given_an_empty_dataset_then_the_input_path_is_named():
-    assert problems_of(b"", "jsonl") == ["job_config.input_path: the dataset is empty"]
+    assert problems_of(b"", "jsonl") == [
+        "job_config.input_path: the dataset is empty (0 bytes); upload the data, one record per line, "
+        "or point input_path at the object that holds it"
+    ]
     assert problems_of(b"\n", "jsonl")[0].startswith("line 1: is empty")
 
 

@@ -34,6 +34,7 @@ FILE_EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "text": "txt"}
 _FORMAT_OF_EXTENSION = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".manifest": "jsonl", ".txt": "text"}
 
 MAX_REPORTED_LINES = 20
+_BOM = "\ufeff".encode()
 PREVIEW_CHARS = 40
 # What a line without a label (or group) is coded as.
 MISSING_CODE = -1
@@ -119,7 +120,8 @@ def scan_dataset(
         count = block.count(b"\n")
         if first_line == 1:
             line_format.start(block)
-        fields = line_format.parse_block(block, count, first_line)
+        # A byte order mark would end up inside a label or a record: the per-line path names it.
+        fields = None if _BOM in block else line_format.parse_block(block, count, first_line)
         if fields is None:
             fields = _parse_lines(line_format, block, first_line, problems)
         num_lines += count
@@ -136,7 +138,10 @@ def scan_dataset(
     if problems:
         raise problems.error()
     if num_lines == 0:
-        raise InvalidInputError(["job_config.input_path: the dataset is empty"])
+        raise InvalidInputError([
+            "job_config.input_path: the dataset is empty (0 bytes); upload the data, one record per line, "
+            "or point input_path at the object that holds it"
+        ])
     labels = np.concatenate(label_parts) if label_parts else None
     if labels is not None:
         unlabeled = int(np.count_nonzero(labels == MISSING_CODE))
@@ -277,6 +282,11 @@ def _decode_line(raw: bytes) -> str:
             "save the dataset as UTF-8",
         ) from None
     text = text.removesuffix("\r")
+    if text.startswith("\ufeff"):
+        raise _LineProblem(
+            "starts with a byte order mark (BOM, bytes ef bb bf)",
+            "save the dataset as UTF-8 without a BOM; every line is copied into the fold files as it is",
+        )
     if not text:
         raise _LineProblem("is empty", "remove empty lines: only one final newline may end the data")
     return text
@@ -508,6 +518,8 @@ class _JsonLines:
             ) from None
         except RecursionError:
             raise _LineProblem("is JSON nested too deeply to read", "flatten the line's JSON object") from None
+        except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+            raise _LineProblem("has a number with too many digits to read", "write such a number as a string") from None
         if type(value) is not dict:
             raise _LineProblem(
                 f"is a JSON {_json_type(value)}, not an object",
@@ -682,10 +694,18 @@ class _Csv:
                 "looks like JSON, not a CSV row",
                 "a CSV dataset has comma-separated values only; if the file is JSON Lines, set job_config.input_format to jsonl",
             )
+        if "\r" in text:
+            raise _LineProblem(
+                "has a carriage return (\\r) inside the row",
+                "end every row with \\n or \\r\\n (convert a file saved with \\r-only line endings)",
+            )
         try:
             fields = _csv_fields(text)
         except csv.Error as error:
-            raise _LineProblem(f"is not a CSV row ({error})", "quote fields that hold commas, quotes or line breaks") from None
+            raise _LineProblem(
+                f"is not a CSV row ({error})",
+                "close every quote on the row it opens (a record may not span lines) and double quotes inside quoted fields",
+            ) from None
         if len(fields) != self.field_count:
             raise _LineProblem(
                 f"has {len(fields)} fields but line 1 has {self.field_count}",
@@ -704,15 +724,17 @@ class _Csv:
 
 
 def _csv_fields(text: str) -> list[str]:
-    return next(csv.reader([text]), [])
+    # strict: an unclosed quote is an error, not a field that silently swallows the next rows
+    return next(csv.reader([text], strict=True), [])
 
 
 def _csv_start_fields(raw: bytes) -> list[str]:
     """A row's fields as well as they can be read; the per-line path reports what is wrong with it."""
+    text = raw.decode("utf-8", "replace").removesuffix("\r")
     try:
-        return _csv_fields(raw.decode("utf-8", "replace").removesuffix("\r"))
+        return _csv_fields(text)
     except csv.Error:
-        return []
+        return text.split(",")
 
 
 def _is_utf8(block: bytes) -> bool:

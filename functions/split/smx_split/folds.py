@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
-from .dataset import DatasetScan
+from .dataset import PREVIEW_CHARS, DatasetScan
 from .errors import InvalidInputError
 
 STRATEGIES = ("auto", "stratified", "kfold", "group", "stratified_group")
@@ -149,7 +149,7 @@ def _check_class_sizes(scan: DatasetScan, n_splits: int) -> None:
     rare = {name: count for name, count in scan.class_counts().items() if count < n_splits}
     if not rare:
         return
-    listed = ", ".join(f"{name!r} ({count})" for name, count in list(rare.items())[:MAX_LISTED_CLASSES])
+    listed = ", ".join(f"{_shown(name)} ({count})" for name, count in list(rare.items())[:MAX_LISTED_CLASSES])
     more = f" and {len(rare) - MAX_LISTED_CLASSES} more" if len(rare) > MAX_LISTED_CLASSES else ""
     raise InvalidInputError(
         [
@@ -159,3 +159,8 @@ def _check_class_sizes(scan: DatasetScan, n_splits: int) -> None:
             'to "kfold" (a continuous label, such as a regression target in a CSV\'s first column, needs "kfold")'
         ]
     )
+
+
+def _shown(name: str) -> str:
+    """A class name as a message may show it: labels are dataset content, so at most PREVIEW_CHARS of it."""
+    return repr(name if len(name) <= PREVIEW_CHARS else name[:PREVIEW_CHARS] + "...")

@@ -41,6 +41,11 @@ def unknown_placeholders(template: Mapping[str, str]) -> dict[str, list[str]]:
     return unknown
 
 
+def unclosed_placeholders(template: Mapping[str, str]) -> list[str]:
+    """Keys whose value has a ``${`` that starts no complete placeholder (``${num_classes``)."""
+    return [key for key, value in template.items() if "${" in _PLACEHOLDER.sub("", value)]
+
+
 def uses_placeholder(template: Mapping[str, str], name: str) -> bool:
     return any(name in placeholders_in(value) for value in template.values())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,28 +145,58 @@ class JobSpec:
         return section
 
 
-def parse_input(document: str | bytes | Mapping) -> Any:
-    """The input as JSON data; a syntax error names its line and column."""
-    if isinstance(document, Mapping):
+def parse_input(document: str | bytes | bytearray | Any) -> Any:
+    """The input as JSON data; a syntax error names its line and column.
+
+    Text (``str``/``bytes``) is parsed; anything else is taken as already-parsed JSON data,
+    which the schema then judges (so ``None`` or a list is reported, never a crash).
+    """
+    if not isinstance(document, (str, bytes, bytearray)):
         return document
     try:
-        return json.loads(document)
+        return json.loads(document, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise InvalidInputError(
             f"input: not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from None
     except UnicodeDecodeError:
         raise InvalidInputError("input: not UTF-8 text; save the input JSON as UTF-8") from None
+    except _NotJson as error:
+        raise InvalidInputError(f"input: not valid JSON: {error}") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise InvalidInputError("input: not valid JSON: a number has too many digits to read; write it as a string") from None
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _reject_constant(name: str):
+    # Python's json reads NaN and Infinity; JSON (and Step Functions' StartExecution) does not.
+    raise _NotJson(f"{name} is not a JSON value; write a number or a string")
 
 
 def validate_input(document: str | bytes | Mapping, deployment: Deployment | None = None) -> JobSpec:
-    """The normalised job, or InvalidInputError listing every problem with its field path."""
+    """The normalised job, or InvalidInputError listing every problem with its field path.
+
+    ``document`` is the input JSON text (``smx-validator validate``) or parsed JSON data.
+    """
+    return validate_document(parse_input(document), deployment)
+
+
+def validate_document(raw: Any, deployment: Deployment | None = None) -> JobSpec:
+    """Like ``validate_input`` for an execution input Step Functions has already parsed.
+
+    A string is a string here, not JSON to parse: an input sent as a JSON-encoded string is
+    reported (the state machine could not add its plan to it), not silently accepted.
+    """
     deployment = deployment or Deployment()
-    raw = parse_input(document)
-    problems = [_describe(error) for error in _schema_errors(raw)]
+    # One problem per line: an object with several unknown keys is one schema error, one line per key.
+    problems = [line for error in _schema_errors(raw) for line in _describe(error).split("\n")]
     if problems:
         raise InvalidInputError(problems)
-    return _normalise(raw, deployment)
+    raw, notes = _whole_numbers(raw, load_schema())
+    return _normalise(raw, deployment, notes)
 
 
 def _schema_errors(raw: Any) -> list[ValidationError]:
@@ -176,8 +207,16 @@ def _schema_errors(raw: Any) -> list[ValidationError]:
 def _path(parts) -> str:
     text = ""
     for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        text += f"[{part}]" if isinstance(part, int) else (f".{_key(part)}" if text else _key(part))
     return text or "input"
+
+
+def _key(name: str) -> str:
+    """A key as a path shows it: quoted as JSON unless plain, so "a.b", "" or a newline stay readable."""
+    return name if _PLAIN_KEY.fullmatch(name) else json.dumps(name)
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _describe(error: ValidationError) -> str:
@@ -196,10 +235,15 @@ def _describe(error: ValidationError) -> str:
         for key in unknown:
             guess = difflib.get_close_matches(key, allowed, n=1)
             hint = f"did you mean {guess[0]!r}?" if guess else f"allowed fields: {', '.join(allowed)}"
-            lines.append(f"{where + '.' if error.absolute_path else ''}{key}: unknown field; {hint}")
+            lines.append(f"{where + '.' if error.absolute_path else ''}{_key(key)}: unknown field; {hint}")
         return "\n".join(lines)
+    if kind == "type" and not error.absolute_path:
+        return _describe_root(value)
     if kind == "type":
-        return f"{where}: expected {_expected(error.validator_value)}, got {_json_type(value)} {_short(value)}"
+        shown = "" if value is None else f" {_short(value)}"
+        return f"{where}: expected {_expected(error.validator_value)}, got {_json_type(value)}{shown}"
+    if "propertyNames" in error.schema_path:
+        return _describe_name(where, error)
     if kind == "enum":
         return f"{where}: {_short(value)} is not one of {', '.join(map(json.dumps, error.validator_value))}"
     if kind == "pattern":
@@ -216,6 +260,32 @@ def _describe(error: ValidationError) -> str:
     if kind == "oneOf" and error.absolute_path and error.absolute_path[-1] == "group_attribute":
         return f"{where}: must be an attribute name (JSON Lines) or a column number of at least 1 (CSV)"
     return f"{where}: {error.message}"
+
+
+def _describe_root(value) -> str:
+    what = f"{_json_type(value)}" if value is None else f"{_json_type(value)} {_short(value)}"
+    hint = "start the execution with an object holding job_config, crossvalidation and training"
+    if isinstance(value, str):
+        try:
+            holds_object = isinstance(json.loads(value), dict)
+        except ValueError:
+            holds_object = False
+        if holds_object:
+            hint = "the input is a string holding JSON: pass the JSON object itself, not a string of it"
+    return f"input: expected an object, got {what}; {hint}"
+
+
+def _describe_name(where: str, error: ValidationError) -> str:
+    """A violation of propertyNames: the instance is the offending key, the path its object."""
+    name, kind = error.instance, error.validator
+    shown = _short(name)
+    if kind == "maxLength":
+        return f"{where}: the name {shown} is {len(name)} characters long; names may be at most {error.validator_value}"
+    if kind == "minLength":
+        return f"{where}: has an entry with an empty name; give every entry a name"
+    if kind == "pattern":
+        return f"{where}: the name {shown} is not allowed; use letters, digits and '_', not starting with a digit"
+    return f"{where}: the name {shown}: {error.message}"
 
 
 _PATTERN_HINTS = {
@@ -241,14 +311,53 @@ def _short(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _normalise(raw: dict, deployment: Deployment) -> JobSpec:
-    problems: list[str] = []
+def _whole_numbers(raw: Any, schema: dict) -> tuple[Any, list[str]]:
+    """A copy of ``raw`` with every integer field given as a whole float (``5.0``) made an int.
+
+    JSON Schema counts 5.0 as an integer, but scikit-learn (n_splits), numpy (the seed) and
+    SageMaker (counts and seconds) need a true integer. The conversion is noted.
+    """
     notes: list[str] = []
+
+    def resolve(node: dict) -> dict:
+        while "$ref" in node:
+            node = {**schema["$defs"][node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+        return node
+
+    def wants_integer(node: dict) -> bool:
+        return node.get("type") == "integer" or any(option.get("type") == "integer" for option in node.get("oneOf", []))
+
+    def walk(value: Any, node: dict, path: list) -> Any:
+        node = resolve(node)
+        if isinstance(value, float) and value.is_integer() and wants_integer(node):
+            notes.append(f"{_path(path)}: converted {value!r} to the integer {int(value)}")
+            return int(value)
+        if isinstance(value, dict):
+            properties, extra = node.get("properties", {}), node.get("additionalProperties")
+            return {
+                key: walk(item, properties.get(key, extra if isinstance(extra, dict) else {}), [*path, key])
+                for key, item in value.items()
+            }
+        if isinstance(value, list) and isinstance(node.get("items"), dict):
+            return [walk(item, node["items"], [*path, index]) for index, item in enumerate(value)]
+        return value
+
+    return walk(raw, schema, []), notes
+
+
+def _normalise(raw: dict, deployment: Deployment, notes: list[str] | None = None) -> JobSpec:
+    problems: list[str] = []
+    notes = list(notes or [])
     job_config, crossvalidation, training = raw["job_config"], raw["crossvalidation"], raw["training"]
 
     input_uri = S3Uri.parse(job_config["input_path"])
     output_prefix = S3Uri.parse(job_config["output_prefix"].rstrip("/"))
     problems += _bucket_problems(input_uri, output_prefix, deployment)
+    if input_uri.key.endswith("/"):
+        problems.append(
+            f"job_config.input_path: {str(input_uri)!r} ends with '/', a folder; give the S3 URI of the dataset "
+            "object itself, such as s3://bucket/path/data.jsonl"
+        )
 
     n_splits = crossvalidation["n_splits"]
     name_mapping: list[dict] = []
@@ -296,10 +405,16 @@ def _normalise(raw: dict, deployment: Deployment) -> JobSpec:
             f"hyperparameter {name!r}: left out of the training jobs; {family} does not accept it and its container "
             f"would fail every fold with 'Additional hyperparameters are not allowed'"
         )
+    available = ', '.join('${' + p + '}' for p in hyperparameters.PLACEHOLDERS)
     for key, names in hyperparameters.unknown_placeholders(hyperparameter_values).items():
         problems.append(
-            f"training.hyperparameters_template.{key}: unknown placeholder {', '.join('${' + n + '}' for n in names)}; "
-            f"available: {', '.join('${' + p + '}' for p in hyperparameters.PLACEHOLDERS)}"
+            f"training.hyperparameters_template.{_key(key)}: unknown placeholder {', '.join('${' + n + '}' for n in names)}; "
+            f"available: {available}"
+        )
+    for key in hyperparameters.unclosed_placeholders(hyperparameter_values):
+        problems.append(
+            f"training.hyperparameters_template.{_key(key)}: has '${{' without a closing '}}'; "
+            f"write a placeholder as {available.split(', ')[0]}"
         )
 
     plan_bytes = len(json.dumps(hyperparameter_values)) * n_splits

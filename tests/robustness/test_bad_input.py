@@ -1,0 +1,806 @@
+"""Every bad input fails the split step with a message naming the field or line and the fix,
+before anything is written (doc/bad-input.md lists them; each row names its test here).
+
+Each case drives the template's real SplitFunction handler on emulated S3 and SageMaker
+(``split.rejects`` checks that nothing was written, no experiment or trial was created, the
+input bucket is unchanged and the problems were logged). The last class runs a few of them
+through the deployed state machine on the offline engine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from smx_split import dataset
+from smx_validator.cli import main as cli_main
+from smx_validator.local.engine import LocalEngine
+
+from .conftest import (
+    IMAGE_CLASSIFICATION,
+    LINEAR_LEARNER,
+    REPO,
+    csv_input,
+    csv_rows,
+    manifest,
+    sample_input,
+)
+
+HERE = Path(__file__).resolve()
+DOC = REPO / "doc" / "bad-input.md"
+MARKER = "LEAKED-DATASET-CONTENT"
+
+
+def padded_to_60(start: str) -> str:
+    """``start`` padded past character 60, then MARKER: no message may show that far into a line."""
+    return start + "x" * (61 - len(start)) + MARKER
+
+
+# --- the execution input ---------------------------------------------------------------------
+
+
+def test_an_input_sent_as_a_string_of_json_is_refused(split):
+    # GIVEN the input JSON-encoded once too often: Step Functions hands the split step a string
+    document = json.dumps(sample_input())
+    # WHEN the split step runs
+    rejection = split.rejects(document, data=manifest(), key="path/input.jsonl")
+    # THEN it says what it got and how to send it (a string cannot take the plan the state machine adds)
+    assert rejection.problems == [
+        'input: expected an object, got string "{\\"job_config\\": {\\"output_prefix\\": \\"s3://smx-out/outp...; '
+        "the input is a string holding JSON: pass the JSON object itself, not a string of it"
+    ]
+
+
+@pytest.mark.parametrize("document, shown", [(None, "null"), ([1, 2], "array [1, 2]"), ("run it", 'string "run it"')])
+def test_an_input_that_is_not_an_object_is_refused(split, document, shown):
+    rejection = split.rejects(document)
+    assert rejection.problems == [
+        f"input: expected an object, got {shown}; start the execution with an object holding job_config, "
+        "crossvalidation and training"
+    ]
+
+
+def test_every_schema_violation_is_reported_at_once_with_its_field_path(split):
+    # GIVEN an input with five independent mistakes
+    document = sample_input(
+        crossvalidation={"n_splits": "5", "strategy": "random"},
+        job_config={"name": 42},
+    )
+    del document["training"]["resource_config"]["InstanceType"]
+    document["training"]["stopping_condition"]["MaxRuntimeInSeconds"] = 0
+    # WHEN the split step runs
+    rejection = split.rejects(document, data=manifest())
+    # THEN all five are reported in one round, each starting with its field path
+    assert rejection.problems == [
+        'crossvalidation.n_splits: expected integer, got string "5"',
+        'crossvalidation.strategy: "random" is not one of "auto", "stratified", "kfold", "group", "stratified_group"',
+        "job_config.name: expected string, got integer 42",
+        "training.resource_config.InstanceType: missing; this field is required",
+        "training.stopping_condition.MaxRuntimeInSeconds: 0 is out of range; it must be at least 1",
+    ]
+
+
+def test_a_missing_section_is_named(split):
+    document = sample_input()
+    del document["crossvalidation"]
+    assert split.rejects(document).problems == ["crossvalidation: missing; this field is required"]
+
+
+def test_unknown_keys_are_named_with_the_closest_allowed_one(split):
+    # GIVEN a misspelled field, an unknown section and a key with a space
+    document = sample_input()
+    document["crossvalidation"]["n_split"] = document["crossvalidation"].pop("n_splits")
+    document["extras"] = {}
+    document["job config"] = {}
+    # WHEN / THEN each is named, with a suggestion or the allowed fields
+    assert split.rejects(document, data=manifest()).problems == [
+        "extras: unknown field; allowed fields: crossvalidation, job_config, training",
+        '"job config": unknown field; did you mean \'job_config\'?',
+        "crossvalidation.n_splits: missing; this field is required",
+        "crossvalidation.n_split: unknown field; did you mean 'n_splits'?",
+    ]
+
+
+@pytest.mark.parametrize("n_splits, expected", [
+    (1, "crossvalidation.n_splits: 1 is out of range; it must be at least 2"),
+    (21, "crossvalidation.n_splits: 21 is out of range; it must be at most 20"),
+    (2.5, "crossvalidation.n_splits: expected integer, got number 2.5"),
+])
+def test_n_splits_outside_2_to_20_is_refused(split, n_splits, expected):
+    rejection = split.rejects(sample_input(crossvalidation={"n_splits": n_splits}), data=manifest())
+    assert rejection.problems == [expected]
+
+
+def test_n_splits_above_the_number_of_lines_is_refused(split):
+    # GIVEN 5 folds of a 4-line dataset (kfold: no class-size rule gets in first)
+    document = csv_input(crossvalidation={"n_splits": 5, "strategy": "kfold"})
+    rejection = split.rejects(document, data=csv_rows(4))
+    assert rejection.problems == [
+        "crossvalidation.n_splits: 5 folds need at least 5 lines, but the dataset has 4: lower n_splits or add data"
+    ]
+
+
+def test_a_whole_number_given_as_a_float_is_normalised_and_logged(split):
+    # GIVEN n_splits 5.0 and a seed 7.0 (JSON Schema counts them as integers; scikit-learn would not)
+    document = sample_input(crossvalidation={"n_splits": 5.0, "random_state": 7.0})
+    split.upload("path/input.jsonl", manifest())
+    # WHEN the split step runs
+    plan = split.run(document)
+    # THEN it splits into 5 folds with seed 7 and says it converted them
+    assert plan["crossvalidation"]["n_splits"] == 5 and plan["crossvalidation"]["random_state"] == 7
+    assert len(plan["folds"]) == 5
+    notes = plan["job_config"]["notes"]
+    assert "crossvalidation.n_splits: converted 5.0 to the integer 5" in notes
+    assert "crossvalidation.random_state: converted 7.0 to the integer 7" in notes
+
+
+def test_a_class_with_fewer_lines_than_folds_is_named_with_the_ways_out(split):
+    # GIVEN 5 stratified folds and two classes with 3 and 1 lines
+    data = manifest(20, 2) + b'{"source-ref": "s3://smx-in/x.jpg", "class": "rare"}\n' * 3 + \
+        b'{"source-ref": "s3://smx-in/y.jpg", "class": "unique"}\n'
+    rejection = split.rejects(sample_input(), data=data)
+    assert rejection.problems == [
+        "crossvalidation.n_splits: stratifying into 5 folds needs at least 5 lines of every class; 2 of 4 classes "
+        "have fewer: 'rare' (3), 'unique' (1). Merge or remove the rare classes, lower crossvalidation.n_splits, "
+        "or set crossvalidation.strategy to \"kfold\" (a continuous label, such as a regression target in a CSV's "
+        "first column, needs \"kfold\")"
+    ]
+
+
+def test_stratified_on_a_dataset_without_labels_is_refused(split):
+    document = csv_input("path/input.txt", crossvalidation={"n_splits": 2, "strategy": "stratified"})
+    rejection = split.rejects(document, data=b"some words\nmore words\nthird line\n")
+    assert rejection.problems == [
+        'crossvalidation.strategy: "stratified" stratifies by label, but the dataset has none: label every line '
+        '(CSV: first column; JSON Lines: crossvalidation.label_attribute; text: __label__), or use "kfold"'
+    ]
+
+
+def test_num_classes_placeholder_on_a_dataset_without_labels_is_refused(split):
+    # GIVEN ${num_classes} and a manifest whose lines have no "class"
+    data = b"".join(json.dumps({"source-ref": f"s3://smx-in/{i}.jpg"}).encode() + b"\n" for i in range(10))
+    rejection = split.rejects(sample_input(), data=data)
+    assert rejection.problems == [
+        "training.hyperparameters_template: ${num_classes} needs labelled data, but no line of the dataset has a "
+        "label (the 'class' attribute); label the data or set num_classes yourself"
+    ]
+
+
+# --- the dataset -----------------------------------------------------------------------------
+
+
+def test_an_empty_dataset_is_refused(split):
+    assert split.rejects(sample_input(), data=b"").problems == [
+        "job_config.input_path: the dataset is empty (0 bytes); upload the data, one record per line, "
+        "or point input_path at the object that holds it"
+    ]
+
+
+def test_a_dataset_of_empty_lines_names_them(split):
+    rejection = split.rejects(sample_input(), data=b"\n\r\n")
+    assert rejection.problems == [
+        "line 1: is empty (starts with: ''): remove empty lines: only one final newline may end the data",
+        "line 2: is empty (starts with: '\\r'): remove empty lines: only one final newline may end the data",
+    ]
+
+
+def test_a_malformed_manifest_line_is_named_with_its_number_and_start(split):
+    data = manifest(10) + b'{"source-ref": "s3://smx-in/a.jpg", "class": "1"\n' + manifest(10)
+    rejection = split.rejects(sample_input(), data=data)
+    assert rejection.problems == [
+        "line 11: is not valid JSON (Expecting ',' delimiter at column 49) (starts with: "
+        "'{\"source-ref\": \"s3://smx-in/a.jpg\", \"cla'): write exactly one JSON object per line"
+    ]
+
+
+def test_a_csv_row_with_a_different_number_of_columns_is_named(split):
+    rejection = split.rejects(csv_input(), data=csv_rows(6) + b"1,2\n" + csv_rows(6))
+    assert rejection.problems == [
+        "line 7: has 2 fields but line 1 has 3 (starts with: '1,2'): give every row the same comma-separated "
+        "columns, the label first"
+    ]
+
+
+def test_a_csv_header_row_is_named(split):
+    rejection = split.rejects(csv_input(), data=b"label,height,weight\n" + csv_rows(10))
+    assert rejection.problems == [
+        "line 1: looks like a header; SageMaker's CSV algorithms expect no header (starts with: "
+        "'label,height,weight'): remove it"
+    ]
+
+
+def test_an_unclosed_csv_quote_is_named_instead_of_swallowing_the_next_rows(split):
+    rejection = split.rejects(csv_input(), data=csv_rows(4) + b'1,"2.5,3\n' + csv_rows(4))
+    assert rejection.problems == [
+        "line 5: is not a CSV row (unexpected end of data) (starts with: '1,\"2.5,3'): close every quote on the row "
+        "it opens (a record may not span lines) and double quotes inside quoted fields"
+    ]
+
+
+def test_a_carriage_return_inside_a_csv_row_is_named(split):
+    # GIVEN a file saved with old Mac line endings after line 4 (\r only)
+    rejection = split.rejects(csv_input(), data=csv_rows(4) + b"0,1.5,2\r1,2.5,3\r0,3.5,4\n")
+    assert rejection.problems == [
+        "line 5: has a carriage return (\\r) inside the row (starts with: '0,1.5,2\\r1,2.5,3\\r0,3.5,4'): "
+        "end every row with \\n or \\r\\n (convert a file saved with \\r-only line endings)"
+    ]
+
+
+def test_an_empty_blazingtext_label_is_named(split):
+    document = csv_input("path/input.txt")
+    rejection = split.rejects(document, data=b"__label__a one\n__label__ two\n__label__b three\n")
+    assert rejection.problems == [
+        "line 2: has an empty __label__ (starts with: '__label__ two'): write the class right after __label__, "
+        "such as __label__positive"
+    ]
+
+
+@pytest.mark.parametrize("value, kind", [("null", "null"), ("true", "boolean"), ('{"name": "cat"}', "object")])
+def test_a_label_that_is_not_a_string_or_number_is_named(split, value, kind):
+    data = manifest(10) + b'{"source-ref": "s3://smx-in/a.jpg", "class": ' + value.encode() + b"}\n"
+    [problem] = split.rejects(sample_input(), data=data).problems
+    assert problem.startswith(f'line 11: has a "class" that is a JSON {kind} (crossvalidation.label_attribute)')
+    assert problem.endswith(': make "class" a string or a number')
+
+
+def test_a_json_number_too_long_to_read_is_named(split):
+    data = manifest(10) + b'{"source-ref": "s3://smx-in/a.jpg", "class": "1", "id": ' + b"9" * 5000 + b"}\n"
+    rejection = split.rejects(sample_input(), data=data)
+    assert rejection.problems == [
+        "line 11: has a number with too many digits to read (starts with: "
+        "'{\"source-ref\": \"s3://smx-in/a.jpg\", \"cla'): write such a number as a string"
+    ]
+
+
+@pytest.mark.parametrize("data, expected", [
+    # a CSV row in a manifest
+    (manifest(6) + b"1,2.5,3\n", "line 7: looks like a CSV row, not JSON (starts with: '1,2.5,3'): a JSON Lines "
+                                 "dataset has one JSON object per line; if the file is CSV, set job_config.input_format to csv"),
+    # BlazingText in a manifest
+    (manifest(6) + b"__label__1 some words\n", "line 7: is not valid JSON (Expecting value at column 1) (starts with: "
+                                               "'__label__1 some words'): write exactly one JSON object per line"),
+], ids=["csv-in-jsonl", "text-in-jsonl"])
+def test_lines_of_another_format_in_a_manifest_are_named(split, data, expected):
+    assert split.rejects(sample_input(), data=data).problems == [expected]
+
+
+def test_json_lines_in_a_csv_are_named(split):
+    rejection = split.rejects(csv_input(), data=csv_rows(6) + b'{"class": "1"}\n')
+    assert rejection.problems == [
+        "line 7: looks like JSON, not a CSV row (starts with: '{\"class\": \"1\"}'): a CSV dataset has comma-separated "
+        "values only; if the file is JSON Lines, set job_config.input_format to jsonl"
+    ]
+
+
+def test_unlabelled_lines_among_labelled_ones_are_named(split):
+    document = csv_input("path/input.txt")
+    rejection = split.rejects(document, data=b"__label__a one\n__label__b two\n{\"class\": \"a\"}\n__label__a four\n")
+    assert rejection.problems == [
+        "line 3: has no __label__ prefix although 3 other lines have one (starts with: '{\"class\": \"a\"}'): start "
+        "every line with __label__<class>, or remove the labels from every line to split without them"
+    ]
+
+
+def test_manifest_lines_without_the_label_attribute_among_labelled_ones_are_named(split):
+    data = manifest(6) + b'{"source-ref": "s3://smx-in/a.jpg"}\n'
+    assert split.rejects(sample_input(), data=data).problems == [
+        "line 7: has no \"class\" attribute (crossvalidation.label_attribute) although 6 other lines have one "
+        "(starts with: '{\"source-ref\": \"s3://smx-in/a.jpg\"}'): give every line a \"class\" value, or remove it "
+        "from every line to split without labels"
+    ]
+
+
+@pytest.mark.parametrize("data_key, data, line, column", [
+    ("path/input.jsonl", manifest(4) + '{"source-ref": "s3://smx-in/é.jpg", "class": "1"}\n'.encode("latin-1"), 5, 29),
+    ("path/input.csv", csv_rows(4) + b"1,\xff\xfe,3\n", 5, 3),
+    ("path/input.txt", b"__label__a caf\xe9\n__label__b two\n", 1, 15),
+], ids=["jsonl", "csv", "text"])
+def test_bytes_that_are_not_utf8_are_named_with_line_and_column(split, data_key, data, line, column):
+    document = sample_input(data_key) if data_key.endswith("jsonl") else csv_input(data_key)
+    [problem] = split.rejects(document, data=data).problems
+    assert problem.startswith(f"line {line}: is not UTF-8 text (byte 0x")
+    assert f"at column {column})" in problem
+    assert problem.endswith("): save the dataset as UTF-8")
+
+
+@pytest.mark.parametrize("data_key, data", [
+    ("path/input.csv", b"\xef\xbb\xbf" + csv_rows(6)),
+    ("path/input.jsonl", b"\xef\xbb\xbf" + manifest(6)),
+], ids=["csv", "jsonl"])
+def test_a_byte_order_mark_is_named(split, data_key, data):
+    # GIVEN a file saved by an editor that prepends a BOM: it would become part of the first label
+    document = sample_input(data_key) if data_key.endswith("jsonl") else csv_input(data_key)
+    [problem] = split.rejects(document, data=data).problems
+    assert problem.startswith("line 1: starts with a byte order mark (BOM, bytes ef bb bf) (starts with: '\\ufeff")
+    assert problem.endswith(
+        "save the dataset as UTF-8 without a BOM; every line is copied into the fold files as it is")
+
+
+def test_many_bad_lines_list_the_first_twenty_and_count_the_rest(split):
+    data = manifest(4) + b"not json\n" * 25
+    problems = split.rejects(sample_input(), data=data).problems
+    assert [problem.split(":")[0] for problem in problems[:20]] == [f"line {n}" for n in range(5, 25)]
+    assert problems[20:] == ["... and 5 more lines with problems"]
+
+
+def test_a_missing_dataset_object_is_named(split):
+    document = sample_input("path/missing.jsonl")
+    assert split.rejects(document).problems == [
+        "job_config.input_path: s3://smx-in/path/missing.jsonl does not exist: check the bucket and key of the dataset"
+    ]
+
+
+def test_a_dataset_the_function_may_not_read_is_named(split, monkeypatch):
+    # GIVEN S3 answering 403 to the function's HeadObject (no s3:GetObject on the key, or no s3:ListBucket
+    # when the key is missing)
+    split.upload("path/input.jsonl", manifest())
+
+    class Forbidden:
+        status_code = 403
+
+    def deny(params, **_):
+        return Forbidden(), {"Error": {"Code": "403", "Message": "Forbidden"}}
+
+    events = boto3.DEFAULT_SESSION.events
+    events.register("before-call.s3.HeadObject", deny, unique_id="robustness-deny-head")
+    try:
+        rejection = split.rejects(sample_input())
+    finally:
+        events.unregister("before-call.s3.HeadObject", unique_id="robustness-deny-head")
+    # THEN the field is named, with both likely causes
+    assert rejection.problems == [
+        "job_config.input_path: s3://smx-in/path/input.jsonl cannot be read (access denied): check that the key "
+        "exists and that the dataset is in the deployment's input bucket"
+    ]
+
+
+def test_an_input_path_that_is_a_folder_is_refused(split):
+    document = sample_input("path/", job_config={"input_format": "jsonl"})
+    assert split.rejects(document).problems == [
+        "job_config.input_path: 's3://smx-in/path/' ends with '/', a folder; give the S3 URI of the dataset object "
+        "itself, such as s3://bucket/path/data.jsonl"
+    ]
+
+
+def test_an_extension_that_names_no_format_asks_for_input_format(split):
+    assert split.rejects(sample_input("path/input.parquet")).problems == [
+        "job_config.input_format: cannot tell the format of 'path/input.parquet' from its extension; "
+        "set job_config.input_format to csv, jsonl or text"
+    ]
+
+
+# --- buckets ---------------------------------------------------------------------------------
+
+
+def test_an_input_outside_the_deployed_input_bucket_is_refused_before_any_access(split):
+    # GIVEN the dataset in a bucket the deployment may not read (it exists: no AccessDenied decides this)
+    split.s3.create_bucket(Bucket="someone-elses-data")
+    split.s3.put_object(Bucket="someone-elses-data", Key="input.jsonl", Body=manifest())
+    document = sample_input(job_config={"input_path": "s3://someone-elses-data/input.jsonl"})
+    assert split.rejects(document).problems == [
+        "job_config.input_path: bucket 'someone-elses-data' is not this deployment's InputBucketName 'smx-in', "
+        "the only bucket it may read; upload the dataset there or redeploy with InputBucketName=someone-elses-data"
+    ]
+
+
+def test_an_output_prefix_outside_the_deployed_output_bucket_is_refused(split):
+    split.s3.create_bucket(Bucket="elsewhere")
+    document = sample_input(job_config={"output_prefix": "s3://elsewhere/results"})
+    assert split.rejects(document, data=manifest()).problems == [
+        "job_config.output_prefix: bucket 'elsewhere' is not this deployment's OutputBucketName 'smx-out', the only "
+        "bucket it may write; use s3://smx-out/... or redeploy with OutputBucketName=elsewhere"
+    ]
+    assert split.s3.list_objects_v2(Bucket="elsewhere").get("KeyCount") == 0
+
+
+@pytest.mark.parametrize("field, uri, expected", [
+    ("input_path", "bucket/path/data.jsonl", "is not an S3 object URI; write it like s3://bucket/path/data.jsonl"),
+    ("output_prefix", "https://smx-out.s3.amazonaws.com/x", "is not an S3 URI; write it like s3://bucket/prefix"),
+])
+def test_a_uri_that_is_not_s3_is_refused(split, field, uri, expected):
+    rejection = split.rejects(sample_input(job_config={field: uri}))
+    assert rejection.problems == [f'job_config.{field}: "{uri}" {expected}']
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field, given", [("name", "my training"), ("name", "-leading"), ("name", "modèle"),
+                                          ("experiment", "exp/1")])
+def test_a_name_sagemaker_cannot_take_is_refused(split, field, given):
+    rejection = split.rejects(sample_input(job_config={field: given}))
+    assert rejection.problems == [
+        f"job_config.{field}: {json.dumps(given)} may only contain letters, digits, '-', '_' and '.', and must start "
+        "with a letter or digit"
+    ]
+
+
+def test_a_name_too_long_for_the_job_names_says_how_long_it_may_be(split):
+    rejection = split.rejects(sample_input(job_config={"name": "n" * 27}), data=manifest())
+    assert rejection.problems == [
+        f"job_config.name: '{'n' * 27}' is 27 characters; training jobs are named crossvalidator-{{name}}-{{YYYYMMDD}}-"
+        "{HHMMSS}-fold{fold_idx} and SageMaker allows 63 characters, so with n_splits=5 the name may be at most 26 characters"
+    ]
+
+
+def test_an_experiment_name_too_long_is_refused(split):
+    rejection = split.rejects(sample_input(job_config={"experiment": "e" * 121}))
+    assert rejection.problems == ["job_config.experiment: is 121 characters long; it must be at most 120"]
+
+
+def test_underscores_and_dots_in_names_become_hyphens_and_the_mapping_is_logged(split):
+    # GIVEN the documented name my_training and an experiment with dots
+    split.upload("path/input.jsonl", manifest())
+    document = sample_input(job_config={"name": "my_training.v2", "experiment": "team.exp_1"})
+    # WHEN the split step runs
+    plan = split.run(document)
+    # THEN SageMaker gets hyphenated names and the mapping is reported
+    assert plan["folds"][0]["TrainingJobName"].startswith("crossvalidator-my-training-v2-")
+    assert plan["job_config"]["name_mapping"] == [
+        {"field": "job_config.name", "given": "my_training.v2", "used": "my-training-v2"},
+        {"field": "job_config.experiment", "given": "team.exp_1", "used": "team-exp-1"},
+    ]
+
+
+@pytest.mark.parametrize("tags, expected", [
+    ([{"Key": "fold", "Value": "x"}], "job_config.tags[0].Key: 'fold' is set by SMX-Validator itself; choose another key"),
+    ([{"Key": "aws:team", "Value": "x"}], "job_config.tags[0].Key: \"aws:team\" starts with 'aws:', which AWS reserves "
+                                          "for its own tags"),
+    ([{"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}],
+     "job_config.tags[1].Key: 'team' appears twice; tag keys must be unique"),
+], ids=["reserved-by-smx", "aws-prefix", "duplicate"])
+def test_tag_keys_that_would_clash_are_refused(split, tags, expected):
+    assert split.rejects(sample_input(job_config={"tags": tags})).problems == [expected]
+
+
+# --- hyperparameters -------------------------------------------------------------------------
+
+
+def test_hyperparameter_numbers_and_booleans_become_strings_and_the_conversion_is_logged(split):
+    # GIVEN numbers and a boolean where SageMaker wants strings
+    split.upload("path/input.csv", csv_rows())
+    document = csv_input(training={"hyperparameters_template": {"epochs": 10, "learning_rate": 0.05, "verbose": True}})
+    # WHEN the split step runs
+    plan = split.run(document)
+    # THEN every fold's HyperParameters are strings and each conversion is reported
+    assert plan["folds"][0]["HyperParameters"] == {"epochs": "10", "learning_rate": "0.05", "verbose": "true"}
+    assert [note for note in plan["job_config"]["notes"] if note.startswith("hyperparameter")] == [
+        "hyperparameter 'epochs': converted int 10 to the string '10'",
+        "hyperparameter 'learning_rate': converted float 0.05 to the string '0.05'",
+        "hyperparameter 'verbose': converted bool True to the string 'true'",
+    ]
+
+
+@pytest.mark.parametrize("value, shown", [(None, "null"), ([1, 2], "array [1, 2]"), ({"a": 1}, 'object {"a": 1}')])
+def test_a_hyperparameter_value_that_cannot_be_a_string_is_refused(split, value, shown):
+    document = csv_input(training={"hyperparameters_template": {"layers": value}})
+    assert split.rejects(document).problems == [
+        f"training.hyperparameters_template.layers: expected string or number or boolean, got {shown}"
+    ]
+
+
+def test_more_than_100_hyperparameters_are_refused(split):
+    document = csv_input(training={"hyperparameters_template": {f"p{i}": "1" for i in range(101)}})
+    assert split.rejects(document).problems == [
+        "training.hyperparameters_template: has 101 entries; it may have at most 100"
+    ]
+
+
+def test_a_hyperparameter_value_or_name_too_long_is_refused(split):
+    document = csv_input(training={"hyperparameters_template": {"prompt": "v" * 257, "k" * 257: "1"}})
+    assert split.rejects(document).problems == [
+        f'training.hyperparameters_template: the name "{"k" * 56}... is 257 characters long; names may be at most 256',
+        "training.hyperparameters_template.prompt: is 257 characters long; it must be at most 256",
+    ]
+
+
+def test_hyperparameters_too_large_for_the_state_machine_are_refused(split):
+    # GIVEN 100 values of 250 characters each, for 20 folds: about 500 KB of plan
+    template = {f"p{i:02d}": "v" * 250 for i in range(100)}
+    document = csv_input(training={"hyperparameters_template": template}, crossvalidation={"n_splits": 20})
+    [problem] = split.rejects(document).problems
+    assert problem.startswith("training.hyperparameters_template: 20 folds x ")
+    assert problem.endswith("bytes of hyperparameters would not fit the 256 KiB Step Functions passes between states; "
+                            "shorten the values or lower n_splits")
+
+
+def test_a_placeholder_that_does_not_exist_is_named_with_the_available_ones(split):
+    document = sample_input(training={"hyperparameters_template": {"num_classes": "${num_class}"}})
+    assert split.rejects(document).problems == [
+        "training.hyperparameters_template.num_classes: unknown placeholder ${num_class}; available: "
+        "${num_training_samples}, ${num_validation_samples}, ${num_classes}"
+    ]
+
+
+def test_an_unclosed_placeholder_is_named(split):
+    document = sample_input(training={"hyperparameters_template": {"num_classes": "${num_classes"}})
+    assert split.rejects(document).problems == [
+        "training.hyperparameters_template.num_classes: has '${' without a closing '}'; write a placeholder as "
+        "${num_training_samples}"
+    ]
+
+
+def test_both_spellings_of_the_hyperparameter_template_are_refused(split):
+    document = sample_input()
+    document["training"]["hyperparameter_template"] = {"epochs": "2"}
+    assert split.rejects(document).problems == [
+        "training.hyperparameter_template: give either hyperparameters_template or hyperparameter_template, not both"
+    ]
+
+
+# --- the training template -------------------------------------------------------------------
+
+
+def test_a_spot_wait_shorter_than_the_runtime_is_refused(split):
+    document = sample_input()
+    document["training"]["stopping_condition"] = {"MaxRuntimeInSeconds": 7200, "MaxWaitTimeInSeconds": 3600}
+    assert split.rejects(document).problems == [
+        "training.stopping_condition.MaxWaitTimeInSeconds: 3600 is less than MaxRuntimeInSeconds 7200; spot training "
+        "waits for capacity and then trains, so it must be at least 7200"
+    ]
+
+
+def test_an_algorithm_that_cannot_read_the_data_format_is_refused(split):
+    # GIVEN linear-learner (CSV only) on a manifest
+    document = sample_input(training={"hyperparameters_template": {},
+                                      "algorithm_specification": {"TrainingImage": LINEAR_LEARNER}})
+    assert split.rejects(document).problems == [
+        "job_config.input_format: linear-learner reads csv input, but the dataset is jsonl; convert the dataset or "
+        "use a custom container"
+    ]
+
+
+def test_an_augmented_manifest_in_file_mode_is_refused(split):
+    document = sample_input(training={"algorithm_specification": {"TrainingImage": IMAGE_CLASSIFICATION,
+                                                                  "TrainingInputMode": "File"}})
+    assert split.rejects(document).problems == [
+        "training.algorithm_specification.TrainingInputMode: augmented manifests are streamed in Pipe mode only; "
+        "set TrainingInputMode (or training.channels.input_mode) to \"Pipe\""
+    ]
+
+
+def test_an_instance_type_that_is_not_sagemakers_is_refused(split):
+    document = sample_input(training={"resource_config": {"InstanceType": "p3.2xlarge"}})
+    assert split.rejects(document).problems == [
+        'training.resource_config.InstanceType: "p3.2xlarge" is not a SageMaker instance type such as ml.m5.xlarge'
+    ]
+
+
+def test_an_environment_variable_name_that_is_not_one_is_refused(split):
+    document = csv_input(training={"environment": {"1ST_RUN": "yes", "MODE": 1}})
+    assert split.rejects(document).problems == [
+        "training.environment: the name \"1ST_RUN\" is not allowed; use letters, digits and '_', not starting with a digit",
+        "training.environment.MODE: expected string, got integer 1",
+    ]
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+def test_a_group_attribute_on_text_data_is_refused(split):
+    document = csv_input("path/input.txt", crossvalidation={"group_attribute": "patient"})
+    assert split.rejects(document).problems == [
+        "crossvalidation.group_attribute: text datasets have no attributes to group by; remove it"
+    ]
+
+
+def test_a_csv_group_column_that_does_not_exist_is_named(split):
+    document = csv_input(crossvalidation={"group_attribute": 7})
+    assert split.rejects(document, data=csv_rows()).problems == [
+        "crossvalidation.group_attribute: column 7 does not exist; rows have 3 columns (0 to 2): give the number of "
+        "the group column"
+    ]
+
+
+def test_fewer_groups_than_folds_is_refused(split):
+    data = b"".join(json.dumps({"source-ref": f"s3://smx-in/{i}.jpg", "class": str(i % 2), "patient": i % 3}).encode()
+                    + b"\n" for i in range(30))
+    document = sample_input(crossvalidation={"group_attribute": "patient"})
+    assert split.rejects(document, data=data).problems == [
+        "crossvalidation.group_attribute: 5 folds need at least 5 distinct groups, but the dataset has 3: lower "
+        "crossvalidation.n_splits or use finer groups"
+    ]
+
+
+def test_a_line_without_its_group_is_named(split):
+    data = b"".join(json.dumps({"source-ref": f"s3://smx-in/{i}.jpg", "class": str(i % 2), "patient": i}).encode()
+                    + b"\n" for i in range(10)) + b'{"source-ref": "s3://smx-in/x.jpg", "class": "1"}\n'
+    document = sample_input(crossvalidation={"group_attribute": "patient"})
+    assert split.rejects(document, data=data).problems == [
+        "line 11: has no \"patient\" attribute (crossvalidation.group_attribute) (starts with: '{\"source-ref\": "
+        "\"s3://smx-in/x.jpg\", \"cla'): give every line a \"patient\" value so its group stays in one fold"
+    ]
+
+
+# --- what a message may show of the data -----------------------------------------------------
+
+
+@pytest.mark.parametrize("data_key, data", [
+    ("path/input.jsonl", manifest(6) + padded_to_60('{"source-ref": "a", "class": ').encode() + b"\n"),
+    ("path/input.jsonl", manifest(6) + json.dumps({"class": padded_to_60("long label ")}).encode() + b"\n"),
+    ("path/input.jsonl", manifest(6) + json.dumps({"source-ref": padded_to_60("no label ")}).encode() + b"\n"),
+    ("path/input.csv", csv_rows(6) + padded_to_60("1,2,3,").encode() + b"\n"),
+    ("path/input.csv", padded_to_60("label,").encode() + b"\n" + csv_rows(6)),
+    ("path/input.csv", csv_rows(6) + b"1,\xff," + padded_to_60("").encode() + b"\n"),
+    ("path/input.txt", b"__label__a x\n__label__b y\n" + padded_to_60("no label ").encode() + b"\n"),
+], ids=["invalid-json", "rare-class-label", "missing-label", "csv-field-count", "csv-header", "non-utf8",
+        "text-unlabelled"])
+def test_no_message_or_log_shows_more_than_the_first_40_characters_of_a_line(split, data_key, data):
+    # GIVEN a bad line whose characters after the 60th are a marker
+    document = sample_input(data_key) if data_key.endswith("jsonl") else csv_input(data_key)
+    # WHEN the split step rejects it
+    rejection = split.rejects(document, data=data)
+    # THEN neither the error nor the function's log shows the marker
+    assert MARKER not in rejection.text
+    # AND what is shown of a line is at most PREVIEW_CHARS characters
+    for preview in re.findall(r"\(starts with: '((?:[^'\\]|\\.)*)'\)", rejection.message):
+        assert len(preview.encode().decode("unicode_escape")) <= dataset.PREVIEW_CHARS
+
+
+# --- smx-validator validate only: the text Step Functions itself refuses -------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"job_config": {', "input: not valid JSON at line 1, column 17: Expecting property name enclosed in double quotes"),
+    ('{"job_config": NaN}', "input: not valid JSON: NaN is not a JSON value; write a number or a string"),
+    ('{"seed": ' + "9" * 5000 + "}", "input: not valid JSON: a number has too many digits to read; write it as a string"),
+], ids=["truncated", "nan", "huge-number"])
+def test_invalid_json_is_named_with_line_and_column_by_validate(tmp_path, capsys, text, expected):
+    # GIVEN an input file that is not JSON (Step Functions' StartExecution refuses it outright)
+    path = tmp_path / "input.json"
+    path.write_text(text)
+    # WHEN it is checked
+    exit_code = cli_main(["validate", str(path)])
+    # THEN the one problem is printed and the exit code says "fix the input"
+    assert (exit_code, capsys.readouterr().out) == (2, expected + "\n")
+
+
+# --- through the deployed state machine ------------------------------------------------------
+
+ENGINE_INPUT, ENGINE_OUTPUT = "smx-robust-in", "smx-robust-out"
+
+
+@pytest.fixture(scope="class")
+def engine():
+    """template.yaml deployed offline; class-scoped, so that it is gone before any other test's mock_aws."""
+    with LocalEngine(parameters={"InputBucketName": ENGINE_INPUT, "OutputBucketName": ENGINE_OUTPUT},
+                     script_root=REPO, retry_delay_cap_seconds=1, sync_poll_seconds=0.05) as engine:
+        engine.create_bucket(ENGINE_INPUT)
+        engine.create_bucket(ENGINE_OUTPUT)
+        yield engine
+
+
+class TestThroughTheStateMachine:
+    """The template deployed offline: the execution FAILS with InvalidInputError and writes nothing."""
+
+    @staticmethod
+    def document(key: str = "data/input.jsonl") -> dict:
+        document = sample_input()
+        document["job_config"]["input_path"] = f"s3://{ENGINE_INPUT}/{key}"
+        document["job_config"]["output_prefix"] = f"s3://{ENGINE_OUTPUT}/runs/{time.time_ns()}"
+        return document
+
+    @staticmethod
+    def put(engine, key: str, body: bytes) -> None:
+        engine.client("s3").put_object(Bucket=ENGINE_INPUT, Key=key, Body=body)
+
+    @staticmethod
+    def fails_with_invalid_input(engine, execution_input) -> str:
+        """Run it; THEN the execution failed in the split step, wrote nothing, and the cause is returned."""
+        result = engine.run(execution_input)
+        assert (result.status, result.error) == ("FAILED", "InvalidInputError")
+        entered = [event["stateEnteredEventDetails"]["name"] for event in result.history if event["type"] == "TaskStateEntered"]
+        assert entered == ["SplitDataset"]
+        assert engine.client("s3").list_objects_v2(Bucket=ENGINE_OUTPUT).get("KeyCount") == 0
+        assert engine.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+        return json.loads(result.cause)["errorMessage"]
+
+    @staticmethod
+    def split_logs(engine) -> str:
+        logs = engine.client("logs")
+        group = f"/aws/lambda/{engine.function_names['SplitFunction']}"
+        return "\n".join(event["message"] for event in logs.filter_log_events(logGroupName=group)["events"])
+
+    def test_a_malformed_line_fails_the_execution_showing_only_the_start_of_the_line(self, engine):
+        # GIVEN a manifest whose line 7 is cut short, with a marker past its 60th character
+        self.put(engine, "data/input.jsonl", manifest(6) + padded_to_60('{"source-ref": "s3://a", "cla').encode() + b"\n")
+        # WHEN an execution starts
+        cause = self.fails_with_invalid_input(engine, self.document())
+        # THEN the cause names the line and shows its start only, in the cause and in CloudWatch Logs
+        assert cause.startswith("line 7: is not valid JSON (")
+        assert "(starts with: '{\"source-ref\": \"s3://a\", \"claxxxxxxxxxxx')" in cause
+        logs = self.split_logs(engine)
+        assert "line 7: is not valid JSON" in logs
+        assert MARKER not in cause and MARKER not in logs
+
+    def test_an_input_outside_the_deployed_input_bucket_fails_the_execution(self, engine):
+        # GIVEN a readable dataset in a bucket other than the stack's InputBucketName parameter
+        engine.create_bucket("not-the-input-bucket")
+        engine.client("s3").put_object(Bucket="not-the-input-bucket", Key="input.jsonl", Body=manifest())
+        document = self.document()
+        document["job_config"]["input_path"] = "s3://not-the-input-bucket/input.jsonl"
+        # WHEN / THEN the deployed parameter decides, not an AccessDenied
+        cause = self.fails_with_invalid_input(engine, document)
+        assert cause == (
+            "job_config.input_path: bucket 'not-the-input-bucket' is not this deployment's InputBucketName "
+            f"'{ENGINE_INPUT}', the only bucket it may read; upload the dataset there or redeploy with "
+            "InputBucketName=not-the-input-bucket"
+        )
+
+    def test_an_input_sent_as_a_string_of_json_fails_the_execution(self, engine):
+        self.put(engine, "data/input.jsonl", manifest())
+        cause = self.fails_with_invalid_input(engine, json.dumps(json.dumps(self.document())))
+        assert cause.startswith('input: expected an object, got string "{\\"job_config\\"')
+        assert cause.endswith("the input is a string holding JSON: pass the JSON object itself, not a string of it")
+
+    def test_every_schema_problem_is_in_the_cause_one_per_line(self, engine):
+        document = self.document()
+        document["crossvalidation"] = {"n_splits": 30, "seed": 1}
+        document["job_config"]["name"] = "my training"
+        cause = self.fails_with_invalid_input(engine, document)
+        assert cause.splitlines() == [
+            "crossvalidation.seed: unknown field; allowed fields: group_attribute, label_attribute, max_concurrency, "
+            "n_splits, random_state, strategy",
+            "crossvalidation.n_splits: 30 is out of range; it must be at most 20",
+            "job_config.name: \"my training\" may only contain letters, digits, '-', '_' and '.', and must start with "
+            "a letter or digit",
+        ]
+
+    def test_a_missing_dataset_object_fails_the_execution(self, engine):
+        cause = self.fails_with_invalid_input(engine, self.document("data/never-uploaded.jsonl"))
+        assert cause == (f"job_config.input_path: s3://{ENGINE_INPUT}/data/never-uploaded.jsonl does not exist: "
+                         "check the bucket and key of the dataset")
+
+    def test_rare_classes_fail_the_execution_naming_them(self, engine):
+        self.put(engine, "data/rare.jsonl", manifest(20) + b'{"source-ref": "s3://a", "class": "rare"}\n')
+        cause = self.fails_with_invalid_input(engine, self.document("data/rare.jsonl"))
+        assert cause.startswith("crossvalidation.n_splits: stratifying into 5 folds needs at least 5 lines of every "
+                                "class; 1 of 3 classes have fewer: 'rare' (1).")
+
+    def test_invalid_json_is_refused_by_start_execution(self, engine):
+        # GIVEN text that is not JSON
+        stepfunctions = engine.client("stepfunctions")
+        executions = len(stepfunctions.list_executions(stateMachineArn=engine.state_machine_arn)["executions"])
+        # WHEN an execution is started with it
+        with pytest.raises(ClientError) as refused:
+            engine.start_execution('{"job_config": ')
+        # THEN StartExecution refuses it (AWS: InvalidExecutionInput; the emulator leaves the code empty)
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert "Expecting value" in refused.value.response["Error"]["Message"]
+        # AND no execution exists, nothing is written
+        assert len(stepfunctions.list_executions(stateMachineArn=engine.state_machine_arn)["executions"]) == executions
+        assert engine.client("s3").list_objects_v2(Bucket=ENGINE_OUTPUT).get("KeyCount") == 0
+
+
+# --- doc/bad-input.md stays true -------------------------------------------------------------
+
+
+def _documented_tests() -> list[tuple[str, str]]:
+    return re.findall(r"`(tests/robustness/[\w/]+\.py)::([\w:]+)`", DOC.read_text())
+
+
+def test_every_test_doc_bad_input_names_exists():
+    # GIVEN the table's last column WHEN each named test is looked up THEN it is defined in that file
+    rows = [line for line in DOC.read_text().splitlines() if line.startswith("| ") and "::" in line]
+    assert len(rows) >= 40
+    assert all("`tests/robustness/" in row for row in rows), "every row names the test that proves it"
+    for path, name in _documented_tests():
+        source = (REPO / path).read_text()
+        *classes, function = name.split("::")
+        assert re.search(rf"^\s*def {function}\(", source, re.MULTILINE), f"{path}::{name} does not exist"
+        for cls in classes:
+            assert re.search(rf"^class {cls}\b", source, re.MULTILINE), f"{path}::{cls} does not exist"
+
+
+def test_every_bad_input_test_is_in_doc_bad_input():
+    # GIVEN the tests of this file WHEN compared with the table THEN none is missing from it
+    documented = {name.split("::")[-1] for path, name in _documented_tests() if path.endswith(HERE.name)}
+    defined = set(re.findall(r"^\s*def (test_\w+)\(", HERE.read_text(), re.MULTILINE))
+    bookkeeping = {"test_every_test_doc_bad_input_names_exists", "test_every_bad_input_test_is_in_doc_bad_input"}
+    assert defined - bookkeeping - documented == set()
