@@ -14,13 +14,12 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smx_split.dataset import FILE_EXTENSIONS, scan_dataset
+from smx_split.dataset import FILE_EXTENSIONS
 from smx_split.errors import InvalidInputError
 from smx_split.experiments import create_trial, ensure_experiment
 from smx_split.fold_files import write_validation_chunks
-from smx_split.folds import assign_folds, resolve_strategy
 from smx_split.inputs import Deployment, validate_document
-from smx_split.plan import build_plan, data_problems
+from smx_split.plan import build_plan, fold_dataset
 from smx_split.reservation import reserve_run
 from smx_split.s3_folds import s3_block_reader, upload_folds
 
@@ -33,14 +32,14 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deployment = Deployment.from_event(event.get("deployment"))
     s3 = boto3.client("s3")
     try:
-        spec, read_blocks, scan, strategy, assignment = _check(event, deployment, s3)
+        spec, read_blocks, folded = _check(event, deployment, s3)
     except InvalidInputError as error:
         logger.error("invalid input", extra={"problems": error.problems})
         raise
-    has_labels = scan.labels is not None
+    assignment = folded.assignment
     logger.info("assigned folds", extra={
-        "lines": scan.num_lines, "bytes": scan.num_bytes, "strategy": strategy,
-        "num_classes": scan.num_classes if has_labels else None, "fold_sizes": list(assignment.fold_sizes),
+        "lines": folded.scan.num_lines, "bytes": folded.scan.num_bytes, "strategy": folded.strategy,
+        "num_classes": folded.num_classes, "fold_sizes": list(assignment.fold_sizes),
     })
 
     sagemaker = boto3.client("sagemaker")
@@ -62,8 +61,8 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         "bytes_uploaded": upload.bytes_uploaded, "composed_server_side": upload.composed_server_side,
     })
     return build_plan(
-        spec, run, deployment=deployment, strategy=strategy, num_samples=scan.num_lines,
-        num_classes=scan.num_classes if has_labels else None, folds=upload.folds,
+        spec, run, deployment=deployment, strategy=folded.strategy, num_samples=folded.scan.num_lines,
+        num_classes=folded.num_classes, folds=upload.folds,
     )
 
 
@@ -76,14 +75,4 @@ def _check(event: dict, deployment: Deployment, s3):
     for note in spec.notes:
         logger.info("normalised the input", extra={"note": note})
     read_blocks = s3_block_reader(s3, str(spec.input_uri))
-    scan = scan_dataset(
-        read_blocks(), spec.data_format,
-        label_attribute=spec.label_attribute, group_attribute=spec.group_attribute,
-    )
-    has_labels = scan.labels is not None
-    strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
-    problems = data_problems(spec, has_labels=has_labels)
-    if problems:
-        raise InvalidInputError(problems)
-    assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
-    return spec, read_blocks, scan, strategy, assignment
+    return spec, read_blocks, fold_dataset(spec, read_blocks())

@@ -102,26 +102,17 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _check_data(spec, path: Path) -> str:
     """Scan and fold a local copy of the dataset exactly as the split function does."""
-    from smx_split.dataset import scan_dataset
-    from smx_split.errors import InvalidInputError
-    from smx_split.folds import assign_folds, resolve_strategy
-    from smx_split.plan import data_problems
+    from smx_split.plan import fold_dataset
 
     def blocks():
         with path.open("rb") as stream:
             while block := stream.read(8 << 20):
                 yield block
 
-    scan = scan_dataset(blocks(), spec.data_format, label_attribute=spec.label_attribute,
-                        group_attribute=spec.group_attribute)
-    has_labels = scan.labels is not None
-    strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
-    problems = data_problems(spec, has_labels=has_labels)
-    if problems:
-        raise InvalidInputError(problems)
-    assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
-    classes = f", {scan.num_classes} classes" if has_labels else ""
-    return f"{scan.num_lines} lines{classes}, {strategy} folds of {', '.join(map(str, assignment.fold_sizes))} lines"
+    folded = fold_dataset(spec, blocks())
+    classes = f", {folded.num_classes} classes" if folded.num_classes is not None else ""
+    sizes = ", ".join(map(str, folded.assignment.fold_sizes))
+    return f"{folded.scan.num_lines} lines{classes}, {folded.strategy} folds of {sizes} lines"
 
 
 if __name__ == "__main__":

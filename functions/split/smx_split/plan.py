@@ -6,11 +6,15 @@ iteration's item, so the plan is the only place a training request is composed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from . import hyperparameters, naming
 from .channels import input_data_config
+from .dataset import DatasetScan, scan_dataset
+from .errors import InvalidInputError
+from .folds import FoldAssignment, assign_folds, resolve_strategy
 from .inputs import Deployment, JobSpec
 from .s3uri import S3Uri
 
@@ -29,6 +33,36 @@ class RunIdentity:
     @property
     def trial_name(self) -> str:
         return self.run_id
+
+
+@dataclass(frozen=True)
+class FoldedDataset:
+    """The dataset scanned and its lines assigned to folds, as the input asks."""
+
+    scan: DatasetScan
+    strategy: str
+    assignment: FoldAssignment
+
+    @property
+    def num_classes(self) -> int | None:
+        return self.scan.num_classes if self.scan.labels is not None else None
+
+
+def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
+    """Scan and fold the dataset: every problem it has is raised here, before anything is written.
+
+    The split function and ``smx-validator validate --data`` both call this, so they accept and
+    reject the same datasets with the same words.
+    """
+    scan = scan_dataset(blocks, spec.data_format, label_attribute=spec.label_attribute,
+                        group_attribute=spec.group_attribute)
+    has_labels = scan.labels is not None
+    strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
+    problems = data_problems(spec, has_labels=has_labels)
+    if problems:
+        raise InvalidInputError(problems)
+    assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
+    return FoldedDataset(scan, strategy, assignment)
 
 
 def data_problems(spec: JobSpec, *, has_labels: bool) -> list[str]:
