@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smx_split.dataset import FILE_EXTENSIONS
 from smx_split.errors import InvalidInputError
-from smx_split.experiments import create_trial, ensure_experiment
+from smx_split.experiments import ensure_experiment
 from smx_split.fold_files import write_validation_chunks
 from smx_split.inputs import Deployment, validate_document
 from smx_split.plan import build_plan, fold_dataset
@@ -45,11 +45,10 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     sagemaker = boto3.client("sagemaker")
     ensure_experiment(sagemaker, spec.experiment_name)
     run = reserve_run(
-        s3, spec, started_at=started_at,
+        s3, sagemaker, spec, started_at=started_at,
         execution_name=event.get("execution_name") or context.aws_request_id,
         kms_key_id=deployment.output_kms_key_id,
     )
-    create_trial(sagemaker, trial_name=run.trial_name, experiment_name=spec.experiment_name, tags=spec.tags)
     # Lambda reuses /tmp between invocations: the chunks must not outlive this one.
     with tempfile.TemporaryDirectory() as workdir:
         chunks = write_validation_chunks(read_blocks, assignment, Path(workdir))

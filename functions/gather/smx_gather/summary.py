@@ -121,11 +121,23 @@ def failure_reason(split: Mapping[str, Any], fold_result: Mapping[str, Any]) -> 
     if not reason:
         # A stopped job, or one the Map gave up on (timeout) while it still ran, has no
         # FailureReason; its status plus the caught error is the best explanation there is.
-        reason = f"TrainingJobStatus {split.get('TrainingJobStatus')}"
+        reason = f"TrainingJobStatus {split.get('TrainingJobStatus')}{_stop_explanation(split)}"
         error = _error_text(fold_result)
         if error:
             reason += f"; {error}"
     return _clip(reason, MAX_REASON_CHARS)
+
+
+def _stop_explanation(split: Mapping[str, Any]) -> str:
+    """`` (MaxRuntimeExceeded): <SageMaker's message>``: which limit or request stopped the job."""
+    secondary = split.get("SecondaryStatus")
+    if not secondary or secondary == split.get("TrainingJobStatus"):
+        secondary_text = ""
+    else:
+        secondary_text = f" ({secondary})"
+    transitions = split.get("SecondaryStatusTransitions") or []
+    message = transitions[-1].get("StatusMessage") if transitions else None
+    return secondary_text + (f": {message}" if message else "")
 
 
 def failure_message(failed: list[Mapping[str, Any]], n_folds: int) -> str:

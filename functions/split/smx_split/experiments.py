@@ -21,11 +21,15 @@ def ensure_experiment(sagemaker_client, experiment_name: str) -> None:
             raise
 
 
+def trial_name_taken(error: ClientError) -> bool:
+    """CreateTrial refused the name because a trial of that name exists (names are per account)."""
+    return error.response.get("Error", {}).get("Code") == "ResourceInUse" or _already_exists(error)
+
+
 def create_trial(sagemaker_client, *, trial_name: str, experiment_name: str, tags: list[dict]) -> None:
-    """The run's trial: every fold's training job and the summary register in it."""
-    try:
-        sagemaker_client.create_trial(TrialName=trial_name, ExperimentName=experiment_name, Tags=tags)
-    except ClientError as error:
-        # A retried split (Lambda service error) may find the trial it created itself.
-        if not _already_exists(error):
-            raise
+    """The run's trial: every fold's training job and the summary register in it.
+
+    Raises the ClientError when the name is taken (see ``trial_name_taken``): the trial name is
+    the run id, so taking it is how a run claims its id account-wide.
+    """
+    sagemaker_client.create_trial(TrialName=trial_name, ExperimentName=experiment_name, Tags=tags)

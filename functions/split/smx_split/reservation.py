@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from botocore.exceptions import ClientError
 
 from . import naming
+from .experiments import create_trial, trial_name_taken
 from .inputs import JobSpec
 from .plan import RunIdentity
 from .s3uri import encryption_args
@@ -22,22 +23,28 @@ class RunPrefixUnavailable(RuntimeError):
     """Every candidate run id in the window was already taken."""
 
 
-def reserve_run(s3_client, spec: JobSpec, *, started_at: datetime, execution_name: str,
+def reserve_run(s3_client, sagemaker_client, spec: JobSpec, *, started_at: datetime, execution_name: str,
                 kms_key_id: str | None) -> RunIdentity:
-    """The first free ``crossvalidator-{name}-{timestamp}`` from ``started_at`` on.
+    """The first free ``crossvalidator-{name}-{timestamp}`` from ``started_at`` on, with its trial.
 
-    ``run.json`` is written with ``If-None-Match: *``, which S3 grants to exactly one writer:
-    two executions started in the same second get consecutive timestamps instead of sharing
-    (and overwriting) one prefix, and their training-job names differ as well.
+    A run id names the training jobs, which are unique per account, and a prefix under
+    ``output_prefix``. Both are claimed atomically: the trial (CreateTrial refuses a name that
+    exists anywhere in the account), then ``run.json`` with ``If-None-Match: *`` (S3 grants it to
+    exactly one writer). Two executions started in the same second, under the same or different
+    output prefixes, get consecutive timestamps instead of sharing job names or objects.
     """
     for attempt in range(_MAX_ATTEMPTS):
         candidate_time = started_at + timedelta(seconds=attempt)
-        run = RunIdentity(
-            run_id=naming.run_id(spec.job_name, candidate_time),
-            run_prefix=spec.output_prefix.child(naming.run_id(spec.job_name, candidate_time) + "/"),
-            started_at=candidate_time,
-            execution_name=execution_name,
-        )
+        run_id = naming.run_id(spec.job_name, candidate_time)
+        run = RunIdentity(run_id=run_id, run_prefix=spec.output_prefix.child(run_id + "/"),
+                          started_at=candidate_time, execution_name=execution_name)
+        try:
+            create_trial(sagemaker_client, trial_name=run.trial_name, experiment_name=spec.experiment_name,
+                         tags=spec.tags)
+        except ClientError as error:
+            if trial_name_taken(error):
+                continue
+            raise
         marker = run.run_prefix.child(RUN_MARKER)
         try:
             s3_client.put_object(

@@ -1,0 +1,119 @@
+"""A fold's training job ends Failed or Stopped (MaxRuntimeInSeconds, or MaxWaitTimeInSeconds of
+managed spot training): the other folds keep training, the gather step records what succeeded,
+and the execution fails with FoldsFailed naming the fold. What each leaves behind is checked too."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import (
+    created_jobs,
+    describe_job,
+    gathered,
+    keys_under,
+    plan_of,
+    read_json,
+    run_input,
+    trial_components,
+)
+
+
+def _fold_jobs(result) -> list[str]:
+    return [fold["TrainingJobName"] for fold in plan_of(result)["folds"]]
+
+
+def test_a_failed_training_job_fails_the_run_naming_the_fold_and_keeps_the_other_folds(engine, output_prefix):
+    # GIVEN a custom container that fails in fold 1 only (its failure file, as SageMaker reads it)
+    document = run_input(output_prefix, name="flt-failed", environment={"FAIL_JOB_SUFFIX": "-fold1"})
+    # WHEN the run executes
+    result = engine.run(document)
+    # THEN the execution fails with FoldsFailed, and the cause names fold 1, its job and SageMaker's FailureReason
+    jobs = _fold_jobs(result)
+    assert (result.status, result.error) == ("FAILED", "FoldsFailed")
+    assert result.cause == f"1 of 3 folds failed: fold1 ({jobs[1]}): AlgorithmError: injected failure for {jobs[1]}"
+    # AND the other folds completed: models for folds 0 and 2 only, next to every fold's files
+    output = gathered(result)
+    run_prefix = output["job_config"]["run_prefix"]
+    keys = keys_under(engine, run_prefix)
+    assert [key for key in keys if key.endswith("model.tar.gz")] == [
+        f"models/{jobs[0]}/output/model.tar.gz", f"models/{jobs[2]}/output/model.tar.gz"]
+    assert {f"fold{i}/{part}" for i in range(3) for part in ("train/train.csv", "validation/validation.csv")} <= set(keys)
+    # AND summary.json keeps the completed folds' metrics and the failed fold's reason
+    summary = read_json(engine, run_prefix + "summary.json")["summary"]
+    assert summary["completed_folds"] == [0, 2]
+    assert summary["metrics"]["validation:score"]["count"] == 2
+    assert [(f["fold_index"], f["TrainingJobStatus"]) for f in summary["failed_folds"]] == [(1, "Failed")]
+    # AND Experiments holds every fold's job (fold 1 Failed with its reason) and the summary, marked Failed
+    components = trial_components(engine, output["job_config"]["trial_name"])
+    assert components[f"{jobs[1]}-aws-training-job"]["Status"] == {
+        "PrimaryStatus": "Failed", "Message": f"AlgorithmError: injected failure for {jobs[1]}"}
+    assert components[f"{jobs[0]}-aws-training-job"]["Status"]["PrimaryStatus"] == "Completed"
+    summary_component = components[summary["trial_component_name"]]
+    assert summary_component["Status"] == {"PrimaryStatus": "Failed", "Message": result.cause}
+    assert summary_component["Parameters"]["validation:score:mean"]["NumberValue"] == 0.5
+    # AND each job was created once
+    assert sorted(created_jobs(engine, output["job_config"]["run_id"])) == jobs
+
+
+def test_a_job_over_max_runtime_is_stopped_and_the_run_fails_naming_the_fold(engine, output_prefix):
+    # GIVEN MaxRuntimeInSeconds 3 and a fold 1 whose training would take a minute
+    document = run_input(output_prefix, name="flt-max-runtime", stopping={"MaxRuntimeInSeconds": 3},
+                         environment={"SLOW_JOB_SUFFIX": "-fold1", "SLOW_SECONDS": "60"})
+    # WHEN the run executes
+    result = engine.run(document, timeout=60)
+    # THEN SageMaker stopped fold 1's job at its runtime limit ...
+    jobs = _fold_jobs(result)
+    job = describe_job(engine, jobs[1])
+    assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+    assert job["SecondaryStatusTransitions"][-1]["StatusMessage"] == (
+        "Training job runtime exceeded MaxRuntimeInSeconds provided")
+    # AND the execution fails with FoldsFailed naming fold 1, its job and its status
+    assert (result.status, result.error) == ("FAILED", "FoldsFailed")
+    assert result.cause.startswith(f"1 of 3 folds failed: fold1 ({jobs[1]}): TrainingJobStatus Stopped")
+    # AND the other folds' models and the summary are kept; the stopped fold has no model but is billed
+    output = gathered(result)
+    keys = keys_under(engine, output["job_config"]["run_prefix"])
+    assert sorted(key for key in keys if key.endswith("model.tar.gz")) == [
+        f"models/{jobs[0]}/output/model.tar.gz", f"models/{jobs[2]}/output/model.tar.gz"]
+    assert {"summary.json", "summary.csv", "run.json"} <= set(keys)
+    assert output["splits"][1]["SecondaryStatus"] == "MaxRuntimeExceeded"
+    assert output["splits"][1]["BillableTimeInSeconds"] >= 3
+    assert output["summary"]["billable_seconds_total"] >= 3
+
+
+def test_a_spot_job_that_never_gets_capacity_is_stopped_at_max_wait_and_the_run_fails_naming_the_fold(
+        engine, output_prefix):
+    # GIVEN managed spot training with MaxWaitTimeInSeconds 3, and no spot capacity ever for fold 1
+    engine.training.delay_spot_capacity(None, job_names=lambda name: "flt-spot-wait" in name and name.endswith("-fold1"))
+    document = run_input(output_prefix, name="flt-spot-wait", spot=True,
+                         stopping={"MaxRuntimeInSeconds": 3, "MaxWaitTimeInSeconds": 3})
+    # WHEN the run executes
+    result = engine.run(document, timeout=60)
+    # THEN fold 1's job waited for capacity, then SageMaker stopped it at MaxWaitTimeInSeconds, untrained
+    jobs = _fold_jobs(result)
+    job = describe_job(engine, jobs[1])
+    assert job["EnableManagedSpotTraining"] is True
+    assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "MaxWaitTimeExceeded")
+    assert [(t["Status"], t["StatusMessage"]) for t in job["SecondaryStatusTransitions"]] == [
+        ("Starting", "Insufficient capacity error from EC2 while launching instances, retrying!"),
+        ("MaxWaitTimeExceeded", "Training job wait time exceeded MaxWaitTimeInSeconds provided")]
+    assert "TrainingStartTime" not in job and job["BillableTimeInSeconds"] == 0
+    # AND the execution fails with FoldsFailed naming fold 1 and its job
+    assert (result.status, result.error) == ("FAILED", "FoldsFailed")
+    assert result.cause.startswith(f"1 of 3 folds failed: fold1 ({jobs[1]}): TrainingJobStatus Stopped")
+    # AND the folds that got capacity completed and are summarised
+    output = gathered(result)
+    assert output["summary"]["completed_folds"] == [0, 2]
+    assert output["splits"][1]["SecondaryStatus"] == "MaxWaitTimeExceeded"
+    keys = keys_under(engine, output["job_config"]["run_prefix"])
+    assert not any(key.startswith(f"models/{jobs[1]}/") for key in keys) and "summary.json" in keys
+
+
+def test_the_cause_of_a_stopped_fold_says_which_limit_stopped_it(engine, output_prefix):
+    # GIVEN fold 1 running past MaxRuntimeInSeconds
+    document = run_input(output_prefix, name="flt-stop-why", stopping={"MaxRuntimeInSeconds": 3},
+                         environment={"SLOW_JOB_SUFFIX": "-fold1", "SLOW_SECONDS": "60"})
+    # WHEN the run executes
+    result = engine.run(document, timeout=60)
+    # THEN the cause the user reads says why the job stopped
+    assert "MaxRuntimeExceeded" in result.cause
