@@ -30,8 +30,9 @@ def _resolve(dotted: str):
                 # an instance attribute: check the class sets it
                 assert "self._program_state" in inspect.getsource(target), f"moto internal moved: {dotted}"
                 return target
-            if attribute == "training_jobs" and inspect.isclass(target):
-                assert "self.training_jobs" in inspect.getsource(target.__init__), f"moto internal moved: {dotted}"
+            if attribute in {"training_jobs", "trial_components"} and inspect.isclass(target):
+                # instance attributes: check the constructor sets them
+                assert f"self.{attribute}" in inspect.getsource(target.__init__), f"moto internal moved: {dotted}"
                 return target
             assert hasattr(target, attribute), f"moto internal moved: {dotted} (no attribute {attribute!r})"
             target = getattr(target, attribute)

@@ -13,6 +13,12 @@ Two modes:
 
 Use it as a context manager: leaving it waits for running executions and training threads
 (moto's backends disappear with the mock) and restores the environment variables it set.
+
+Faults, for tests (doc/faults.md): the functions' Timeouts are enforced (``lambda_timeouts``
+shortens them); ``inject_s3_put_error`` and ``hang_s3_puts`` make S3 refuse or stall an object
+write; ``training`` (``TrainingJobService``) refuses CreateTrainingJob requests
+(``inject_create_error``, ``set_instance_limit``) and withholds spot capacity
+(``delay_spot_capacity``); ``lambda_function(id).module`` is a function's loaded handler module.
 """
 
 from __future__ import annotations
@@ -82,11 +88,16 @@ class LocalEngine:
         script_root: Path | None = None,
         retry_delay_cap_seconds: int | None = None,
         sync_poll_seconds: float = 0.2,
+        lambda_timeouts: Mapping[str, float] | None = None,
     ):
         """``retry_delay_cap_seconds``: for tests only, caps every Retry's IntervalSeconds and
         MaxDelaySeconds in the deployed definition (the ASL file is not changed), so that a
         retried CreateTrainingJob waits about a second instead of 30+ s. Off by default: the
-        definition is deployed exactly as written."""
+        definition is deployed exactly as written.
+
+        ``lambda_timeouts``: for tests only, {function logical id: seconds} replacing those
+        functions' Timeout (the template's 300 or 900 s), so that a timeout can be met quickly.
+        Every other function times out after its template Timeout."""
         self.template = SamTemplate.load(template_path)
         self.parameters = self.template.parameter_values(parameters)
         self.region = region
@@ -94,10 +105,17 @@ class LocalEngine:
         self.server_port = server_port
         self.retry_delay_cap_seconds = retry_delay_cap_seconds
         self.sync_poll_seconds = sync_poll_seconds
+        self.lambda_timeouts = dict(lambda_timeouts or {})
+        unknown = sorted(set(self.lambda_timeouts) - {f.logical_id for f in self.template.functions()})
+        if unknown:
+            raise TemplateError(f"lambda_timeouts names no function of the template: {', '.join(unknown)}")
         self.training = TrainingJobService(lambda: self.client("s3"), script_root=script_root)
         self.endpoint_url: str | None = None
         self.state_machine_arn: str = ""
         self.function_names: dict[str, str] = {}
+        self._functions: dict[str, lambda_runtime.InProcessFunction] = {}
+        self._s3_faults: list[_S3PutFault] = []
+        self._s3_faults_lock = threading.Lock()
         self._mock: Any = None
         self._server: Any = None
         self._saved_environment: dict[str, str | None] = {}
@@ -125,6 +143,7 @@ class LocalEngine:
         moto_bridge.install()
         self._saved_poll_interval = moto_bridge.set_sync_poll_interval(self.sync_poll_seconds)
         moto_bridge.set_training_service(self.training)
+        moto_bridge.set_s3_put_interceptor(self._intercept_s3_put)
         if self.server_port is None:
             from moto import mock_aws
 
@@ -168,6 +187,8 @@ class LocalEngine:
         for name in list(self.function_names.values()):
             moto_bridge.unregister_lambda(name)
         moto_bridge.set_training_service(None)
+        moto_bridge.set_s3_put_interceptor(None)
+        self._release_hung_writes()
         if self._saved_poll_interval is not None:
             moto_bridge.set_sync_poll_interval(self._saved_poll_interval)
             self._saved_poll_interval = None
@@ -229,6 +250,46 @@ class LocalEngine:
                 s3.download_file(bucket, item["Key"], str(target))
                 written.append(target)
         return written
+
+    # -- faults (for tests) --------------------------------------------------------------------
+
+    def lambda_function(self, logical_id: str) -> lambda_runtime.InProcessFunction:
+        """The in-process runtime of one of the template's functions (``.module``: its handler module)."""
+        return self._functions[logical_id]
+
+    def inject_s3_put_error(self, code: str, message: str, *, keys: Callable[[str, str], bool],
+                            times: int = 1) -> None:
+        """The next ``times`` object writes whose (bucket, key) ``keys`` accepts are refused by S3
+        with ``code`` (e.g. AccessDenied, as a bucket policy or a KMS key policy refuses them)."""
+        with self._s3_faults_lock:
+            self._s3_faults.append(_S3PutFault(keys, times, error=(code, message)))
+
+    def hang_s3_puts(self, *, keys: Callable[[str, str], bool], times: int = 1, limit_seconds: float = 60.0) -> None:
+        """The next ``times`` object writes whose (bucket, key) ``keys`` accepts never complete: they
+        block until a Lambda invocation times out (Lambda then stops the sandbox that made them; here
+        they fail, and are not retried) or ``limit_seconds`` pass. A stalled S3 transfer or a
+        dataset too big for the function's Timeout looks like this."""
+        with self._s3_faults_lock:
+            self._s3_faults.append(_S3PutFault(keys, times, hang=threading.Event(), hang_limit=limit_seconds))
+
+    def _intercept_s3_put(self, bucket: str, key: str) -> None:
+        with self._s3_faults_lock:
+            fault = next((f for f in self._s3_faults if f.remaining > 0 and f.keys(bucket, key)), None)
+            if fault is None:
+                return
+            fault.remaining -= 1
+        if fault.error is not None:
+            raise moto_bridge.S3ApiError(*fault.error)
+        assert fault.hang is not None
+        fault.hang.wait(fault.hang_limit)
+        raise moto_bridge.S3ApiError(
+            "LocalEngine.SandboxStopped", "the write never completed: the Lambda invocation making it timed out")
+
+    def _release_hung_writes(self, request_id: str | None = None) -> None:
+        with self._s3_faults_lock:
+            for fault in self._s3_faults:
+                if fault.hang is not None:
+                    fault.hang.set()
 
     # -- executions ------------------------------------------------------------------------------
 
@@ -301,8 +362,12 @@ class LocalEngine:
             )
             code = lambda_runtime.FunctionCode(
                 function_name=name, function_arn=function_arns[function.logical_id], code_dir=function.code_dir,
-                handler=function.handler, memory_size=function.memory_size, timeout=function.timeout)
-            moto_bridge.register_lambda(name, lambda_runtime.InProcessFunction(code, log_sink=self._write_logs))
+                handler=function.handler, memory_size=function.memory_size,
+                timeout=self.lambda_timeouts.get(function.logical_id, function.timeout))
+            runtime = lambda_runtime.InProcessFunction(code, log_sink=self._write_logs,
+                                                       on_timeout=self._release_hung_writes)
+            self._functions[function.logical_id] = runtime
+            moto_bridge.register_lambda(name, runtime)
         self._set_environment(lambda_runtime.lambda_environment(environments))
 
         definition = self._definition(machine.definition_path, resolver.resolve(machine.substitutions))
@@ -408,6 +473,15 @@ def wait_for_execution(stepfunctions: Any, execution_arn: str, *, progress: Prog
         if time.monotonic() > deadline:
             raise TimeoutError(f"{execution_arn} still {status} after {timeout:.0f} s")
         time.sleep(poll_seconds)
+
+
+@dataclass
+class _S3PutFault:
+    keys: Callable[[str, str], bool]
+    remaining: int
+    error: tuple[str, str] | None = None
+    hang: threading.Event | None = None
+    hang_limit: float = 60.0
 
 
 def _execution_name() -> str:

@@ -11,8 +11,12 @@ moto's Step Functions interpreter runs the real ASL once these gaps are bridged
   Functions does; when the execution is stopped or the Map aborts, it stops the job.
 - SageMaker's training jobs: moto marks every job Completed at creation. The backend's
   create_training_job hands the job to a local training service (``training_jobs``), which
-  publishes the job's progress back; StopTrainingJob, duplicate-name refusal and the job's
-  ``Environment`` are added.
+  publishes the job's progress back (the job's trial component follows its status);
+  StopTrainingJob, duplicate-name refusal (jobs and trials) and the job's ``Environment`` are
+  added. These SageMaker hooks act only while an engine runs (a training service is set).
+- S3 faults: the S3 backend's PutObject (every object write, multipart completions included)
+  asks an interceptor the engine sets first, which may delay the write or refuse it with an
+  S3 error (``S3ApiError``), so tests can fail or stall a handler's write the way S3 would.
 - moto bugs: ``States.*`` errors leaving a Map/Parallel become States.Runtime (bug 2);
   every JSONPath is compiled again on each evaluation (bug 5); the parser logs whole states
   at ERROR on every failure (bug 6); StopExecution while a Map runs ends the execution
@@ -44,6 +48,8 @@ from botocore.exceptions import ClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
+from moto.s3 import models as s3_models
+from moto.s3.exceptions import S3ClientError
 from moto.sagemaker import models as sagemaker_models
 from moto.sagemaker import responses as sagemaker_responses
 from moto.sagemaker.exceptions import ResourceInUseException, SagemakerClientError, ValidationError
@@ -82,6 +88,7 @@ INTERNALS: Final[tuple[str, ...]] = (
     "moto.core.config.default_user_config",
     "moto.sagemaker.models.SageMakerModelBackend.create_training_job",
     "moto.sagemaker.models.SageMakerModelBackend.training_jobs",
+    "moto.sagemaker.models.SageMakerModelBackend.trial_components",
     "moto.sagemaker.models.SageMakerModelBackend.create_trial_component",
     "moto.sagemaker.models.SageMakerModelBackend.associate_trial_component",
     "moto.sagemaker.models.SageMakerModelBackend.create_trial",
@@ -105,6 +112,8 @@ INTERNALS: Final[tuple[str, ...]] = (
     "moto.stepfunctions.parser.asl.eval.program_state.ProgramStopped",
     "moto.stepfunctions.parser.api.HistoryEventType.TaskStateAborted",
     "moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution",
+    "moto.s3.models.S3Backend.put_object",
+    "moto.s3.exceptions.S3ClientError",
 )
 
 # The moto hooks this module overrides, with the signature our replacement assumes.
@@ -118,6 +127,11 @@ HOOK_SIGNATURES: Final[dict[str, tuple[str, ...]]] = {
     "moto.stepfunctions.parser.asl.utils.boto_client.boto_client_for": ("region", "service", "state_credentials"),
     "moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution": (
         "self", "state_machine_arn", "name", "execution_input", "trace_header"),
+    "moto.sagemaker.models.SageMakerModelBackend.create_trial": ("self", "trial_name", "experiment_name"),
+    "moto.s3.models.S3Backend.put_object": (
+        "self", "bucket_name", "key_name", "value", "storage", "etag", "multipart", "encryption", "kms_key_id",
+        "bucket_key_enabled", "lock_mode", "lock_legal_status", "lock_until", "checksum_value", "request_method",
+        "disable_notification"),
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback.StateTaskServiceCallback._eval_sync": (
         "self", "env", "sync_resolver", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"),
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback.StateTaskServiceCallback._build_sync_resolver": (
@@ -150,6 +164,19 @@ class SageMakerApiError(Exception):
         self.message = message
 
 
+class S3ApiError(Exception):
+    """An error the emulated S3 answers a PutObject with (code as AWS spells it)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# Called with (bucket, key) before every object write; may block, or raise S3ApiError to refuse it.
+S3PutInterceptor = Callable[[str, str], None]
+
+
 class TrainingService(Protocol):
     """The local stand-in for SageMaker's training fleet (``training_jobs.TrainingJobService``)."""
 
@@ -165,6 +192,7 @@ class TrainingService(Protocol):
 
 _lambda_invokers: dict[str, LambdaInvoker] = {}
 _training_service: TrainingService | None = None
+_s3_put_interceptor: S3PutInterceptor | None = None
 _request_environment: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "smx_create_training_job_environment", default=None)
 _install_lock = threading.Lock()
@@ -183,6 +211,11 @@ def unregister_lambda(function_name: str) -> None:
 def set_training_service(service: TrainingService | None) -> None:
     global _training_service
     _training_service = service
+
+
+def set_s3_put_interceptor(interceptor: S3PutInterceptor | None) -> None:
+    global _s3_put_interceptor
+    _s3_put_interceptor = interceptor
 
 
 def set_sync_poll_interval(seconds: float) -> float:
@@ -227,6 +260,7 @@ def install() -> None:
         _install_lambda_hooks()
         _install_sagemaker_task()
         _install_sagemaker_backend_hooks()
+        _install_s3_put_hook()
         _fix_states_errors_leaving_map_and_parallel()
         _keep_stopped_executions_aborted()
         _name_unnamed_executions()
@@ -448,36 +482,37 @@ def _install_sagemaker_backend_hooks() -> None:
 
     @functools.wraps(original_create)
     def create_training_job(self: Any, training_job_name: str, **kwargs: Any) -> Any:
-        request = _create_request(self, training_job_name, kwargs)
         service = _training_service
+        if service is None:
+            # No engine running: the patches are process-wide, and other users of moto in this
+            # process (the handler tests) get moto's own behaviour.
+            return original_create(self, training_job_name=training_job_name, **kwargs)
+        request = _create_request(self, training_job_name, kwargs)
         with create_lock:
             if training_job_name in self.training_jobs:
                 raise ResourceInUseException(
                     message=f"Training job names must be unique within an AWS account and region, and a training "
                             f"job with this name already exists ({self.training_jobs[training_job_name].arn})")
-            if service is not None:
-                try:
-                    service.admit(request)
-                except SageMakerApiError as refused:
-                    raise SagemakerClientError(refused.code, refused.message) from None
+            try:
+                service.admit(request)
+            except SageMakerApiError as refused:
+                raise SagemakerClientError(refused.code, refused.message) from None
             # moto replaces MetricDefinitions with a fake one in place: keep the caller's.
             algorithm_specification = copy.deepcopy(kwargs.get("algorithm_specification") or {})
             job = original_create(self, training_job_name=training_job_name, **kwargs)
             job.algorithm_specification = algorithm_specification
             job.environment = request["Environment"] or None
-            if service is not None:
-                # moto made the job Completed. Nobody has its name before this call returns (the
-                # .sync task polls only afterwards), so resetting it here is not observable.
-                _publish(job, {
-                    "SecondaryStatus": "Starting", "TrainingStartTime": None, "TrainingEndTime": None,
-                    "FinalMetricDataList": None, "ModelArtifacts": None,
-                    "SecondaryStatusTransitions": [{"Status": "Starting", "StartTime": job.creation_time,
-                                                    "StatusMessage": "Preparing the instances for training"}],
-                    "TrainingJobStatus": "InProgress",
-                })
-        _register_trial_component(self, request)
-        if service is not None:
-            service.start(request, functools.partial(_publish, job))
+            # moto made the job Completed. Nobody has its name before this call returns (the
+            # .sync task polls only afterwards), so resetting it here is not observable.
+            _publish(job, {
+                "SecondaryStatus": "Starting", "TrainingStartTime": None, "TrainingEndTime": None,
+                "FinalMetricDataList": None, "ModelArtifacts": None,
+                "SecondaryStatusTransitions": [{"Status": "Starting", "StartTime": job.creation_time,
+                                                "StatusMessage": "Preparing the instances for training"}],
+                "TrainingJobStatus": "InProgress",
+            })
+        component = _register_trial_component(self, request)
+        service.start(request, functools.partial(_publish, job, trial_component=component))
         return job
 
     def stop_training_job(self: Any, training_job_name: str) -> None:
@@ -503,7 +538,18 @@ def _install_sagemaker_backend_hooks() -> None:
         self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))
         return "{}"
 
+    original_create_trial = backend_class.create_trial
+
+    @functools.wraps(original_create_trial)
+    def create_trial(self: Any, trial_name: str, experiment_name: str) -> Any:
+        # moto replaces a trial created twice; SageMaker refuses the name (unique per account and
+        # region). Only while an engine runs: other users of moto here keep moto's behaviour.
+        if _training_service is not None and trial_name in self.trials:
+            raise ValidationError(message=f"Trial '{self.trials[trial_name].arn}' already exists.")
+        return original_create_trial(self, trial_name=trial_name, experiment_name=experiment_name)
+
     backend_class.create_training_job = create_training_job
+    backend_class.create_trial = create_trial
     backend_class.stop_training_job = stop_training_job
     response_class.create_training_job = create_training_job_response
     response_class.stop_training_job = stop_training_job_response
@@ -525,14 +571,17 @@ def _create_request(backend: Any, name: str, kwargs: dict[str, Any]) -> dict[str
         "EnableManagedSpotTraining": bool(kwargs.get("enable_managed_spot_training")),
         "ExperimentConfig": dict(kwargs.get("experiment_config") or {}),
         "Environment": dict(_request_environment.get() or {}),
+        "EnableNetworkIsolation": bool(kwargs.get("enable_network_isolation")),
+        "VpcConfig": copy.deepcopy(kwargs.get("vpc_config")) or None,
     }
 
 
-def _register_trial_component(backend: Any, request: dict[str, Any]) -> None:
-    """SageMaker records every job that names a trial as trial component ``<job>-aws-training-job``."""
+def _register_trial_component(backend: Any, request: dict[str, Any]) -> Any:
+    """SageMaker records every job that names a trial as trial component ``<job>-aws-training-job``
+    (returned, so that its status can follow the job's)."""
     trial_name = request["ExperimentConfig"].get("TrialName")
     if not trial_name:
-        return
+        return None
     if trial_name not in backend.trials:
         backend.create_trial(trial_name=trial_name, experiment_name=request["ExperimentConfig"].get("ExperimentName"))
     component = f"{request['TrainingJobName']}-aws-training-job"
@@ -545,16 +594,26 @@ def _register_trial_component(backend: Any, request: dict[str, Any]) -> None:
         metadata_properties={"CommitId": "", "GeneratedBy": request["TrainingJobArn"]},
     )
     backend.associate_trial_component(trial_name=trial_name, trial_component_name=component)
+    return backend.trial_components[component]
 
 
-def _publish(job: Any, fields: dict[str, Any]) -> None:
+def _publish(job: Any, fields: dict[str, Any], trial_component: Any = None) -> None:
     """Copy DescribeTrainingJob fields onto moto's job; the status goes last so a concurrent
-    DescribeTrainingJob never sees a terminal status with half-written results."""
+    DescribeTrainingJob never sees a terminal status with half-written results. The job's trial
+    component follows its status, as SageMaker's does (Completed, Failed with the reason, Stopped)."""
     status = fields.get("TrainingJobStatus")
     for field, value in fields.items():
         if field != "TrainingJobStatus":
             setattr(job, _attribute_name(field), value)
     job.last_modified_time = datetime.now(timezone.utc)
+    if trial_component is not None and status in {"InProgress", "Stopping", "Completed", "Failed", "Stopped"}:
+        component_status = {"PrimaryStatus": status}
+        if fields.get("FailureReason"):
+            component_status["Message"] = fields["FailureReason"]
+        trial_component.status = component_status
+        if status in {"Completed", "Failed", "Stopped"}:
+            trial_component.end_time = fields.get("TrainingEndTime") or job.last_modified_time
+            trial_component.last_modified_time = job.last_modified_time
     if status is not None:
         job.training_job_status = status
 
@@ -563,6 +622,24 @@ def _attribute_name(api_field: str) -> str:
     """DescribeTrainingJob field -> FakeTrainingJob attribute (moto camel-cases attribute names back)."""
     return "".join(f"_{char.lower()}" if char.isupper() and index else char.lower()
                    for index, char in enumerate(api_field))
+
+
+# --- S3 backend: fault injection on object writes ----------------------------------------
+
+def _install_s3_put_hook() -> None:
+    original = s3_models.S3Backend.put_object
+
+    @functools.wraps(original)
+    def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        interceptor = _s3_put_interceptor
+        if interceptor is not None:
+            try:
+                interceptor(bucket_name, key_name)
+            except S3ApiError as refused:
+                raise S3ClientError(refused.code, refused.message) from None
+        return original(self, bucket_name, key_name, *args, **kwargs)
+
+    s3_models.S3Backend.put_object = put_object
 
 
 # --- moto bugs ------------------------------------------------------------------------------

@@ -8,6 +8,13 @@ and its transitions, times, FinalMetricDataList, ModelArtifacts, FailureReason, 
 billable seconds). MaxRuntimeInSeconds stops a job (``Stopped``/``MaxRuntimeExceeded``);
 StopTrainingJob stops it (``Stopping`` -> ``Stopped``).
 
+Capacity, which SageMaker does not always have, can be taken away by tests:
+``delay_spot_capacity`` keeps managed spot jobs waiting for instances (``Starting``, "Insufficient
+capacity error from EC2 while launching instances, retrying!"); a spot job whose
+MaxWaitTimeInSeconds (waiting plus training) runs out ends ``Stopped``/``MaxWaitTimeExceeded``.
+``set_instance_limit`` is the account's quota of an instance type: CreateTrainingJob requests
+over it are refused with ``ResourceLimitExceeded`` before any job exists, as SageMaker does.
+
 The trainer runs on a second thread so that a stop or the runtime limit ends the job on time
 even inside a long scikit-learn fit; cooperative trainers also end there (check_stopping),
 custom scripts are terminated. ``wait_until_idle`` waits for both threads of every job.
@@ -38,6 +45,8 @@ from .trainers.channels import Channel, ChannelDataError, ChannelReader, split_s
 Publish = Callable[[dict[str, Any]], None]
 _FAILURE_REASON_LIMIT = 1024
 _MAX_RUNTIME_MESSAGE = "Training job runtime exceeded MaxRuntimeInSeconds provided"
+_MAX_WAIT_MESSAGE = "Training job wait time exceeded MaxWaitTimeInSeconds provided"
+_NO_CAPACITY_MESSAGE = "Insufficient capacity error from EC2 while launching instances, retrying!"
 _TRAINING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
@@ -57,6 +66,12 @@ class _InjectedError:
     code: str
     message: str
     remaining: int
+    matches: Callable[[str], bool]
+
+
+@dataclass
+class _CapacityDelay:
+    seconds: float | None  # None: the capacity never arrives
     matches: Callable[[str], bool]
 
 
@@ -87,6 +102,9 @@ class TrainingJobService:
         self._jobs: dict[str, _RunningJob] = {}
         self._threads: list[threading.Thread] = []
         self._injected: list[_InjectedError] = []
+        self._capacity_delays: list[_CapacityDelay] = []
+        self._instance_limits: dict[str, int] = {}
+        self._admitted: dict[str, dict[str, Any]] = {}  # admitted, not yet ended: name -> request
         self.records: list[JobRecord] = []
 
     # -- what tests and the engine use ------------------------------------------------------
@@ -97,6 +115,21 @@ class TrainingJobService:
         refused with ``code`` (e.g. ThrottlingException) before any job exists."""
         with self._lock:
             self._injected.append(_InjectedError(code, message, times, job_names))
+
+    def delay_spot_capacity(self, seconds: float | None, *,
+                            job_names: Callable[[str], bool] = lambda name: True) -> None:
+        """Managed spot jobs whose name ``job_names`` accepts wait ``seconds`` for spot capacity
+        before they start (None: it never comes, so MaxWaitTimeInSeconds ends them)."""
+        with self._lock:
+            self._capacity_delays.append(_CapacityDelay(seconds, job_names))
+
+    def set_instance_limit(self, instance_type: str, instances: int | None) -> None:
+        """The account's quota of ``instance_type`` for training jobs (None: no limit)."""
+        with self._lock:
+            if instances is None:
+                self._instance_limits.pop(instance_type, None)
+            else:
+                self._instance_limits[instance_type] = instances
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """True once every job thread (and trainer thread) has finished."""
@@ -124,6 +157,22 @@ class TrainingJobService:
         problems = _request_problems(request)
         if problems:
             raise SageMakerApiError("ValidationException", "; ".join(problems))
+        resources = request["ResourceConfig"]
+        instance_type, delta = resources.get("InstanceType"), int(resources.get("InstanceCount") or 1)
+        with self._lock:
+            limit = self._instance_limits.get(instance_type)
+            if limit is not None:
+                used = sum(int(other["ResourceConfig"].get("InstanceCount") or 1) for other in self._admitted.values()
+                           if other["ResourceConfig"].get("InstanceType") == instance_type)
+                if used + delta > limit:
+                    usage = "spot training job usage" if request["EnableManagedSpotTraining"] else "training job usage"
+                    raise SageMakerApiError("ResourceLimitExceeded", (
+                        f"The account-level service limit '{instance_type} for {usage}' is {limit} Instances, with "
+                        f"current utilization of {used} Instances and a request delta of {delta} Instances. Please use "
+                        "AWS Service Quotas to request an increase for this quota. If AWS Service Quotas is not "
+                        "available, contact AWS support to request an increase for this quota."))
+            # Counted until it ends (a request moto then refuses stays counted: it cannot happen here).
+            self._admitted[name] = request
 
     def start(self, request: dict[str, Any], publish: Publish) -> None:
         created = _now()
@@ -152,11 +201,18 @@ class TrainingJobService:
     # -- one job ----------------------------------------------------------------------------
 
     def _run(self, job: _RunningJob) -> None:
-        started = _now()
-        job.record.started_at = started
-        self._transition(job, "Downloading", "Downloading input data", extra={"TrainingStartTime": started})
-        work_dir = Path(tempfile.mkdtemp(prefix=f"smx-{job.record.name}-"))
+        work_dir: Path | None = None
         try:
+            if not self._wait_for_capacity(job):
+                if job.stop_reason == "MaxWaitTimeExceeded":
+                    self._finish(job, "Stopped", "MaxWaitTimeExceeded", _MAX_WAIT_MESSAGE)
+                else:
+                    self._finish(job, "Stopped", "Stopped", "Training job stopped")
+                return
+            started = _now()
+            job.record.started_at = started
+            self._transition(job, "Downloading", "Downloading input data", extra={"TrainingStartTime": started})
+            work_dir = Path(tempfile.mkdtemp(prefix=f"smx-{job.record.name}-"))
             outcome, error = self._train(job, work_dir)
             if job.stop_reason is None and outcome == "completed":
                 self._transition(job, "Uploading", "Uploading generated training model")
@@ -164,6 +220,8 @@ class TrainingJobService:
                 self._finish(job, "Completed", "Completed", "Training job completed", model_artifacts=artifacts)
             elif job.stop_reason == "MaxRuntimeExceeded":
                 self._finish(job, "Stopped", "MaxRuntimeExceeded", _MAX_RUNTIME_MESSAGE)
+            elif job.stop_reason == "MaxWaitTimeExceeded":
+                self._finish(job, "Stopped", "MaxWaitTimeExceeded", _MAX_WAIT_MESSAGE)
             elif job.stop_reason is not None:
                 self._finish(job, "Stopped", "Stopped", "Training job stopped")
             else:
@@ -172,7 +230,37 @@ class TrainingJobService:
             self._finish(job, "Failed", "Failed", "Training job failed",
                          failure_reason=f"InternalServerError: local engine: {type(unexpected).__name__}: {unexpected}")
         finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
+            if work_dir is not None:
+                shutil.rmtree(work_dir, ignore_errors=True)
+
+    def _wait_for_capacity(self, job: _RunningJob) -> bool:
+        """True once the job has its instances; False when it was stopped, or ran out of
+        MaxWaitTimeInSeconds, while waiting for spot capacity (``job.stop_reason`` says which)."""
+        request = job.request
+        if not request["EnableManagedSpotTraining"]:
+            return True
+        with self._lock:
+            delay = next((d for d in self._capacity_delays if d.matches(job.record.name)), None)
+        if delay is None or delay.seconds == 0:
+            return True
+        job.transitions[-1]["StatusMessage"] = _NO_CAPACITY_MESSAGE
+        job.publish({"SecondaryStatus": "Starting",
+                     "SecondaryStatusTransitions": [dict(item) for item in job.transitions]})
+        now = _now().timestamp()
+        wait_deadline = job.record.created_at.timestamp() + _max_wait_seconds(request)
+        capacity_at = now + delay.seconds if delay.seconds is not None else math.inf
+        while not job.stop_requested.is_set():
+            now = _now().timestamp()
+            if now >= capacity_at:
+                return True
+            if now >= wait_deadline:
+                with job.lock:
+                    if job.stop_reason is None:
+                        job.stop_reason = "MaxWaitTimeExceeded"
+                job.stop_requested.set()
+                break
+            job.stop_requested.wait(min(0.05, max(0.0, min(capacity_at, wait_deadline) - now)))
+        return False
 
     def _train(self, job: _RunningJob, work_dir: Path) -> tuple[str, str | None]:
         """('completed' | 'failed' | 'stopped', FailureReason)."""
@@ -220,11 +308,15 @@ class TrainingJobService:
             self._threads.append(worker)
         worker.start()
         max_runtime = request["StoppingCondition"].get("MaxRuntimeInSeconds") or 86400
-        deadline = job.record.started_at.timestamp() + max_runtime
+        runtime_deadline = job.record.started_at.timestamp() + max_runtime
+        # Spot: MaxWaitTimeInSeconds bounds waiting plus training, from the job's creation.
+        wait_deadline = (job.record.created_at.timestamp() + _max_wait_seconds(request)
+                         if request["EnableManagedSpotTraining"] else math.inf)
+        deadline = min(runtime_deadline, wait_deadline)
         while not finished.is_set() and not job.stop_requested.is_set():
             finished.wait(min(0.05, max(0.0, deadline - _now().timestamp())))
             if not finished.is_set() and _now().timestamp() >= deadline:
-                job.stop_reason = "MaxRuntimeExceeded"
+                job.stop_reason = "MaxRuntimeExceeded" if runtime_deadline <= wait_deadline else "MaxWaitTimeExceeded"
                 self._request_stop(job)
         if job.stop_requested.is_set():
             # SageMaker gives a stopped container a moment to exit; the job ends Stopped regardless.
@@ -249,8 +341,9 @@ class TrainingJobService:
     def _finish(self, job: _RunningJob, status: str, secondary: str, message: str, *,
                 model_artifacts: dict[str, str] | None = None, failure_reason: str | None = None) -> None:
         ended = _now()
-        started = job.record.started_at or ended
-        seconds = max(1, math.ceil((ended - started).total_seconds()))
+        # A job that never got its instances (stopped while waiting for capacity) trained for 0 s.
+        seconds = (max(1, math.ceil((ended - job.record.started_at).total_seconds()))
+                   if job.record.started_at is not None else 0)
         if job.transitions and "EndTime" not in job.transitions[-1]:
             job.transitions[-1]["EndTime"] = ended
         job.transitions.append({"Status": secondary, "StartTime": ended, "StatusMessage": message})
@@ -272,6 +365,8 @@ class TrainingJobService:
             job.finished = True
             job.record.ended_at, job.record.status = ended, status
             job.publish(fields)
+        with self._lock:
+            self._admitted.pop(job.record.name, None)
 
     def _upload_model(self, job: _RunningJob, model_dir: Path) -> dict[str, str]:
         output = job.request["OutputDataConfig"]
@@ -281,10 +376,17 @@ class TrainingJobService:
         with tarfile.open(fileobj=archive, mode="w:gz") as tar:
             for path in sorted(model_dir.rglob("*")):
                 tar.add(path, arcname=str(path.relative_to(model_dir)), recursive=False)
+        # SageMaker encrypts model artifacts with SSE-KMS: the OutputDataConfig's key, else the
+        # account's default KMS key for S3 (aws/s3).
         encryption = ({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": output["KmsKeyId"]}
-                      if output.get("KmsKeyId") else {})
+                      if output.get("KmsKeyId") else {"ServerSideEncryption": "aws:kms"})
         self._s3_client_factory().put_object(Bucket=bucket, Key=key, Body=archive.getvalue(), **encryption)
         return {"S3ModelArtifacts": uri}
+
+
+def _max_wait_seconds(request: dict[str, Any]) -> float:
+    stopping = request["StoppingCondition"]
+    return stopping.get("MaxWaitTimeInSeconds") or stopping.get("MaxRuntimeInSeconds") or 86400
 
 
 def _request_problems(request: dict[str, Any]) -> list[str]:

@@ -7,7 +7,9 @@ training contract, in a subprocess, under a temporary root that stands for ``/op
   an augmented manifest's records as JSON Lines of their AttributeNames) rather than a FIFO;
 - ``model/`` (uploaded as model.tar.gz), ``output/data/`` (output.tar.gz), ``output/failure``;
 - the ``SM_*`` variables of the SageMaker training toolkit, ``TRAINING_JOB_NAME``, the job's
-  ``Environment``, and the hyperparameters as ``--name value`` arguments.
+  ``Environment``, and the hyperparameters as ``--name value`` arguments;
+- with ``EnableNetworkIsolation``, no AWS credentials or endpoint in the environment (SageMaker
+  gives an isolated container none); the process itself still has the machine's network.
 
 Since the root is not ``/opt/ml``, a script must find its directories through ``SM_*``.
 Metrics are the job's MetricDefinitions regexes applied to every line the script prints; the
@@ -26,6 +28,11 @@ from pathlib import Path
 from .base import TrainingAlgorithmError, TrainingClientError, TrainingContext, TrainingStopped
 
 _HOST = "algo-1"
+_AWS_ACCESS_VARIABLES = frozenset({
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE",
+    "AWS_ENDPOINT_URL", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+})
 _FAILURE_REASON_LIMIT = 1024
 
 
@@ -124,6 +131,15 @@ def _environment(directories: dict[str, Path], context: TrainingContext) -> dict
     hyperparameters = context.hyperparameters.values
     resource = context.request.get("ResourceConfig", {})
     env = dict(os.environ)
+    if context.request.get("EnableNetworkIsolation"):
+        # SageMaker gives a network-isolated container no AWS credentials (and no network, which
+        # a local process cannot be denied): a script that calls AWS fails as it would there.
+        for name in list(env):
+            if name in _AWS_ACCESS_VARIABLES or name.startswith("AWS_CONTAINER_"):
+                del env[name]
+        # ... nor may it fall back to this machine's own AWS configuration.
+        env.update({"AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_CONFIG_FILE": os.devnull,
+                    "AWS_EC2_METADATA_DISABLED": "true"})
     # A real container has its instance to itself; local jobs share this machine, and numerical
     # libraries spinning one thread per core in each job slow them all down. The job's
     # Environment can still set these.
