@@ -6,7 +6,9 @@ from botocore.exceptions import ClientError
 
 
 def _already_exists(error: ClientError) -> bool:
-    return "already exist" in error.response.get("Error", {}).get("Message", "").lower()
+    # SageMaker words a taken name both ways ("... already exists", "... must be unique within an AWS account").
+    message = error.response.get("Error", {}).get("Message", "").lower()
+    return "already exist" in message or "must be unique" in message
 
 
 def ensure_experiment(sagemaker_client, experiment_name: str) -> None:
