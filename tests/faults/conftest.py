@@ -21,26 +21,18 @@ from typing import Any, Iterator
 import pytest
 
 from smx_validator.local.engine import ExecutionResult, LocalEngine
+from engine_support import FAST, wait_for_job  # noqa: F401 (re-exported to the tests)
 
 REPO = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
 DATASETS = REPO / "resources" / "datasets"
 INPUT_BUCKET, OUTPUT_BUCKET = "smx-faults-input", "smx-faults-output"
 IRIS_URI = f"s3://{INPUT_BUCKET}/iris/iris.csv"
 SCRIPT_IMAGE = "local:tests/faults/scripts/fault_train.py"
 INSTANCE_TYPE = "ml.m5.large"
-# Short Retry waits and quick .sync polling keep the suite fast; the definition's logic is unchanged.
-FAST = {"retry_delay_cap_seconds": 1, "sync_poll_seconds": 0.05}
 # README "Training jobs": crossvalidator-{job_config.name}-{YYYYMMDD}-{HHMMSS}-fold{fold_idx}
 DOCUMENTED_JOB_NAME = re.compile(r"^crossvalidator-(?P<name>[a-zA-Z0-9-]+)-(?P<stamp>\d{8}-\d{6})-fold(?P<fold>\d+)$")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Throttling is not in SageMaker's error model; moto warns when it serialises one.
-    for item in items:
-        if HERE in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.filterwarnings(
-                r"ignore:Exception\(SagemakerClientError\) with code \w+ does not match:UserWarning"))
 
 
 @contextlib.contextmanager
@@ -159,23 +151,6 @@ def trial_components(engine: LocalEngine, trial_name: str) -> dict[str, dict[str
     summaries = sagemaker.list_trial_components(TrialName=trial_name)["TrialComponentSummaries"]
     return {summary["TrialComponentName"]: sagemaker.describe_trial_component(
         TrialComponentName=summary["TrialComponentName"]) for summary in summaries}
-
-
-def wait_for_status(engine: LocalEngine, job_name: str, statuses: set[str], timeout: float = 30.0) -> dict[str, Any]:
-    sagemaker = engine.client("sagemaker")
-    deadline, status = time.monotonic() + timeout, "not created"
-    while True:
-        try:
-            description = sagemaker.describe_training_job(TrainingJobName=job_name)
-            status = description["TrainingJobStatus"]
-            if status in statuses:
-                return description
-        except sagemaker.exceptions.ClientError as error:
-            if error.response["Error"]["Code"] != "ValidationException":
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{job_name} still {status} after {timeout} s")
-        time.sleep(0.05)
 
 
 def function_logs(engine: LocalEngine, logical_id: str) -> list[str]:

@@ -17,7 +17,7 @@ from .conftest import (
     run_input,
     trial_components,
     versions_under,
-    wait_for_status,
+    wait_for_job,
 )
 
 
@@ -29,7 +29,7 @@ def test_stopping_a_run_aborts_it_stops_its_training_jobs_and_keeps_the_folds(en
         assert time.monotonic() < deadline, "the fold jobs never started"
         time.sleep(0.05)
     for record in running:
-        wait_for_status(engine, record.name, {"InProgress"})
+        wait_for_job(engine, record.name, {"InProgress"})
     # WHEN the user stops the execution
     engine.stop_execution(arn, error="UserStopped", cause="stopped by the user")
     result = engine.wait(arn, timeout=30)
@@ -39,7 +39,7 @@ def test_stopping_a_run_aborts_it_stops_its_training_jobs_and_keeps_the_folds(en
     jobs = created_jobs(engine, run_id)
     assert len(jobs) == 2
     for job in jobs:
-        description = wait_for_status(engine, job, {"Stopped", "Completed", "Failed"}, timeout=15)
+        description = wait_for_job(engine, job, {"Stopped", "Completed", "Failed"}, timeout=15)
         assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == ("Stopped", "Stopped")
     # AND no further job starts afterwards; the folds and run.json are kept, no summary is written
     time.sleep(0.5)

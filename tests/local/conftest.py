@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from smx_validator.local.engine import LocalEngine
+from engine_support import FAST, wait_for_job  # noqa: F401 (re-exported to the tests)
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -35,17 +36,8 @@ BUNDLED_DATA = {
     DATASETS / "scipy_docs.jsonl": f"s3://{INPUT_BUCKET}/scipy_docs/scipy_docs.jsonl",
 }
 
-# Short Retry waits and quick .sync polling keep the suite fast; the definition's logic is unchanged.
-FAST = {"retry_delay_cap_seconds": 1, "sync_poll_seconds": 0.05}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The engine answers CreateTrainingJob with ThrottlingException, which SageMaker's error model
-    # does not list; moto warns when it serialises one (pytest resets the bridge's own filter).
-    for item in items:
-        if HERE in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.filterwarnings(
-                r"ignore:Exception\(SagemakerClientError\) with code \w+ does not match:UserWarning"))
 
 
 @pytest.fixture(scope="module")
@@ -83,24 +75,6 @@ def example() -> Callable[[str], dict[str, Any]]:
 def describe_jobs(engine: LocalEngine, names: list[str]) -> list[dict[str, Any]]:
     sagemaker = engine.client("sagemaker")
     return [sagemaker.describe_training_job(TrainingJobName=name) for name in names]
-
-
-def wait_for_job(engine: LocalEngine, name: str, statuses: set[str], timeout: float = 30.0) -> dict[str, Any]:
-    sagemaker = engine.client("sagemaker")
-    deadline = time.monotonic() + timeout
-    status = "not created"
-    while True:
-        try:
-            description = sagemaker.describe_training_job(TrainingJobName=name)
-            status = description["TrainingJobStatus"]
-            if status in statuses:
-                return description
-        except sagemaker.exceptions.ClientError as error:
-            if error.response["Error"]["Code"] != "ValidationException":
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} still {status} after {timeout} s")
-        time.sleep(0.05)
 
 
 def list_keys(engine: LocalEngine, uri: str) -> list[str]:

@@ -14,22 +14,16 @@ from typing import Any, Iterator
 import pytest
 
 from smx_validator.local.engine import ExecutionResult, LocalEngine
+from engine_support import FAST
 
 REPO = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
 INPUT_BUCKET, OUTPUT_BUCKET = "smx-security-input", "smx-security-output"
 IRIS_URI = f"s3://{INPUT_BUCKET}/iris/iris.csv"
 SCRIPT_IMAGE = "local:tests/security/scripts/report_access.py"
 # The KMS key of AWS's documentation examples, in moto's account (moto's S3 does not resolve keys).
 KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-FAST = {"retry_delay_cap_seconds": 1, "sync_poll_seconds": 0.05}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if HERE in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.filterwarnings(
-                r"ignore:Exception\(SagemakerClientError\) with code \w+ does not match:UserWarning"))
 
 
 @contextlib.contextmanager

@@ -1,0 +1,30 @@
+"""Helpers every offline-engine test layer shares (tests/local, tests/faults, tests/security)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from smx_validator.local.engine import LocalEngine
+
+# Short Retry waits and quick .sync polling keep the suites fast; the definition's logic is unchanged.
+FAST = {"retry_delay_cap_seconds": 1, "sync_poll_seconds": 0.05}
+
+
+def wait_for_job(engine: LocalEngine, name: str, statuses: set[str], timeout: float = 30.0) -> dict[str, Any]:
+    """The job's description once its status is one of ``statuses``."""
+    sagemaker = engine.client("sagemaker")
+    deadline = time.monotonic() + timeout
+    status = "not created"
+    while True:
+        try:
+            description = sagemaker.describe_training_job(TrainingJobName=name)
+            status = description["TrainingJobStatus"]
+            if status in statuses:
+                return description
+        except sagemaker.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] != "ValidationException":
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} still {status} after {timeout} s")
+        time.sleep(0.05)
