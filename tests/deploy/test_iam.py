@@ -1,4 +1,4 @@
-"""Least privilege (issue 5), checked on what CloudFormation really deploys: template.yaml after
+"""Least privilege, checked on what CloudFormation really deploys: template.yaml after
 the SAM transform, so SAM-generated roles and the connector's policies are included.
 
 Intrinsics are resolved with made-up deployment values (below), so every check and the IAM
@@ -330,7 +330,7 @@ def test_no_broad_aws_managed_policies(deployed, source_template):
 
 # --- IAM policy linter ----------------------------------------------------------------------------
 
-# parliament findings accepted beyond the Resource "*" allowlist: (issue, action, why the app needs it).
+# parliament findings accepted beyond the Resource "*" allowlist: (finding, action, why the app needs it).
 _OTHER_ACCEPTED_FINDINGS = [
     ("CREDENTIALS_EXPOSURE", "ecr:GetAuthorizationToken", "SageMaker logs in to ECR with it to pull the image"),
     ("PERMISSIONS_MANAGEMENT_ACTIONS", "iam:PassRole", "starts the jobs with their role; test_pass_role_* scopes it"),
