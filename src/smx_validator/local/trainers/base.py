@@ -111,7 +111,7 @@ class HyperParameters:
                 f"{'was' if len(unknown) == 1 else 'were'} unexpected) for {self.algorithm}")
 
     def has(self, name: str) -> bool:
-        return name in self.values and self.values[name].strip().lower() != "auto"
+        return self._given(name) is not None
 
     def string(self, name: str, default: str | None = None, *, choices: Iterable[str] | None = None) -> str:
         value = self.values.get(name, default)
@@ -123,13 +123,22 @@ class HyperParameters:
                 f"Hyperparameter {name}: {value!r} is not one of {', '.join(sorted(set(choices)))}")
         return value
 
+    def _given(self, name: str) -> str | None:
+        """The value as given, or None when it is absent or "auto" (the algorithm's default applies)."""
+        raw = self.values.get(name)
+        return None if raw is None or raw.strip().lower() == "auto" else raw
+
+    @staticmethod
+    def _default(name: str, default):
+        if default is None:
+            raise TrainingClientError(f"Missing required hyperparameter: {name}")
+        return default
+
     def integer(self, name: str, default: int | None = None, *, minimum: int | None = None,
                 maximum: int | None = None) -> int:
-        raw = self.values.get(name)
-        if raw is None or raw.strip().lower() == "auto":
-            if default is None:
-                raise TrainingClientError(f"Missing required hyperparameter: {name}")
-            return default
+        raw = self._given(name)
+        if raw is None:
+            return self._default(name, default)
         try:
             value = int(float(raw)) if float(raw).is_integer() else None
         except ValueError:
@@ -141,11 +150,9 @@ class HyperParameters:
 
     def number(self, name: str, default: float | None = None, *, minimum: float | None = None,
                maximum: float | None = None) -> float:
-        raw = self.values.get(name)
-        if raw is None or raw.strip().lower() == "auto":
-            if default is None:
-                raise TrainingClientError(f"Missing required hyperparameter: {name}")
-            return default
+        raw = self._given(name)
+        if raw is None:
+            return self._default(name, default)
         try:
             value = float(raw)
         except ValueError:
@@ -154,8 +161,8 @@ class HyperParameters:
         return value
 
     def boolean(self, name: str, default: bool) -> bool:
-        raw = self.values.get(name)
-        if raw is None or raw.strip().lower() == "auto":
+        raw = self._given(name)
+        if raw is None:
             return default
         lowered = raw.strip().lower()
         if lowered in {"true", "1"}:
