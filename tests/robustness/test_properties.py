@@ -303,7 +303,7 @@ def test_a_generated_dataset_gives_a_valid_split_or_a_clear_error(case):
     assert scan.num_lines == len(records(data)) == assignment.num_lines
     assert len(assignment.fold_sizes) == n_splits and min(assignment.fold_sizes) >= 1
     with tempfile.TemporaryDirectory() as workdir:
-        chunks = write_validation_chunks(lambda: iter(blocks), assignment, Path(workdir), bucket_bytes=64)
+        chunks = write_validation_chunks(lambda: iter(blocks), assignment, Path(workdir), window_bytes=64)
         written = [chunk.read_bytes() for chunk in chunks]
     reference, _ = split_in_memory(data if data.endswith(b"\n") else data + b"\n", assignment)
     assert written == reference

@@ -19,10 +19,10 @@ def reader(data: bytes, block_size: int):
     return lambda: (data[start: start + block_size] for start in range(0, len(data), block_size))
 
 
-def split_streaming(data, data_format, tmp_path, *, block_size=1 << 20, bucket_bytes=16 << 20, strategy="auto", n_splits=3, **options):
+def split_streaming(data, data_format, tmp_path, *, block_size=1 << 20, window_bytes=16 << 20, strategy="auto", n_splits=3, **options):
     scan = scan_dataset(reader(data, block_size)(), data_format, **options)
     assignment = assign_folds(scan, n_splits=n_splits, random_state=17, strategy=strategy)
-    chunks = write_validation_chunks(reader(data, block_size), assignment, tmp_path / "work", bucket_bytes=bucket_bytes)
+    chunks = write_validation_chunks(reader(data, block_size), assignment, tmp_path / "work", window_bytes=window_bytes)
     training = [concatenate_training_file(chunks, fold, tmp_path / f"train{fold}") for fold in range(n_splits)]
     return assignment, [chunk.read_bytes() for chunk in chunks], [path.read_bytes() for path in training]
 
@@ -60,15 +60,15 @@ CASES = [
 
 
 @pytest.mark.parametrize(("data_format", "strategy"), CASES)
-@pytest.mark.parametrize(("block_size", "bucket_bytes"), [(1 << 20, 16 << 20), (7, 16 << 20), (64, 200), (1, 1)])
+@pytest.mark.parametrize(("block_size", "window_bytes"), [(1 << 20, 16 << 20), (7, 16 << 20), (64, 200), (1, 1)])
 def test_given_a_format_and_strategy_then_streamed_files_equal_the_in_memory_split(
-    tmp_path, data_format, strategy, block_size, bucket_bytes
+    tmp_path, data_format, strategy, block_size, window_bytes
 ):
     data, options = FORMATS[data_format]
     if "group" not in strategy:
         options = {}
     assignment, validation, training = split_streaming(
-        data, data_format, tmp_path, block_size=block_size, bucket_bytes=bucket_bytes, strategy=strategy, **options
+        data, data_format, tmp_path, block_size=block_size, window_bytes=window_bytes, strategy=strategy, **options
     )
     assert (validation, training) == split_in_memory(data, assignment)
 
@@ -91,8 +91,8 @@ def test_given_crlf_lines_and_no_final_newline_then_lines_are_written_unchanged_
     assert written == sorted(data.split(b"\n"))  # "0,0\r" ... "1,19": carriage returns kept
 
 
-def test_given_the_split_then_only_the_chunks_remain_in_the_workdir(tmp_path):
-    split_streaming(sample_manifest(200), "jsonl", tmp_path, bucket_bytes=500)
+def test_given_several_windows_then_only_the_chunks_remain_in_the_workdir(tmp_path):
+    split_streaming(sample_manifest(200), "jsonl", tmp_path, window_bytes=500)
     assert sorted(path.name for path in (tmp_path / "work").iterdir()) == ["chunk0", "chunk1", "chunk2"]
 
 
@@ -108,13 +108,13 @@ def test_given_an_input_that_grew_between_the_passes_then_the_split_stops(tmp_pa
 @given(
     lines=st.lists(st.tuples(st.sampled_from(["a", "b"]), st.text(alphabet="xyz é,\r", max_size=12)), min_size=4, max_size=40),
     block_size=st.integers(1, 64),
-    bucket_bytes=st.integers(1, 300),
+    window_bytes=st.integers(1, 300),
     n_splits=st.integers(2, 4),
 )
-def test_given_any_text_dataset_then_streaming_matches_the_reference(tmp_path_factory, lines, block_size, bucket_bytes, n_splits):
+def test_given_any_text_dataset_then_streaming_matches_the_reference(tmp_path_factory, lines, block_size, window_bytes, n_splits):
     data = b"".join(f"__label__{label} {words}\n".encode() for label, words in lines)
     tmp_path = tmp_path_factory.mktemp("split")
     assignment, validation, training = split_streaming(
-        data, "text", tmp_path, block_size=block_size, bucket_bytes=bucket_bytes, strategy="kfold", n_splits=n_splits
+        data, "text", tmp_path, block_size=block_size, window_bytes=window_bytes, strategy="kfold", n_splits=n_splits
     )
     assert (validation, training) == split_in_memory(data, assignment)

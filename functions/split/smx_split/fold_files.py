@@ -1,35 +1,41 @@
 """Fold files: the streaming writer the split step uses, and the in-memory reference it must match.
 
 Chunk i is fold i's validation file; fold i's training file is every other chunk in fold
-order. The streaming writer never holds the input: a second pass scatters each line to a
-bucket file of its fold (a bucket holds a range of ranks, about BUCKET_BYTES of lines), then
-each bucket is read back, put in rank order and appended to its fold's chunk. All per-line
-work is done per block by ``bytes.splitlines``, numpy (including gathers of object arrays)
-and ``join``: a Python loop over lines would cost more than the I/O.
+order. Laid end to end, the chunks form the "output space". Once the folds are assigned, the
+offset of every line in it is known (line lengths come from the scan), so the second pass
+copies each line of the input straight to its offset: numpy copies all lines of one length
+at once, as rows of a strided view. A Python loop over lines would cost more than the I/O.
+
+Memory stays bounded: the output space is cut at line starts into windows of at most
+WINDOW_BYTES. With one window (inputs up to that size) the input is copied into it directly.
+With several, a first pass appends each line to its window's file, in file order, and each
+window is then filled from its file alone.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
-from .dataset import line_blocks
 from .errors import InvalidInputError
 from .folds import FoldAssignment
 
-# A bucket's lines are put in rank order by a random gather: buckets that fit the CPU's
-# cache make that gather faster (measured at 1M lines: 0.22 s to order all buckets of 2 MiB,
-# 0.57 s with 16 MiB ones) and keep memory low.
-BUCKET_BYTES = 2 << 20
-# A file is open per bucket while the input is scattered: huge inputs get larger buckets
-# rather than more files than Lambda's 1024 descriptors. Bucket numbers (at most this plus
-# one per fold) then also fit in 16 bits, which numpy sorts with a linear-time radix sort.
-MAX_BUCKETS = 512
+# The output window. Measured with make bench: 1M manifest lines (74 MB) fit in one window,
+# so the input is read twice in all; 10M lines (740 MB) take 6 windows, one more write and
+# read of the input on /tmp, and stay within the 700 MiB the function may use.
+WINDOW_BYTES = 128 << 20
+# Lines are copied about this many bytes at a time: the row copies' temporaries stay small
+# and in the CPU's cache.
+COPY_SLICE_BYTES = 1 << 20
+# A row copy costs one numpy call per distinct line length: with fewer lines per length
+# than this (long, ragged lines), copying byte by byte through an index array is cheaper.
+MIN_LINES_PER_LENGTH = 16
 COPY_BUFFER_BYTES = 1 << 20
+READ_BLOCK_BYTES = 8 << 20  # reads of the window files
 
 
 def write_validation_chunks(
@@ -37,14 +43,28 @@ def write_validation_chunks(
     assignment: FoldAssignment,
     workdir: Path,
     *,
-    bucket_bytes: int = BUCKET_BYTES,
+    window_bytes: int = WINDOW_BYTES,
 ) -> list[Path]:
     """Write ``workdir/chunk{i}`` = fold i's validation file for every fold; ``read_blocks()`` re-reads the input."""
     workdir.mkdir(parents=True, exist_ok=True)
-    layout = _BucketLayout(assignment, bucket_bytes)
-    buckets = [workdir / f"bucket{index:05d}" for index in range(layout.num_buckets)]
-    _scatter_to_buckets(read_blocks(), assignment, layout, buckets)
-    return [_write_chunk(fold, assignment, layout, buckets, workdir / f"chunk{fold}") for fold in range(assignment.n_splits)]
+    offsets = assignment.output_offsets()
+    windows = _Windows.cut(offsets, assignment.num_bytes, window_bytes)
+    chunks = [workdir / f"chunk{fold}" for fold in range(assignment.n_splits)]
+    with _ChunkWriter(chunks, assignment.fold_bytes()) as writer:
+        if windows.count == 1:
+            window = np.empty(assignment.num_bytes, dtype=np.uint8)
+            _place_lines(read_blocks(), assignment.line_bytes, offsets, window)
+            writer.write(window)
+            return chunks
+        for index, path in enumerate(_scatter_to_windows(read_blocks(), assignment.line_bytes, windows, workdir)):
+            members = np.flatnonzero(windows.of_line == index)  # file order: as the window's file holds them
+            window = np.empty(windows.size(index), dtype=np.uint8)
+            _place_lines(_file_blocks(path), assignment.line_bytes[members], offsets[members] - windows.starts[index],
+                         window)
+            path.unlink()
+            writer.write(window)
+            del window  # before the next window is allocated
+    return chunks
 
 
 def concatenate_training_file(chunks: list[Path], fold: int, destination: Path) -> Path:
@@ -72,85 +92,195 @@ def split_in_memory(data: bytes, assignment: FoldAssignment) -> tuple[list[bytes
     return validation, training
 
 
-class _BucketLayout:
-    """Buckets of each fold: bucket b of a fold holds the lines ranked [b * L, (b + 1) * L).
 
-    Ranks are a random permutation, so every bucket is a random sample of its fold and holds
-    about L times the mean line size in bytes, wherever its lines sit in the file.
-    """
+class _Windows:
+    """The output space cut at line starts into windows of at most ``window_bytes`` (a longer line: its own)."""
 
-    def __init__(self, assignment: FoldAssignment, bucket_bytes: int):
-        bucket_bytes = max(bucket_bytes, assignment.num_bytes // MAX_BUCKETS)
-        mean_line_bytes = max(1, assignment.num_bytes // max(1, assignment.num_lines))
-        self.lines_per_bucket = max(1, bucket_bytes // mean_line_bytes)
-        per_fold = [-(-size // self.lines_per_bucket) for size in assignment.fold_sizes]
-        self.first_bucket = np.cumsum([0, *per_fold])
-        self.num_buckets = int(self.first_bucket[-1])
+    def __init__(self, starts: np.ndarray, total: int, of_line: np.ndarray | None):
+        self.starts = starts  # offset where each window begins
+        self.total = total
+        self.of_line = of_line  # each line's window, file order (None with one window)
 
-    def buckets_of(self, fold_of: np.ndarray, rank: np.ndarray) -> np.ndarray:
-        return (self.first_bucket[fold_of] + rank // self.lines_per_bucket).astype(np.uint16)
+    @property
+    def count(self) -> int:
+        return len(self.starts)
 
+    def size(self, index: int) -> int:
+        end = int(self.starts[index + 1]) if index + 1 < self.count else self.total
+        return end - int(self.starts[index])
 
-def _scatter_to_buckets(
-    blocks: Iterable[bytes], assignment: FoldAssignment, layout: _BucketLayout, buckets: list[Path]
-) -> None:
-    files = [path.open("wb") for path in buckets]
-    start = stop = 0
-    try:
-        for block in line_blocks(blocks):
-            lines = _lines_of(block)
-            stop = start + len(lines)
-            if stop > assignment.num_lines:
+    @classmethod
+    def cut(cls, offsets: np.ndarray, total: int, window_bytes: int) -> _Windows:
+        if total <= window_bytes:
+            return cls(np.zeros(1, dtype=np.int64), total, None)
+        line_starts = np.sort(offsets)
+        starts = [0]
+        while starts[-1] + window_bytes < total:
+            # The last line starting inside the window; the next line if one line fills it.
+            last_inside = int(np.searchsorted(line_starts, starts[-1] + window_bytes, side="right")) - 1
+            next_line = int(np.searchsorted(line_starts, starts[-1], side="right"))
+            cut = max(last_inside, next_line)
+            if cut >= len(line_starts):
                 break
-            keys = layout.buckets_of(assignment.fold_of[start:stop], assignment.rank[start:stop])
-            grouped = _gather(lines, np.argsort(keys, kind="stable"))  # file order within each bucket
-            counts = np.bincount(keys, minlength=layout.num_buckets)
-            offset = 0
-            for bucket, count in zip(np.flatnonzero(counts).tolist(), counts[counts > 0].tolist()):
-                files[bucket].write(b"".join(grouped[offset: offset + count]))
-                offset += count
-            start = stop
+            starts.append(int(line_starts[cut]))
+        window_starts = np.asarray(starts, dtype=np.int64)
+        return cls(window_starts, total, np.searchsorted(window_starts, offsets, side="right") - 1)
+
+
+class _ChunkWriter:
+    """Appends the output space, window by window, to the chunk files (a window may span several)."""
+
+    def __init__(self, chunks: list[Path], fold_bytes: np.ndarray):
+        self.chunks = chunks
+        self.fold_ends = np.cumsum(fold_bytes).tolist()
+        self.position = 0
+        self.fold = 0
+        self.file = None
+
+    def __enter__(self) -> _ChunkWriter:
+        self.file = self.chunks[0].open("wb")
+        self._next_fold_when_full()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.file.close()
+
+    def write(self, window: np.ndarray) -> None:
+        view = memoryview(window)
+        done = 0
+        while done < len(view):
+            take = min(len(view) - done, self.fold_ends[self.fold] - self.position)
+            self.file.write(view[done: done + take])
+            done += take
+            self.position += take
+            self._next_fold_when_full()
+
+    def _next_fold_when_full(self) -> None:
+        while self.position == self.fold_ends[self.fold] and self.fold + 1 < len(self.chunks):
+            self.file.close()
+            self.fold += 1
+            self.file = self.chunks[self.fold].open("wb")
+
+
+def _scatter_to_windows(blocks: Iterable[bytes], line_bytes: np.ndarray, windows: _Windows, workdir: Path) -> list[Path]:
+    """Append every line to its window's file, in file order, so that each window can be filled alone."""
+    paths = [workdir / f"window{index:05d}" for index in range(windows.count)]
+    files = [path.open("wb") for path in paths]
+    try:
+        for source, lines, starts in _checked_blocks(blocks, line_bytes):
+            window_of = windows.of_line[lines]
+            sizes = line_bytes[lines]
+            order = np.argsort(window_of, kind="stable")
+            grouped_ends = np.cumsum(sizes[order], dtype=np.int64)
+            destinations = np.empty(len(order), dtype=np.int64)
+            destinations[order] = grouped_ends - sizes[order]
+            grouped = np.empty(len(source), dtype=np.uint8)
+            _copy_lines(source, starts, sizes, destinations, grouped)
+            window_ends = grouped_ends[np.cumsum(np.bincount(window_of, minlength=windows.count)) - 1]
+            position = 0
+            for index in np.unique(window_of).tolist():
+                end = int(window_ends[index])
+                files[index].write(memoryview(grouped)[position:end])
+                position = end
     finally:
         for file in files:
             file.close()
-    if stop != assignment.num_lines:
-        raise InvalidInputError(
-            [
-                f"job_config.input_path: the dataset changed while it was split ({assignment.num_lines} lines "
-                "when scanned, a different number when written): run again once the input no longer changes"
-            ]
-        )
+    return paths
 
 
-def _write_chunk(fold: int, assignment: FoldAssignment, layout: _BucketLayout, buckets: list[Path], chunk: Path) -> Path:
-    ranks = assignment.rank[assignment.members(fold)]  # file order, as the buckets hold them
-    bucket_of = (ranks // layout.lines_per_bucket).astype(np.uint16)  # radix-sortable, see MAX_BUCKETS
-    by_bucket = np.argsort(bucket_of, kind="stable")
-    first = int(layout.first_bucket[fold])
-    num_local = int(layout.first_bucket[fold + 1]) - first
-    bounds = np.searchsorted(bucket_of[by_bucket], np.arange(num_local))
-    with chunk.open("wb") as out:
-        for local in range(num_local):
-            path = buckets[first + local]
-            lines = _lines_of(path.read_bytes())
-            # Ranks in bucket b are exactly b * L ... b * L + len - 1: invert them without sorting.
-            positions = ranks[by_bucket[bounds[local]: bounds[local] + len(lines)]] - local * layout.lines_per_bucket
-            order = np.empty(len(lines), dtype=np.int64)
-            order[positions] = np.arange(len(lines))
-            out.write(b"".join(_gather(lines, order)))
-            os.remove(path)
-    return chunk
+def _place_lines(blocks: Iterable[bytes], line_bytes: np.ndarray, destinations: np.ndarray, target: np.ndarray) -> None:
+    """Copy the streamed lines, whose lengths are ``line_bytes``, to ``target`` at ``destinations``."""
+    for source, lines, starts in _checked_blocks(blocks, line_bytes):
+        _copy_lines(source, starts, line_bytes[lines], destinations[lines], target)
 
 
-def _lines_of(block: bytes) -> list[bytes]:
-    """A block's lines, each with its newline (a block of whole lines ends with one)."""
-    if b"\r" not in block or block.count(b"\r") == block.count(b"\r\n"):
-        return block.splitlines(keepends=True)  # safe: it also splits at a lone \r, and there is none
-    return [line + b"\n" for line in block.split(b"\n")[:-1]]
+def _checked_blocks(blocks: Iterable[bytes], line_bytes: np.ndarray) -> Iterator[tuple[np.ndarray, slice, np.ndarray]]:
+    """The streamed lines as (bytes, their slice of ``line_bytes``, each line's start in those bytes).
+
+    A line whose length differs from the scan's would overwrite another: the dataset changed
+    between the passes, and nothing may be written from it.
+    """
+    first = 0
+    for source in _whole_lines(blocks):
+        count = int(np.count_nonzero(source == ord("\n")))
+        lines = slice(first, first + count)
+        sizes = line_bytes[lines]
+        ends = np.cumsum(sizes, dtype=np.int64)
+        if len(sizes) != count or int(ends[-1]) != len(source) or not np.all(source[ends - 1] == ord("\n")):
+            raise _changed_while_split(len(line_bytes))
+        yield source, lines, ends - sizes
+        first += count
+    if first != len(line_bytes):
+        raise _changed_while_split(len(line_bytes))
 
 
-def _gather(lines: list[bytes], order: np.ndarray) -> list[bytes]:
-    """``lines`` in ``order``: a numpy gather of object pointers, faster than any Python-level pick."""
-    objects = np.empty(len(lines), dtype=object)
-    objects[:] = lines
-    return objects[order].tolist()
+def _whole_lines(blocks: Iterable[bytes]) -> Iterator[np.ndarray]:
+    """``line_blocks`` without copying each block: views of the whole lines in it, and the lines across blocks
+    joined apart (a missing final newline is added)."""
+    partial: list[bytes] = []
+    for block in blocks:
+        start = 0
+        if partial:
+            start = block.find(b"\n") + 1
+            if start == 0:
+                partial.append(block)
+                continue
+            yield np.frombuffer(b"".join([*partial, block[:start]]), np.uint8)
+            partial = []
+        end = block.rfind(b"\n") + 1
+        if end > start:
+            yield np.frombuffer(block, np.uint8, end - start, start)
+        if end < len(block):
+            partial.append(block[max(start, end):])
+    if partial:
+        yield np.frombuffer(b"".join([*partial, b"\n"]), np.uint8)
+
+
+def _changed_while_split(num_lines: int) -> InvalidInputError:
+    return InvalidInputError(
+        [
+            f"job_config.input_path: the dataset changed while it was split ({num_lines} lines when scanned, "
+            "different lines when written): run again once the input no longer changes"
+        ]
+    )
+
+
+def _copy_lines(source: np.ndarray, starts: np.ndarray, sizes: np.ndarray, destinations: np.ndarray,
+                target: np.ndarray) -> None:
+    """``target[destinations[i]:][:sizes[i]] = source[starts[i]:][:sizes[i]]`` for every line i, by slices."""
+    per_slice = max(1, COPY_SLICE_BYTES * len(sizes) // max(1, len(source)))
+    for first in range(0, len(sizes), per_slice):
+        lines = slice(first, first + per_slice)
+        _copy_slice(source, starts[lines], sizes[lines], destinations[lines], target)
+
+
+def _copy_slice(source: np.ndarray, starts: np.ndarray, sizes: np.ndarray, destinations: np.ndarray,
+                target: np.ndarray) -> None:
+    # Lines sorted by length (a linear-time radix sort for 16-bit keys): each run of one length is one row copy.
+    keys = sizes.astype(np.uint16) if int(sizes.max()) < 1 << 16 else sizes
+    by_length = np.argsort(keys, kind="stable")
+    sorted_sizes = keys[by_length]
+    run_starts = np.flatnonzero(sorted_sizes[1:] != sorted_sizes[:-1]) + 1
+    if (len(run_starts) + 1) * MIN_LINES_PER_LENGTH > len(sizes):
+        # starts are consecutive lines of source: one index per byte, shifted to each line's destination.
+        first, total = int(starts[0]), int(sizes.sum(dtype=np.int64))
+        index = np.repeat(destinations - starts, sizes)
+        index += np.arange(first, first + total)
+        target[index] = source[first: first + total]
+        return
+    bounds = [0, *run_starts.tolist(), len(sizes)]
+    for begin, end in zip(bounds, bounds[1:]):
+        width = int(sorted_sizes[begin])
+        rows = by_length[begin:end]
+        _rows(target, width)[destinations[rows]] = _rows(source, width)[starts[rows]]
+
+
+def _rows(array: np.ndarray, width: int) -> np.ndarray:
+    """Every run of ``width`` bytes of ``array`` as a row of a 2-D view: row i starts at byte i (no copy)."""
+    return as_strided(array, shape=(len(array) - width + 1, width), strides=(1, 1))
+
+
+def _file_blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        while block := stream.read(READ_BLOCK_BYTES):
+            yield block
