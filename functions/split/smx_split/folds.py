@@ -112,22 +112,27 @@ def assign_folds(scan: DatasetScan, *, n_splits: int, random_state: int, strateg
     strategy = resolve_strategy(strategy, has_labels=has_labels, has_groups=has_groups)
     _check_splittable(scan, n_splits, strategy)
     fold_of = np.empty(scan.num_lines, dtype=np.int16)  # n_splits is at most 20 (the input schema)
-    for fold, (_, test) in enumerate(_splits(scan, n_splits, random_state, strategy)):
-        fold_of[test] = fold
-    fold_sizes = np.bincount(fold_of, minlength=n_splits)
     rank = np.empty(scan.num_lines, dtype=np.int32)
     rng = np.random.default_rng(random_state)
-    for fold, size in enumerate(fold_sizes.tolist()):
-        rank[fold_of == fold] = rng.permutation(size)
+    fold_sizes = []
+    for fold, (_, test) in enumerate(_splits(scan, n_splits, random_state, strategy)):
+        members = test if _ascending(test) else np.sort(test)  # KFold's shuffled test indices are not
+        fold_of[members] = fold
+        rank[members] = rng.permutation(len(members))  # in file order, so a fold's ranks depend on nothing else
+        fold_sizes.append(len(members))
     return FoldAssignment(
         strategy=strategy,
         n_splits=n_splits,
         fold_of=fold_of,
         rank=rank,
-        fold_sizes=tuple(fold_sizes.tolist()),
+        fold_sizes=tuple(fold_sizes),
         num_bytes=scan.num_bytes,
         line_bytes=scan.line_bytes,
     )
+
+
+def _ascending(indices: np.ndarray) -> bool:
+    return bool(np.all(indices[1:] > indices[:-1]))
 
 
 def _splits(scan: DatasetScan, n_splits: int, random_state: int, strategy: str):
