@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smx_split.dataset import DatasetScan, data_format_for, scan_dataset
+from smx_split.dataset import DatasetScan, data_format_for, line_blocks, scan_dataset
 from smx_split.errors import InvalidInputError
 
 
@@ -389,3 +389,42 @@ def test_given_a_csv_row_with_an_empty_group_then_it_is_reported():
 def test_given_the_label_column_as_csv_group_then_rows_group_by_label():
     result = scan(b"a,1\nb,2\na,3\n", "csv", group_attribute=0)
     assert result.groups.tolist() == result.labels.tolist()
+
+
+@pytest.mark.parametrize(("classes", "odd_line"), [
+    ("012", b""),  # only digits differ: one template serves every line
+    ("ab", b""),  # a letter differs: the label is not part of a shared template
+    ("012", b'{"source-ref": "s3://b/img_00x1.jpg", "class": "1"}\n'),  # a letter where the others have digits
+])
+def test_given_equal_width_lines_then_each_line_keeps_its_own_label(classes, odd_line):
+    # GIVEN manifest lines of one width, numbered and labelled
+    data = b"".join(
+        f'{{"source-ref": "s3://b/img_{index:04d}.jpg", "class": "{classes[index % len(classes)]}"}}\n'.encode()
+        for index in range(50)
+    ) + odd_line
+    # WHEN they are scanned in one block
+    result = scan(data, "jsonl")
+    # THEN every label is the line's own, as a line-by-line parse gives it
+    assert labels_per_line(result) == [json.loads(line)["class"] for line in data.splitlines()]
+    assert result.line_bytes.tolist() == [len(line) for line in data.splitlines(keepends=True)]
+
+
+def test_given_an_equal_width_line_with_a_quote_where_the_others_have_digits_then_that_line_is_reported():
+    # GIVEN 50 valid manifest lines of one width, then one as wide whose number holds a quote
+    data = b"".join(f'{{"source-ref": "s3://b/img_{index:04d}.jpg", "class": "a"}}\n'.encode() for index in range(50))
+    data += b'{"source-ref": "s3://b/img_00"1.jpg", "class": "a"}\n'
+    # WHEN it is scanned THEN the bad line is named by its number
+    assert problems_of(data, "jsonl")[0].startswith("line 51:")
+
+
+@pytest.mark.parametrize("max_bytes", [1, 7, 64, 1 << 20])
+@pytest.mark.parametrize("source_block", [3, 50, 4096])
+def test_given_any_block_sizes_then_line_blocks_hold_whole_lines_within_the_bound(max_bytes, source_block):
+    # GIVEN lines of 1 to 40 bytes, one of 300 bytes, and no final newline
+    data = b"\n".join(b"x" * (index % 40) for index in range(200)) + b"\n" + b"y" * 300 + b"\nlast"
+    # WHEN they are regrouped into blocks of at most max_bytes
+    blocks = list(line_blocks(in_blocks(data, source_block), max_bytes))
+    # THEN the blocks are the data (with a final newline), each ends a line, and only a block of one line is larger
+    assert b"".join(blocks) == data + b"\n"
+    assert all(block.endswith(b"\n") for block in blocks)
+    assert all(len(block) <= max_bytes or block.count(b"\n") == 1 for block in blocks)

@@ -118,3 +118,16 @@ def test_given_any_text_dataset_then_streaming_matches_the_reference(tmp_path_fa
         data, "text", tmp_path, block_size=block_size, window_bytes=window_bytes, strategy="kfold", n_splits=n_splits
     )
     assert (validation, training) == split_in_memory(data, assignment)
+
+
+@pytest.mark.parametrize("window_bytes", [1 << 20, 100])
+def test_given_lines_that_changed_length_between_the_passes_then_the_split_stops(tmp_path, window_bytes):
+    # GIVEN a dataset scanned and folded, then rewritten with as many lines but one of them longer
+    data = sample_csv(30)
+    assignment = assign_folds(scan_dataset([data], "csv"), n_splits=3, random_state=0, strategy="kfold")
+    changed = data.replace(b"\n", b"9\n", 1)
+    # WHEN the fold files are written from the changed data
+    with pytest.raises(InvalidInputError) as raised:
+        write_validation_chunks(lambda: [changed], assignment, tmp_path, window_bytes=window_bytes)
+    # THEN the split stops rather than place lines at offsets computed for other lines
+    assert raised.value.problems[0].startswith("job_config.input_path: the dataset changed while it was split")

@@ -92,7 +92,6 @@ def split_in_memory(data: bytes, assignment: FoldAssignment) -> tuple[list[bytes
     return validation, training
 
 
-
 class _Windows:
     """The output space cut at line starts into windows of at most ``window_bytes`` (a longer line: its own)."""
 
@@ -113,18 +112,22 @@ class _Windows:
     def cut(cls, offsets: np.ndarray, total: int, window_bytes: int) -> _Windows:
         if total <= window_bytes:
             return cls(np.zeros(1, dtype=np.int64), total, None)
-        line_starts = np.sort(offsets)
+        # Few windows, many lines: a pass over the offsets per window costs less memory than a sort.
         starts = [0]
         while starts[-1] + window_bytes < total:
-            # The last line starting inside the window; the next line if one line fills it.
-            last_inside = int(np.searchsorted(line_starts, starts[-1] + window_bytes, side="right")) - 1
-            next_line = int(np.searchsorted(line_starts, starts[-1], side="right"))
-            cut = max(last_inside, next_line)
-            if cut >= len(line_starts):
+            limit = starts[-1] + window_bytes
+            inside = offsets[(offsets > starts[-1]) & (offsets <= limit)]
+            if len(inside):
+                starts.append(int(inside.max()))  # the last line starting inside the window
+                continue
+            later = offsets[offsets > starts[-1]]  # one line fills the window: the window ends with it
+            if not len(later):
                 break
-            starts.append(int(line_starts[cut]))
-        window_starts = np.asarray(starts, dtype=np.int64)
-        return cls(window_starts, total, np.searchsorted(window_starts, offsets, side="right") - 1)
+            starts.append(int(later.min()))
+        of_line = np.zeros(len(offsets), dtype=np.min_scalar_type(len(starts)))  # 1 or 2 bytes a line
+        for start in starts[1:]:
+            of_line += offsets >= start
+        return cls(np.asarray(starts, dtype=np.int64), total, of_line)
 
 
 class _ChunkWriter:

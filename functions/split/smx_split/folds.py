@@ -90,13 +90,15 @@ class FoldAssignment:
         first_of_fold = np.concatenate(([0], np.cumsum(self.fold_sizes[:-1]))).astype(np.int64)
         position = first_of_fold[self.fold_of]
         position += self.rank
-        offsets = np.empty(self.num_lines, dtype=np.int64)
-        offsets[position] = self.line_bytes  # sizes in written order
-        np.cumsum(offsets, out=offsets)  # ends in written order
-        ends = offsets[position]
-        del offsets, position  # at 10M lines each of these is 80 MB
-        ends -= self.line_bytes
-        return ends
+        ends = np.empty(self.num_lines, dtype=np.int64)
+        ends[position] = self.line_bytes  # sizes in written order
+        np.cumsum(ends, out=ends)  # ends in written order
+        # Each line's end, into position's own memory (mode="clip" is unbuffered, and element i
+        # is read before it is written): at 10M lines that saves an 80 MB array.
+        offsets = np.take(ends, position, mode="clip", out=position)
+        del ends
+        offsets -= self.line_bytes
+        return offsets
 
     def validation_indices(self, fold: int) -> np.ndarray:
         """File-order indices of fold's validation lines, in the order they are written."""
@@ -139,15 +141,14 @@ def _splits(scan: DatasetScan, n_splits: int, random_state: int, strategy: str):
     """scikit-learn's (train, test) index pairs; labels and groups go in as int codes."""
     # The splitters only take the sample count from X: a zero-width array costs no memory.
     placeholder = np.empty((scan.num_lines, 0), dtype=np.uint8)
+    labels, groups = scan.labels, scan.groups
     if strategy == "kfold":
         return KFold(n_splits, shuffle=True, random_state=random_state).split(placeholder)
     if strategy == "stratified":
-        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, scan.labels)
+        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, labels)
     if strategy == "group":
-        return GroupKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, groups=scan.groups)
-    return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state).split(
-        placeholder, scan.labels, scan.groups
-    )
+        return GroupKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, groups=groups)
+    return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, labels, groups)
 
 
 def _check_splittable(scan: DatasetScan, n_splits: int, strategy: str) -> None:
