@@ -1,8 +1,9 @@
 """Split benchmark: the streaming split against the I/O floor and the seed's algorithm.
 
 ``make bench`` (or ``python benchmarks/split_bench.py``) generates an augmented manifest of
-BENCH_LINES lines (default 1,000,000; about 75 bytes each, 10 classes, sorted by class) once,
-caches it under the temp directory, and measures side by side, k = 5:
+BENCH_LINES lines (default 1,000,000; about 75 bytes each, 10 classes, sorted by class; BENCH_SHAPE
+"fixed", the default, or "ragged": see SHAPES) once, caches it under the temp directory, and
+measures side by side, k = 5:
 
 - split:      scan + fold assignment + validation chunks + training files, all to local files
 - I/O floor:  reading the input and writing the same output bytes with shutil.copyfileobj
@@ -59,13 +60,27 @@ def peak_rss_mib() -> float:
 # --- the dataset ------------------------------------------------------------------------------
 
 
-def manifest_path(lines: int) -> Path:
-    return Path(tempfile.gettempdir()) / "smx-validator-bench" / f"manifest-{lines}.jsonl"
+# "fixed": zero-padded image numbers and one-digit classes, every line 74 bytes (the shape the
+# split's fixed-width fast paths serve). "ragged": unpadded numbers and class names of 3 to 6
+# letters, lines of 63 to 77 bytes (the general paths).
+SHAPES = ("fixed", "ragged")
+RAGGED_CLASSES = ("ant", "bee", "cat", "deer", "eagle", "falcon", "gecko", "heron", "ibis", "jaguar")
 
 
-def generate_manifest(lines: int) -> Path:
+def manifest_path(lines: int, shape: str) -> Path:
+    suffix = "" if shape == "fixed" else f"-{shape}"
+    return Path(tempfile.gettempdir()) / "smx-validator-bench" / f"manifest-{lines}{suffix}.jsonl"
+
+
+def manifest_line(index: int, per_class: int, shape: str) -> str:
+    if shape == "fixed":
+        return f'{{"source-ref": "s3://training-data/images/img_{index:07d}.jpg", "class": "{index // per_class}"}}\n'
+    return f'{{"source-ref": "s3://training-data/images/img_{index}.jpg", "class": "{RAGGED_CLASSES[index // per_class]}"}}\n'
+
+
+def generate_manifest(lines: int, shape: str = "fixed") -> Path:
     """An augmented manifest sorted by class, the worst case for an unshuffled split; made once."""
-    path = manifest_path(lines)
+    path = manifest_path(lines, shape)
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,10 +88,7 @@ def generate_manifest(lines: int) -> Path:
     per_class = -(-lines // NUM_CLASSES)
     with partial.open("w", encoding="utf-8") as out:
         for start in range(0, lines, 100_000):
-            out.writelines(
-                f'{{"source-ref": "s3://training-data/images/img_{index:07d}.jpg", "class": "{index // per_class}"}}\n'
-                for index in range(start, min(start + 100_000, lines))
-            )
+            out.writelines(manifest_line(index, per_class, shape) for index in range(start, min(start + 100_000, lines)))
     partial.rename(path)
     return path
 
@@ -262,7 +274,10 @@ def verdict(value: float, goal: float) -> str:
 def main() -> None:
     lines = int(os.environ.get("BENCH_LINES", "1000000"))
     repeat = int(os.environ.get("BENCH_REPEAT", "5" if lines <= 2_000_000 else "2"))
-    input_path = generate_manifest(lines)
+    shape = os.environ.get("BENCH_SHAPE", "fixed")
+    if shape not in SHAPES:
+        raise SystemExit(f"BENCH_SHAPE={shape!r}: use one of {', '.join(SHAPES)}")
+    input_path = generate_manifest(lines, shape)
     input_bytes = input_path.stat().st_size
     workdir = input_path.parent / f"work-{os.getpid()}"
     runs: dict[str, list[dict]] = {}
@@ -278,6 +293,7 @@ def main() -> None:
     figures = {
         "lines": lines,
         "k": K,
+        "shape": shape,
         "split_s": round(split["seconds"], 3),
         "io_floor_s": round(floor["seconds"], 3),
         "seed_s": round(seed["seconds"], 3),
@@ -304,8 +320,8 @@ def main() -> None:
 def print_table(figures: dict, split: dict, floor: dict, seed: dict, on_s3: dict, input_bytes: int) -> None:
     parts = " + ".join(f"{name} {seconds:.2f}" for name, seconds in split["parts"].items())
     print(
-        f"SMX-Validator split benchmark: {figures['lines']:,} lines ({input_bytes / 1e6:.1f} MB, {NUM_CLASSES} classes, "
-        f"sorted by class), k={K}, {split['strategy']}; best of {figures['repeats']} runs per step after a warm-up run"
+        f"SMX-Validator split benchmark: {figures['lines']:,} {figures['shape']} lines ({input_bytes / 1e6:.1f} MB, "
+        f"{NUM_CLASSES} classes, sorted by class), k={K}, {split['strategy']}; best of {figures['repeats']} runs per step after a warm-up run"
     )
     print(f"{'step':<28}{'wall s':>9}{'median s':>10}{'peak RSS MiB':>14}{'written MB':>12}  notes")
     rows = [
