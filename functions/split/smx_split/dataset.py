@@ -3,8 +3,9 @@
 A dataset is a sequence of newline-separated records ("lines") in one of three formats: CSV
 (label in the first column, as SageMaker's built-in CSV algorithms expect), JSON Lines
 (an augmented manifest, label in an attribute) or text (BlazingText's ``__label__`` prefixes).
-The scan reads the input once, block by block, and keeps only what fold assignment needs:
-an int32 label code and group code per line. Nothing the size of the input stays in memory.
+The scan reads the input once, block by block, and keeps only what fold assignment and the
+writer need: a label code, a group code and a length per line (a few bytes). Nothing the size
+of the input stays in memory.
 
 Each format has a vectorised fast path per block and an exact per-line path. The per-line
 path runs only for blocks the fast path cannot vouch for; it decides what is valid and words
@@ -28,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import InvalidInputError
+from .memory import release_freed_memory
 
 DATA_FORMATS = ("csv", "jsonl", "text")
 FILE_EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "text": "txt"}
@@ -67,9 +69,10 @@ class DatasetScan:
     # Bytes of all lines with their newlines, as they are written to the fold files (a
     # missing final newline is counted, since every written file ends with one).
     num_bytes: int
-    # Bytes of each line with its newline (uint32, file order): the writer places lines by them.
+    # Bytes of each line with its newline (file order; the narrowest unsigned type that holds the
+    # longest line, usually 2 bytes a line): the writer places lines by them.
     line_bytes: np.ndarray
-    # Int32 codes per line, numbered in the sorted order of the label (group) names, so
+    # Codes per line (the narrowest unsigned type: 1 byte up to 256 classes), numbered in the sorted order of the label (group) names, so
     # splitters see the same order as with the names themselves. None: no labels (groups).
     labels: np.ndarray | None
     label_names: tuple[str, ...]  # code -> label name
@@ -170,7 +173,11 @@ def scan_dataset(
     if labels is not None:
         labels, label_names = label_codes.in_name_order(labels)
     groups = group_codes.in_name_order(np.concatenate(group_parts))[0] if group_parts else None
-    return DatasetScan(num_lines=num_lines, num_bytes=num_bytes, line_bytes=np.concatenate(length_parts),
+    line_bytes = np.concatenate(length_parts)
+    line_bytes = line_bytes.astype(np.min_scalar_type(int(line_bytes.max())), copy=False)
+    del label_parts, group_parts, length_parts
+    release_freed_memory()  # before the splitter's peak, see smx_split.memory
+    return DatasetScan(num_lines=num_lines, num_bytes=num_bytes, line_bytes=line_bytes,
                        labels=labels, label_names=label_names, groups=groups)
 
 
@@ -232,7 +239,7 @@ def _value_name(value: object) -> str:
 
 
 class _Codes:
-    """Int32 codes for label or group values; values with the same text share a code.
+    """Codes for label or group values; values with the same text share a code.
 
     ``None`` (and ``b""``, an absent text label) stand for a line without a value: MISSING_CODE.
     """
@@ -264,8 +271,9 @@ class _Codes:
         with codes in name order, splitting the codes gives the folds of splitting the names.
         """
         order = sorted(range(len(self.names)), key=self.names.__getitem__)
-        recode = np.empty(len(order), dtype=np.int32)
-        recode[order] = np.arange(len(order), dtype=np.int32)
+        # The narrowest type: at 10M lines, 1-byte labels also shrink the splitters' copies by 60 MB.
+        recode = np.empty(len(order), dtype=np.min_scalar_type(max(0, len(order) - 1)))
+        recode[order] = np.arange(len(order))
         return recode[codes], tuple(self.names[code] for code in order)
 
 

@@ -16,6 +16,7 @@ from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, Str
 
 from .dataset import PREVIEW_CHARS, DatasetScan
 from .errors import InvalidInputError
+from .memory import release_freed_memory
 
 STRATEGIES = ("auto", "stratified", "kfold", "group", "stratified_group")
 _NEEDS_LABELS = {"stratified", "stratified_group"}
@@ -122,6 +123,7 @@ def assign_folds(scan: DatasetScan, *, n_splits: int, random_state: int, strateg
         fold_of[members] = fold
         rank[members] = rng.permutation(len(members))  # in file order, so a fold's ranks depend on nothing else
         fold_sizes.append(len(members))
+    release_freed_memory()  # the splitter's temporaries, before the writer's window
     return FoldAssignment(
         strategy=strategy,
         n_splits=n_splits,
