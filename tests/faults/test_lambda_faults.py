@@ -1,6 +1,7 @@
 """The split or gather Lambda crashes (an uncaught exception) or runs out of its Timeout: the
-execution fails with the error Lambda reports (the exception's class name, or Sandbox.Timedout),
-and nothing retries it. What was written before the fault is kept; nothing is written after.
+execution fails with the error Lambda reports (the exception's class name, or Sandbox.Timedout).
+Only the gather step, which is safe to repeat, retries a timeout (twice). What was written before
+the fault is kept; nothing is written after.
 
 The faults are where they happen in practice: an S3 write refused (a bucket or KMS key policy:
 AccessDenied) or never completing (a stalled transfer, a dataset too big for the Timeout). The
@@ -113,15 +114,30 @@ def test_a_split_timeout_fails_the_run_with_sandbox_timedout_and_nothing_is_writ
     assert _run_prefix_keys(engine, output_prefix) == keys
 
 
-def test_a_gather_timeout_fails_the_run_with_sandbox_timedout_and_keeps_every_model(engine, output_prefix):
-    # GIVEN the gather's write of summary.json never completing
-    engine.hang_s3_puts(keys=_in(output_prefix, "summary.json"))
+def test_a_gather_that_times_out_once_is_retried_and_the_run_succeeds_with_its_summary(engine, output_prefix):
+    # GIVEN the gather's first write of summary.json never completing (a stalled transfer)
+    engine.hang_s3_puts(keys=_in(output_prefix, "summary.json"), times=1)
     # WHEN the run executes
-    result = engine.run(run_input(output_prefix, name="flt-gather-timeout"), timeout=60)
-    # THEN the execution fails in GatherResults with Lambda's timeout error
+    result = engine.run(run_input(output_prefix, name="flt-gather-retry"), timeout=60)
+    # THEN the timed-out attempt is retried and the run succeeds: every fold trained, nothing is lost
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert [(event, error) for event, error, _ in failed_states(result)] == [("LambdaFunctionFailed", "Sandbox.Timedout")]
+    assert result.output["summary"]["failed_fold_count"] == 0
+    # AND the summary the retry wrote is there, beside every fold's model
+    keys = _run_prefix_keys(engine, output_prefix)
+    assert sum(key.endswith("model.tar.gz") for key in keys) == len(plan_of(result)["folds"]) == 3
+    assert sum(key.endswith(("summary.json", "summary.csv")) for key in keys) == 2
+
+
+def test_a_gather_that_keeps_timing_out_fails_the_run_with_sandbox_timedout_and_keeps_every_model(engine, output_prefix):
+    # GIVEN every write of summary.json never completing (the first attempt and both retries)
+    engine.hang_s3_puts(keys=_in(output_prefix, "summary.json"), times=3)
+    # WHEN the run executes
+    result = engine.run(run_input(output_prefix, name="flt-gather-timeout"), timeout=90)
+    # THEN after three attempts the execution fails in GatherResults with Lambda's timeout error
     assert (result.status, result.error) == ("FAILED", "Sandbox.Timedout")
     assert json.loads(result.cause)["errorMessage"].endswith(f"Task timed out after {TIMEOUT:.2f} seconds")
-    assert [event for event, _, _ in failed_states(result)] == ["LambdaFunctionFailed", "ExecutionFailed"]
+    assert [event for event, _, _ in failed_states(result)] == ["LambdaFunctionFailed"] * 3 + ["ExecutionFailed"]
     # AND the trained folds' models are kept, without a summary
     jobs = [fold["TrainingJobName"] for fold in plan_of(result)["folds"]]
     keys = _run_prefix_keys(engine, output_prefix)

@@ -116,6 +116,7 @@ class LocalEngine:
         self._functions: dict[str, lambda_runtime.InProcessFunction] = {}
         self._s3_faults: list[_S3PutFault] = []
         self._s3_faults_lock = threading.Lock()
+        self._hung_writes: set[threading.Event] = set()  # one per write now hanging
         self._mock: Any = None
         self._server: Any = None
         self._saved_environment: dict[str, str | None] = {}
@@ -270,7 +271,7 @@ class LocalEngine:
         they fail, and are not retried) or ``limit_seconds`` pass. A stalled S3 transfer or a
         dataset too big for the function's Timeout looks like this."""
         with self._s3_faults_lock:
-            self._s3_faults.append(_S3PutFault(keys, times, hang=threading.Event(), hang_limit=limit_seconds))
+            self._s3_faults.append(_S3PutFault(keys, times, hang=True, hang_limit=limit_seconds))
 
     def _intercept_s3_put(self, bucket: str, key: str) -> None:
         with self._s3_faults_lock:
@@ -280,16 +281,24 @@ class LocalEngine:
             fault.remaining -= 1
         if fault.error is not None:
             raise moto_bridge.S3ApiError(*fault.error)
-        assert fault.hang is not None
-        fault.hang.wait(fault.hang_limit)
+        assert fault.hang
+        # Each write hangs on its own: a timeout releases the writes hanging then, not later ones
+        # (a retried invocation meets the fault again while it has times left).
+        released = threading.Event()
+        with self._s3_faults_lock:
+            self._hung_writes.add(released)
+        try:
+            released.wait(fault.hang_limit)
+        finally:
+            with self._s3_faults_lock:
+                self._hung_writes.discard(released)
         raise moto_bridge.S3ApiError(
             "LocalEngine.SandboxStopped", "the write never completed: the Lambda invocation making it timed out")
 
     def _release_hung_writes(self, request_id: str | None = None) -> None:
         with self._s3_faults_lock:
-            for fault in self._s3_faults:
-                if fault.hang is not None:
-                    fault.hang.set()
+            for released in self._hung_writes:
+                released.set()
 
     # -- executions ------------------------------------------------------------------------------
 
@@ -480,7 +489,7 @@ class _S3PutFault:
     keys: Callable[[str, str], bool]
     remaining: int
     error: tuple[str, str] | None = None
-    hang: threading.Event | None = None
+    hang: bool = False
     hang_limit: float = 60.0
 
 
