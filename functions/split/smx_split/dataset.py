@@ -72,8 +72,9 @@ class DatasetScan:
     # Bytes of each line with its newline (file order; the narrowest unsigned type that holds the
     # longest line, usually 2 bytes a line): the writer places lines by them.
     line_bytes: np.ndarray
-    # Codes per line (the narrowest unsigned type: 1 byte up to 256 classes), numbered in the sorted order of the label (group) names, so
-    # splitters see the same order as with the names themselves. None: no labels (groups).
+    # Codes per line (the narrowest unsigned type: 1 byte up to 256 classes), numbered in the
+    # sorted order of the label (group) names, so splitters see the same order as with the
+    # names themselves. None: no labels (groups).
     labels: np.ndarray | None
     label_names: tuple[str, ...]  # code -> label name
     groups: np.ndarray | None

@@ -156,6 +156,8 @@ class _ChunkWriter:
         done = 0
         while done < len(view):
             take = min(len(view) - done, self.fold_ends[self.fold] - self.position)
+            if take <= 0:
+                raise ValueError("the windows hold more bytes than the folds")  # offsets and sizes disagree
             _write_in_pieces(self.file, view[done: done + take])
             done += take
             self.position += take

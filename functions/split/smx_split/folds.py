@@ -66,7 +66,8 @@ class FoldAssignment:
     fold_of: np.ndarray  # fold index per line, file order
     rank: np.ndarray  # position of each line inside its fold's validation file
     fold_sizes: tuple[int, ...]
-    # Bytes of all lines with their newlines, and of each line (file order): the writer places lines by them.
+    # Bytes of all lines with their newlines, and of each line (file order): the writer places
+    # lines by them.
     num_bytes: int
     line_bytes: np.ndarray
 
@@ -121,7 +122,7 @@ def assign_folds(scan: DatasetScan, *, n_splits: int, random_state: int, strateg
     for fold, (_, test) in enumerate(_splits(scan, n_splits, random_state, strategy)):
         members = test if _ascending(test) else np.sort(test)  # KFold's shuffled test indices are not
         fold_of[members] = fold
-        rank[members] = rng.permutation(len(members))  # in file order, so a fold's ranks depend on nothing else
+        rank[members] = rng.permutation(len(members))  # members in file order, as the contract draws them
         fold_sizes.append(len(members))
     release_freed_memory()  # the splitter's temporaries, before the writer's window
     return FoldAssignment(
@@ -143,14 +144,15 @@ def _splits(scan: DatasetScan, n_splits: int, random_state: int, strategy: str):
     """scikit-learn's (train, test) index pairs; labels and groups go in as int codes."""
     # The splitters only take the sample count from X: a zero-width array costs no memory.
     placeholder = np.empty((scan.num_lines, 0), dtype=np.uint8)
-    labels, groups = scan.labels, scan.groups
     if strategy == "kfold":
         return KFold(n_splits, shuffle=True, random_state=random_state).split(placeholder)
     if strategy == "stratified":
-        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, labels)
+        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, scan.labels)
     if strategy == "group":
-        return GroupKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, groups=groups)
-    return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, labels, groups)
+        return GroupKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, groups=scan.groups)
+    return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state).split(
+        placeholder, scan.labels, scan.groups
+    )
 
 
 def _check_splittable(scan: DatasetScan, n_splits: int, strategy: str) -> None:
