@@ -1,6 +1,6 @@
 """Shared fixtures of the deployment tests: the repository's paths, the SAM/cfn-lint tools and
 an offline SAM translation of a template (what CloudFormation deploys, SAM-generated roles and
-connector policies included)."""
+expanded SAM policy templates included)."""
 
 from __future__ import annotations
 

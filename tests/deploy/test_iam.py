@@ -1,5 +1,6 @@
 """Least privilege, checked on what CloudFormation really deploys: template.yaml after
-the SAM transform, so SAM-generated roles and the connector's policies are included.
+the SAM transform, so SAM-generated roles and the policies SAM expands from its policy
+templates (the state machine's LambdaInvokePolicy) are included.
 
 Intrinsics are resolved with made-up deployment values (below), so every check and the IAM
 linter see concrete ARNs. OutputKmsKeyId is set: the KMS statements exist only then, and
@@ -227,9 +228,13 @@ def test_every_role_of_the_app_is_checked(policy_documents, allow_statements):
     assert APP_ROLES <= checked, (
         f"roles whose policies were not found in the translated template: {APP_ROLES - checked}"
     )
-    # The connector lets the state machine invoke the two functions: its policies must be seen too.
+    # The state machine invokes the two functions through SAM's LambdaInvokePolicy templates:
+    # the statements SAM expands them to must be seen too.
     invokes = [s for s in allow_statements if "lambda:InvokeFunction" in s.actions]
-    assert invokes, "no lambda:InvokeFunction grant found: the connector's policies are missing from the checks"
+    assert invokes, (
+        "no lambda:InvokeFunction grant found: the state machine's LambdaInvokePolicy expansions are missing "
+        "from the checks"
+    )
 
 
 def test_no_wildcard_actions(allow_statements):
@@ -279,6 +284,37 @@ def test_sagemaker_only_on_this_apps_names(allow_statements):
                 f"{statement.where}: {action} on {resource}: training-job actions belong on training-job/{JOB_PREFIX}*"
             )
     assert not problems, "\n".join(problems)
+
+
+# SAM's LambdaInvokePolicy ends the ARN in "*" so that the function's versions and aliases
+# (function:NAME:QUALIFIER) are covered too; CloudFormation names the functions
+# <stack>-<LogicalId>-<random suffix>, so the prefix reaches no other function of this app.
+INVOKABLE_FUNCTIONS = {
+    f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:SplitFunction*",
+    f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:GatherFunction*",
+}
+
+
+def test_only_the_state_machine_invokes_and_only_the_split_and_gather_functions(allow_statements):
+    # GIVEN every Allow of a Lambda action in the deployed policies
+    lambda_grants = list(grants(allow_statements, "lambda:*"))
+
+    # WHEN they are sorted into who may do what on which function
+    invoked = {resource for _, action, resource in lambda_grants if action == "lambda:InvokeFunction"}
+    problems = [
+        f"{statement.where}: {action} on {resource}"
+        for statement, action, resource in lambda_grants
+        if action != "lambda:InvokeFunction" or not statement.where.startswith("CrossValidatorStateMachineRole/")
+    ]
+
+    # THEN the state machine's role may invoke the two functions of the app and nothing else may happen
+    assert not problems, (
+        "Lambda grants beyond the state machine invoking its two functions (InvokeAsync, management "
+        "actions, or another role):\n" + "\n".join(problems)
+    )
+    assert invoked == INVOKABLE_FUNCTIONS, (
+        f"lambda:InvokeFunction on {sorted(invoked)}; expected exactly {sorted(INVOKABLE_FUNCTIONS)}"
+    )
 
 
 def test_pass_role_only_for_the_execution_role_to_sagemaker(allow_statements):
@@ -344,18 +380,43 @@ PARLIAMENT_ACCEPTED = {
 }
 
 
+
+
+@pytest.fixture(scope="module")
+def sam_policy_template_documents(source_template: dict[str, Any]) -> set[str]:
+    """Names ('<Id>Role/<Id>RolePolicy<N>') of the documents SAM expands from its policy templates.
+
+    SAM names each entry of a resource's Policies '<Id>RolePolicy<N>' by its position N; an entry
+    that is a single-key mapping naming one of SAM's policy templates is such an expansion."""
+    from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
+
+    template_names = set(PolicyTemplatesProcessor.get_default_policy_templates_json()["Templates"])
+    names = set()
+    for logical_id, resource in source_template["Resources"].items():
+        for index, policy in enumerate(_as_list(resource.get("Properties", {}).get("Policies", []))):
+            if isinstance(policy, dict) and len(policy) == 1 and next(iter(policy)) in template_names:
+                names.add(f"{logical_id}Role/{logical_id}RolePolicy{index}")
+    return names
+
+
 def _finding_actions(finding: Any) -> list[str]:
     # Core auditors put the actions in `detail`, community auditors in `location["actions"]`.
     actions = finding.detail if isinstance(finding.detail, list) else finding.location.get("actions", [])
     return [str(action).lower() for action in actions] or [""]
 
 
-def test_iam_policy_linter_parliament(policy_documents):
+def test_iam_policy_linter_parliament(policy_documents, sam_policy_template_documents):
     import parliament
     unexplained = []
     for name, document in policy_documents.items():
         policy = parliament.analyze_policy_string(json.dumps(document), include_community_auditors=True)
         for finding in policy.findings:
+            if finding.issue == "NO_VERSION" and name in sam_policy_template_documents:
+                # SAM writes its policy templates' expansions without "Version", which IAM reads as
+                # 2008-10-17: the same meaning for statements without policy variables, as these are.
+                # Our own documents get no such pass: they must say 2012-10-17.
+                assert "${aws:" not in json.dumps(document), f"{name}: policy variables need Version 2012-10-17"
+                continue
             title = parliament.config.get(finding.issue, {}).get("title", "")
             unexplained += [
                 f"{name}: {finding.issue} ({title}) {action}".rstrip()

@@ -18,6 +18,8 @@ from smx_validator import sar
 
 ASL = Path("statemachines/crossvalidator.asl.json")
 STATE_MACHINE = "CrossValidatorStateMachine"
+# SAR's documented list of the resource types it publishes, with its source and the date it was read.
+SAR_SUPPORTED_RESOURCES = Path("resources/sar-supported-resources.txt")
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,74 @@ def test_sam_translator_accepts_the_sar_template(sar_template, translate):
         "the translated state machine still loads its definition from S3"
     )
     assert machine["Properties"].get("DefinitionSubstitutions"), "DefinitionSubstitutions were lost in translation"
+
+
+# --- SAR's supported resources ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sar_supported_types(repo_root: Path) -> frozenset[str]:
+    types = set()
+    for line in (repo_root / SAR_SUPPORTED_RESOURCES).read_text(encoding="utf-8").splitlines():
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            types.add(entry)
+    # Guards against a file that lost its list: the check below would then refuse everything, or
+    # (were it inverted by mistake) accept everything.
+    assert len(types) > 100 and "AWS::Serverless::Function" in types, f"{SAR_SUPPORTED_RESOURCES} looks truncated"
+    return frozenset(types)
+
+
+def unsupported_resources(template: dict[str, Any], supported: frozenset[str]) -> list[str]:
+    """'LogicalId (Type)' of every resource whose type is not on SAR's supported list."""
+    return [
+        f"{logical_id} ({resource.get('Type')})"
+        for logical_id, resource in (template.get("Resources") or {}).items()
+        if resource.get("Type") not in supported
+    ]
+
+
+def test_every_resource_type_of_the_sar_template_is_supported_by_sar(sar_template, sar_supported_types):
+    # GIVEN the template `smx-validator sar-template` writes for sam package / sam publish
+    # WHEN its resource types are looked up in SAR's documented list
+    unsupported = unsupported_resources(sar_template, sar_supported_types)
+    # THEN SAR accepts every one of them (sam publish refuses the whole application otherwise)
+    assert not unsupported, (
+        f"resource types SAR does not publish (see {SAR_SUPPORTED_RESOURCES}): {unsupported}"
+    )
+
+
+def test_every_resource_sam_generates_from_it_is_supported_by_sar(sar_template, sar_supported_types, translate):
+    # GIVEN what CloudFormation creates from the SAR template (SAM-generated roles, layer versions...)
+    translated = translate(sar_template)
+    # WHEN those types are looked up too (conservative: SAR's check is documented for the template
+    # as published, but a generated type off the list would be the next surprise)
+    unsupported = unsupported_resources(translated, sar_supported_types)
+    # THEN they are on the list as well
+    assert not unsupported, f"SAM generates resource types SAR does not list: {unsupported}"
+
+
+@pytest.mark.parametrize(
+    "kind, properties",
+    [
+        # What template.yaml used before SAR blocked it (aws/serverless-application-model#2952).
+        (
+            "AWS::Serverless::Connector",
+            {"Source": {"Id": "Machine"}, "Destination": {"Id": "Function"}, "Permissions": ["Write"]},
+        ),
+        ("AWS::SageMaker::Model", {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/r"}),
+    ],
+)
+def test_the_supported_resources_check_reports_a_type_sar_does_not_list(
+    sar_template, sar_supported_types, kind: str, properties: dict[str, Any]
+):
+    # GIVEN the real SAR template plus one resource of a type SAR does not publish
+    broken = dict(sar_template)
+    broken["Resources"] = {**sar_template["Resources"], "Unpublishable": {"Type": kind, "Properties": properties}}
+    # WHEN the same check runs on it
+    unsupported = unsupported_resources(broken, sar_supported_types)
+    # THEN it names that resource, and only that one
+    assert unsupported == [f"Unpublishable ({kind})"]
 
 
 def test_cfn_lint_accepts_the_sar_template(sar_template_path, run_tool):

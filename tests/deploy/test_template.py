@@ -46,7 +46,7 @@ def test_sam_validate_lint_passes(run_tool):
 
 
 def test_sam_validate_translates_the_template(run_tool):
-    # Only plain `sam validate` runs the SAM translator (connectors, policies, Globals).
+    # Only plain `sam validate` runs the SAM translator (policy templates, Globals).
     result = run_tool("sam", "validate", "--region", "us-east-1")
     assert result.returncode == 0, "sam validate --region us-east-1 fails:\n" + _output(result)
 
