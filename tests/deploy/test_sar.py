@@ -177,3 +177,45 @@ def test_cli_reports_a_missing_definition_file(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "Machine" in error and "missing.asl.json" in error, error
     assert not (tmp_path / "out.yaml").exists(), "a failed run must not leave a half-made template behind"
+
+
+# --- README: the packaging bucket's policy -------------------------------------------------------
+
+# The bucket policy of AWS's SAR developer guide ("How to Publish Applications", prerequisites),
+# with the guide's bucket name and account ID as the README's placeholders. Without it SAR cannot
+# read what `sam package` uploaded and `sam publish` fails.
+SAR_BUCKET_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "serverlessrepo.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::MY_BUCKET/*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "ACCOUNT_ID"}},
+        }
+    ],
+}
+
+
+def _readme_section(readme: str, heading: str) -> str:
+    start = readme.index(heading)
+    following = readme.find("\n## ", start + len(heading))
+    following_sub = readme.find("\n### ", start + len(heading))
+    ends = [index for index in (following, following_sub) if index != -1]
+    return readme[start : min(ends) if ends else len(readme)]
+
+
+def test_readme_publishing_steps_give_the_bucket_policy_sar_needs(repo_root):
+    # GIVEN the README's publishing section
+    section = _readme_section(
+        (repo_root / "README.md").read_text(encoding="utf-8"), "### Publishing to the Serverless Application Repository"
+    )
+    # WHEN its JSON block is read as a policy
+    blocks = section.split("```json\n")[1:]
+    assert len(blocks) == 1, "the publishing section must show exactly one JSON block: the bucket policy"
+    policy = json.loads(blocks[0].split("```", 1)[0])
+    # THEN it is AWS's documented policy, applied with put-bucket-policy before sam publish
+    assert policy == SAR_BUCKET_POLICY
+    apply = section.index("aws s3api put-bucket-policy --bucket MY_BUCKET --policy file://sar-bucket-policy.json")
+    assert apply < section.index("sam publish --template"), "the bucket policy must come before sam publish"
