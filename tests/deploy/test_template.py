@@ -211,31 +211,6 @@ def test_gather_then_check_folds_fails_naming_the_failed_folds(states):
     assert any(states.get(t, {}).get("Type") == "Succeed" for t in targets), "CheckFolds must also lead to success"
 
 
-def test_definition_passes_cfn_lints_state_machine_schema(asl_text, repo_root):
-    # cfn-lint validates ASL (rule E3601) only in an AWS::StepFunctions::StateMachine's
-    # Definition, never behind a SAM DefinitionUri: lint it there, placeholders filled in.
-    from cfnlint.api import lint_all
-
-    values = {
-        "SplitFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:split",
-        "GatherFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:gather",
-        "SageMakerExecutionRoleArn": "arn:aws:iam::123456789012:role/sagemaker",
-        "DefaultMaxConcurrency": "2",
-    }
-    definition = json.loads(re.sub(r"\$\{([^}]*)\}", lambda m: values.get(m.group(1), "placeholder"), asl_text))
-    template = {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {
-            "StateMachine": {
-                "Type": "AWS::StepFunctions::StateMachine",
-                "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/states", "Definition": definition},
-            }
-        },
-    }
-    problems = [str(m) for m in lint_all(json.dumps(template)) if m.rule.id[0] in "EW"]
-    assert not problems, f"{ASL} breaks the Step Functions schema:\n" + "\n".join(problems)
-
-
 # --- Serverless Application Repository metadata ---------------------------------------------------
 
 # Limits of SAR's CreateApplication API (botocore's serverlessrepo model documents them).
