@@ -52,3 +52,13 @@ def test_every_fault_test_is_named_in_the_doc():
                for name in sorted(_test_functions(path))
                if (str(path.relative_to(REPO)), name) not in named]
     assert unnamed == []
+
+
+def test_the_aws_error_shapes_section_is_the_engines_table():
+    # The engine's error shapes have one home (error_shapes); the doc shows that table as generated.
+    from smx_validator.local import error_shapes
+
+    text = DOC.read_text(encoding="utf-8")
+    assert error_shapes.markdown() in text, (
+        "doc/faults.md's error-shapes section differs from smx_validator.local.error_shapes.markdown(); "
+        "replace the section between its markers with:\n" + error_shapes.markdown())

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+from botocore.exceptions import ClientError
+
 from .conftest import LINEAR_LEARNER_IMAGE, TEST_SCRIPT, wait_for_job
 
 SLOW_SCRIPT_JOB = {"image": f"local:{TEST_SCRIPT}", "hyperparameters": {"seconds": "30"}}
@@ -43,7 +46,7 @@ def test_the_definition_is_deployed_with_the_templates_substitutions(mini_engine
     assert train_job["Parameters"]["RoleArn"] == "arn:aws:iam::123456789012:role/smx-validator-local-TrainingRole"
     # The tests asked for short retry waits: capped, everything else as written.
     assert train_job["Retry"][0] | {"IntervalSeconds": 30, "MaxDelaySeconds": None} == {
-        "ErrorEquals": ["SageMaker.ThrottlingException"], "IntervalSeconds": 30, "MaxAttempts": 3,
+        "ErrorEquals": ["SageMaker.AmazonSageMakerException"], "IntervalSeconds": 30, "MaxAttempts": 3,
         "BackoffRate": 2, "MaxDelaySeconds": None}
     assert train_job["Retry"][0]["IntervalSeconds"] == 1
 
@@ -75,13 +78,15 @@ def test_stopping_the_execution_aborts_it_and_stops_its_jobs(mini_engine):
     arn = mini_engine.start_execution({"run": "stop", "jobs": [SLOW_SCRIPT_JOB] * 2})
     for name in ("mini-stop-job0", "mini-stop-job1"):
         wait_for_job(mini_engine, name, {"InProgress"})
-    # WHEN it is stopped
-    mini_engine.stop_execution(arn)
-    # THEN it ends ABORTED and both jobs end Stopped
+    # WHEN it is stopped with an error and a cause
+    mini_engine.stop_execution(arn, error="UserStopped", cause="wrong dataset")
+    # THEN it ends ABORTED, keeping the error and cause given (StopExecution's contract), and both jobs end Stopped
     deadline = time.monotonic() + 10
     while mini_engine.describe_execution(arn)["status"] == "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert mini_engine.describe_execution(arn)["status"] == "ABORTED"
+    description = mini_engine.describe_execution(arn)
+    assert (description["status"], description.get("error"), description.get("cause")) == (
+        "ABORTED", "UserStopped", "wrong dataset")
     for name in ("mini-stop-job0", "mini-stop-job1"):
         assert wait_for_job(mini_engine, name, {"Stopped", "Completed", "Failed"}, timeout=10)["TrainingJobStatus"] == "Stopped"
     assert "TaskSucceeded" not in {event["type"] for event in mini_engine.history(arn)}
@@ -94,7 +99,32 @@ def test_throttled_creates_are_retried_by_the_states_retry(mini_engine):
     # WHEN the execution runs
     result = mini_engine.run({"run": "throttle", "jobs": [{"image": LINEAR_LEARNER_IMAGE,
                                                            "hyperparameters": {"predictor_type": "binary_classifier"}}]})
-    # THEN the task's Retry absorbed both errors (named SageMaker.ThrottlingException) and the job completed
+    # THEN the task's Retry absorbed both errors, named as Step Functions names SageMaker's throttling
+    # (the generic SageMaker.AmazonSageMakerException, the code in the cause), and the job completed
     assert result.status == "SUCCEEDED", result.cause
-    errors = [event["taskFailedEventDetails"]["error"] for event in result.history if event["type"] == "TaskFailed"]
-    assert errors == ["SageMaker.ThrottlingException"] * 2
+    failures = [event["taskFailedEventDetails"] for event in result.history if event["type"] == "TaskFailed"]
+    assert [failure["error"] for failure in failures] == ["SageMaker.AmazonSageMakerException"] * 2
+    assert all("Error Code: ThrottlingException;" in failure["cause"] for failure in failures)
+
+
+def test_an_input_that_is_not_json_is_refused_by_start_execution_with_invalid_execution_input(mini_engine):
+    # WHEN an execution is started with an input that is not JSON
+    with pytest.raises(ClientError) as refused:
+        mini_engine.start_execution('{"run": "broken",')
+    # THEN StartExecution refuses it with Step Functions' own error code, and no execution exists
+    assert refused.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    assert not mini_engine.client("stepfunctions").list_executions(
+        stateMachineArn=mini_engine.state_machine_arn, statusFilter="RUNNING")["executions"]
+
+
+def test_an_input_over_256_kib_is_refused_by_start_execution(mini_engine):
+    # GIVEN an input one byte over Step Functions' 256 KiB payload quota (UTF-8 bytes, not characters)
+    padding = "é" * ((262_144 - len('{"run": "big", "pad": ""}')) // 2)
+    document = json.dumps({"run": "big", "pad": padding + "xx"}, ensure_ascii=False)
+    assert len(document.encode("utf-8")) == 262_145
+    # WHEN it is started
+    with pytest.raises(ClientError) as refused:
+        mini_engine.start_execution(document)
+    # THEN StartExecution refuses it, as the service model's length constraint says
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "262144" in refused.value.response["Error"]["Message"]

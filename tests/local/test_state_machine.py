@@ -173,10 +173,11 @@ def test_throttled_creates_are_retried_without_job_name_collisions(app_engine, e
                                             job_names=lambda name: name.endswith("-fold1") and "breast-cancer-ll" in name)
     # WHEN the linear-learner example runs
     result = app_engine.run(example("linear-learner"))
-    # THEN the Retry absorbed both refusals and reused the documented job name without a collision
+    # THEN the backoff loop absorbed both refusals (named as Step Functions names SageMaker's throttling)
+    # and reused the documented job name without a collision
     assert result.status == "SUCCEEDED", result.cause
     errors = [event["taskFailedEventDetails"]["error"] for event in result.history if event["type"] == "TaskFailed"]
-    assert errors == ["SageMaker.ThrottlingException"] * 2
+    assert errors == ["SageMaker.AmazonSageMakerException"] * 2
     names = [split["TrainingJobName"] for split in result.output["splits"]]
     assert len(set(names)) == 5 and {split["TrainingJobStatus"] for split in result.output["splits"]} == {"Completed"}
 

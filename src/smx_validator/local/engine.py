@@ -42,7 +42,7 @@ from botocore.config import Config
 
 from smx_validator.template import IntrinsicResolver, SamTemplate, TemplateError
 
-from . import lambda_runtime, moto_bridge
+from . import error_shapes, lambda_runtime, moto_bridge
 from .training_jobs import TrainingJobService
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -91,9 +91,10 @@ class LocalEngine:
         lambda_timeouts: Mapping[str, float] | None = None,
     ):
         """``retry_delay_cap_seconds``: for tests only, caps every Retry's IntervalSeconds and
-        MaxDelaySeconds in the deployed definition (the ASL file is not changed), so that a
-        retried CreateTrainingJob waits about a second instead of 30+ s. Off by default: the
-        definition is deployed exactly as written.
+        MaxDelaySeconds in the deployed definition (the ASL file is not changed) and every Wait
+        state's wait (its input and the history keep the wait it asked for), so that a retried
+        CreateTrainingJob waits about a second instead of 30+ s. Off by default: the definition is
+        deployed exactly as written and waits as long as it says.
 
         ``lambda_timeouts``: for tests only, {function logical id: seconds} replacing those
         functions' Timeout (the template's 300 or 900 s), so that a timeout can be met quickly.
@@ -123,6 +124,7 @@ class LocalEngine:
         self._execution_arns: list[str] = []
         self._logs_client: Any = None
         self._saved_poll_interval: float | None = None
+        self._saved_wait_cap: int | None = None
         self._restore_moto_defaults: Callable[[], None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -143,6 +145,7 @@ class LocalEngine:
             _active_engine = self
         moto_bridge.install()
         self._saved_poll_interval = moto_bridge.set_sync_poll_interval(self.sync_poll_seconds)
+        self._saved_wait_cap = moto_bridge.set_wait_cap(self.retry_delay_cap_seconds)
         moto_bridge.set_training_service(self.training)
         moto_bridge.set_s3_put_interceptor(self._intercept_s3_put)
         if self.server_port is None:
@@ -188,11 +191,14 @@ class LocalEngine:
         for name in list(self.function_names.values()):
             moto_bridge.unregister_lambda(name)
         moto_bridge.set_training_service(None)
+        moto_bridge.set_sagemaker_error_variant("modeled")
         moto_bridge.set_s3_put_interceptor(None)
         self._release_hung_writes()
         if self._saved_poll_interval is not None:
             moto_bridge.set_sync_poll_interval(self._saved_poll_interval)
             self._saved_poll_interval = None
+            moto_bridge.set_wait_cap(self._saved_wait_cap)
+            self._saved_wait_cap = None
         self._restore_environment()
         if self._mock is not None:
             self._mock.stop()
@@ -257,6 +263,13 @@ class LocalEngine:
     def lambda_function(self, logical_id: str) -> lambda_runtime.InProcessFunction:
         """The in-process runtime of one of the template's functions (``.module``: its handler module)."""
         return self._functions[logical_id]
+
+    def report_sagemaker_errors_as(self, variant: error_shapes.SageMakerErrorVariant) -> None:
+        """How this account's Step Functions names the errors SageMaker models for CreateTrainingJob
+        (a quota refusal): "modeled" (SageMaker.ResourceLimitExceededException, the default) or
+        "generic" (SageMaker.AmazonSageMakerException, the code in the cause). AWS shows both
+        (error_shapes.SAGEMAKER_CREATE_REFUSALS); reset to "modeled" when the engine closes."""
+        moto_bridge.set_sagemaker_error_variant(variant)
 
     def inject_s3_put_error(self, code: str, message: str, *, keys: Callable[[str, str], bool],
                             times: int = 1) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import functools
+import json
 import logging
 import threading
 import uuid
@@ -48,11 +49,14 @@ from botocore.exceptions import ClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
+from moto.core.responses import ActionResult
 from moto.s3 import models as s3_models
 from moto.s3.exceptions import S3ClientError
 from moto.sagemaker import models as sagemaker_models
 from moto.sagemaker import responses as sagemaker_responses
 from moto.sagemaker.exceptions import ResourceInUseException, SagemakerClientError, ValidationError
+from moto.stepfunctions.exceptions import ExecutionDoesNotExist, InvalidExecutionInput
+from moto.stepfunctions.exceptions import ValidationException as StepFunctionsValidationException
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -70,6 +74,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resou
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
@@ -77,6 +82,9 @@ from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import StepFunctionResponse
+
+from . import error_shapes
 
 MOTO_VERSION: Final = "5.2.5"
 
@@ -103,6 +111,9 @@ INTERNALS: Final[tuple[str, ...]] = (
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK",
     "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker.CustomErrorName",
     "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branches_decl.CustomErrorName",
+    "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function.WaitFunction._eval_body",
+    "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function.WaitFunction._get_wait_seconds",
+    "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function.WaitFunction._wait_interval",
     "moto.stepfunctions.parser.asl.utils.json_path.parse",
     "moto.stepfunctions.parser.asl.component.common.path.result_path.parse",
     "moto.stepfunctions.parser.asl.utils.boto_client.boto_client_for",
@@ -112,6 +123,13 @@ INTERNALS: Final[tuple[str, ...]] = (
     "moto.stepfunctions.parser.asl.eval.program_state.ProgramStopped",
     "moto.stepfunctions.parser.api.HistoryEventType.TaskStateAborted",
     "moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution",
+    "moto.stepfunctions.parser.backend.execution.Execution.stop",
+    "moto.stepfunctions.models.StepFunctionBackend._get_state_machine_for_execution",
+    "moto.stepfunctions.models.StepFunctionBackend._validate_execution_arn",
+    "moto.stepfunctions.responses.StepFunctionResponse.stop_execution",
+    "moto.stepfunctions.exceptions.ExecutionDoesNotExist",
+    "moto.stepfunctions.exceptions.InvalidExecutionInput",
+    "moto.stepfunctions.exceptions.ValidationException",
     "moto.s3.models.S3Backend.put_object",
     "moto.s3.exceptions.S3ClientError",
 )
@@ -191,6 +209,9 @@ class TrainingService(Protocol):
 
 
 _lambda_invokers: dict[str, LambdaInvoker] = {}
+# How this emulated account's Step Functions names SageMaker's modeled errors (error_shapes).
+_sagemaker_error_variant: error_shapes.SageMakerErrorVariant = "modeled"
+_wait_cap_seconds: int | None = None
 _training_service: TrainingService | None = None
 _s3_put_interceptor: S3PutInterceptor | None = None
 _request_environment: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
@@ -213,9 +234,30 @@ def set_training_service(service: TrainingService | None) -> None:
     _training_service = service
 
 
+def set_sagemaker_error_variant(variant: error_shapes.SageMakerErrorVariant) -> error_shapes.SageMakerErrorVariant:
+    """Name quota refusals SageMaker.ResourceLimitExceededException ("modeled") or
+    SageMaker.AmazonSageMakerException ("generic"), as AWS does in different accounts; returns the previous."""
+    global _sagemaker_error_variant
+    if variant not in ("modeled", "generic"):
+        raise ValueError(f"unknown SageMaker error variant {variant!r}")
+    previous, _sagemaker_error_variant = _sagemaker_error_variant, variant
+    return previous
+
+
 def set_s3_put_interceptor(interceptor: S3PutInterceptor | None) -> None:
     global _s3_put_interceptor
     _s3_put_interceptor = interceptor
+
+
+def set_wait_cap(seconds: int | None) -> int | None:
+    """For tests: a Wait state waits at most ``seconds`` (None: as long as it says). The state's
+    input and history keep the wait it asked for. Returns the previous cap."""
+    global _wait_cap_seconds
+    if seconds is not None and (not isinstance(seconds, int) or seconds < 1):
+        # moto re-enters a wait whose whole seconds were not all waited: a fraction would never end.
+        raise ValueError(f"the wait cap is a whole number of seconds >= 1, not {seconds!r}")
+    previous, _wait_cap_seconds = _wait_cap_seconds, seconds
+    return previous
 
 
 def set_sync_poll_interval(seconds: float) -> float:
@@ -261,9 +303,10 @@ def install() -> None:
         _install_sagemaker_task()
         _install_sagemaker_backend_hooks()
         _install_s3_put_hook()
+        _install_wait_cap()
         _fix_states_errors_leaving_map_and_parallel()
         _keep_stopped_executions_aborted()
-        _name_unnamed_executions()
+        _start_and_stop_executions_as_aws_does()
         _memoise_jsonpath_parsing()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         # Throttling and quota errors are not in SageMaker's error model; moto warns on each.
@@ -387,12 +430,13 @@ class _SageMakerTrainingJobTask(StateTaskServiceCallback):
                     resource=self._get_sfn_resource(), resourceType=self._get_sfn_resource_type())),
             )
         if isinstance(ex, ClientError):
+            # The shape Step Functions gives a SageMaker API error (error_shapes: its one home).
             error = ex.response.get("Error", {})
             code = error.get("Code", "Unknown")
             metadata = ex.response.get("ResponseMetadata", {})
-            cause = (f"{error.get('Message', '')} (Service: AmazonSageMaker; Status Code: {metadata.get('HTTPStatusCode')}; "
-                     f"Error Code: {code}; Request ID: {metadata.get('RequestId')}; Proxy: null)")
-            error_name = f"SageMaker.{code}"
+            cause = error_shapes.sagemaker_task_cause(code, error.get("Message", ""), metadata.get("HTTPStatusCode"),
+                                                      metadata.get("RequestId"))
+            error_name = error_shapes.sagemaker_task_error(code, _sagemaker_error_variant)
             return FailureEvent(
                 env=env,
                 error_name=CustomErrorName(error_name),
@@ -642,6 +686,22 @@ def _install_s3_put_hook() -> None:
     s3_models.S3Backend.put_object = put_object
 
 
+# --- Wait states: a test-only cap on how long they wait -------------------------------------
+
+def _install_wait_cap() -> None:
+    original = WaitFunction._eval_body
+
+    @functools.wraps(original)
+    def _eval_body(self: Any, env: Any) -> None:
+        cap = _wait_cap_seconds
+        if cap is None:
+            return original(self, env)
+        seconds = self._get_wait_seconds(env=env)
+        self._wait_interval(env=env, wait_seconds=min(seconds, cap))
+
+    WaitFunction._eval_body = _eval_body
+
+
 # --- moto bugs ------------------------------------------------------------------------------
 
 def _error_name_for(error_name: str | None) -> Any:
@@ -668,17 +728,46 @@ def _keep_stopped_executions_aborted() -> None:
     Environment.set_error = set_error
 
 
-def _name_unnamed_executions() -> None:
+def _start_and_stop_executions_as_aws_does() -> None:
     """StartExecution without a name: AWS names it with a UUID, moto with "None" (so the second
-    unnamed execution collides with the first). `aws stepfunctions start-execution` sends none."""
+    unnamed execution collides with the first; `aws stepfunctions start-execution` sends none).
+    An input over Step Functions' payload quota is refused, which moto accepts (error_shapes).
+    StopExecution keeps the error and cause it was given, which moto drops (error_shapes)."""
     original = StepFunctionsParserBackend.start_execution
 
     @functools.wraps(original)
     def start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
                         trace_header: Any = None) -> Any:
+        if execution_input is not None:
+            try:
+                json.loads(execution_input)
+            except ValueError as error:
+                # moto raises this with an empty error code; AWS answers InvalidExecutionInput.
+                raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from None
+        size = len((execution_input or "").encode("utf-8"))
+        if size > error_shapes.PAYLOAD_LIMIT_BYTES:
+            raise StepFunctionsValidationException(
+                f"1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length "
+                f"less than or equal to {error_shapes.PAYLOAD_LIMIT_BYTES} (the input is {size} bytes of UTF-8)")
         return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
+    def stop_execution_response(self: Any) -> Any:
+        arn = self._get_param("executionArn")
+        backend = self.stepfunction_backend
+        backend._validate_execution_arn(arn)
+        execution = next((candidate for candidate in backend._get_state_machine_for_execution(arn).executions
+                          if candidate.execution_arn == arn), None)
+        if execution is None:
+            raise ExecutionDoesNotExist("Execution Does Not Exist: '" + arn + "'")
+        error, cause = self._get_param("error"), self._get_param("cause")
+        execution.stop(stop_date=datetime.now(timezone.utc), error=error, cause=cause)
+        # moto records an aborted execution without them; DescribeExecution returns them.
+        if execution.exec_status == "RUNNING":  # a str enum
+            execution.error, execution.cause = error, cause
+        return ActionResult({"stopDate": execution.stop_date})
+
     StepFunctionsParserBackend.start_execution = start_execution
+    StepFunctionResponse.stop_execution = stop_execution_response
 
 
 def _fix_states_errors_leaving_map_and_parallel() -> None:
