@@ -108,3 +108,20 @@ def test_sar_template_from_the_build_output(build_dir, translate):
         "the built template's state machine definition was not inlined"
     )
     translate(template)
+
+
+def test_split_function_ships_the_botocore_the_tests_ran_with(build_dir, built_template):
+    # GIVEN the built split function (the Lambda runtime's own boto3 would otherwise be used,
+    # and it is older than the conditional PutObject the run reservation needs: botocore >= 1.35)
+    import botocore
+
+    code = build_dir / built_template["Resources"]["SplitFunction"]["Properties"]["CodeUri"]
+    # WHEN its packaged botocore is looked up
+    shipped = sorted(path.name for path in code.glob("botocore-*.dist-info"))
+    # THEN it is there, at the version of this environment (the split checks requests against
+    # botocore's sagemaker model: the deployed model must be the one tested)
+    assert shipped == [f"botocore-{botocore.__version__}.dist-info"], (
+        f"SplitFunction ships {shipped or 'no botocore'}; expected botocore {botocore.__version__} "
+        "(pin it in functions/split/requirements.txt)"
+    )
+    assert (code / "boto3").is_dir(), "SplitFunction ships no boto3: the runtime's copy would be used"
