@@ -19,6 +19,7 @@ from smx_split.errors import InvalidInputError
 from smx_split.experiments import ensure_experiment
 from smx_split.fold_files import write_validation_chunks
 from smx_split.inputs import Deployment, validate_document
+from smx_split import preflight
 from smx_split.plan import build_plan, fold_dataset
 from smx_split.reservation import reserve_run
 from smx_split.s3_folds import s3_block_reader, upload_folds
@@ -32,7 +33,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deployment = Deployment.from_event(event.get("deployment"))
     s3 = boto3.client("s3")
     try:
-        spec, read_blocks, folded = _check(event, deployment, s3)
+        spec, read_blocks, folded = _check(event, deployment, s3, started_at)
     except InvalidInputError as error:
         logger.error("invalid input", extra={"problems": error.problems})
         raise
@@ -65,10 +66,13 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     )
 
 
-def _check(event: dict, deployment: Deployment, s3):
+def _check(event: dict, deployment: Deployment, s3, started_at: datetime):
     """Everything that can be wrong with the input or the dataset, found before the first write."""
     # Step Functions has parsed the execution input: a string here is not JSON to parse again.
     spec = validate_document(event.get("input"), deployment)
+    # The requests SageMaker would get and the states Step Functions would carry, before the data is read.
+    preflight.check(event.get("input"), spec, deployment, started_at=started_at,
+                    execution_name=event.get("execution_name") or "provisional")
     for mapping in spec.name_mapping:
         logger.info("derived a SageMaker-safe name", extra=mapping)
     for note in spec.notes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -74,8 +75,9 @@ def _delegate(name: str):
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from smx_split import preflight
     from smx_split.errors import InvalidInputError
-    from smx_split.inputs import Deployment, validate_input
+    from smx_split.inputs import Deployment, parse_input, validate_document
 
     try:
         document = args.input.read_bytes()
@@ -84,7 +86,9 @@ def _validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     deployment = Deployment(input_bucket=args.input_bucket, output_bucket=args.output_bucket)
     try:
-        spec = validate_input(document, deployment)
+        raw = parse_input(document)
+        spec = validate_document(raw, deployment)
+        preflight.check(raw, spec, deployment, started_at=datetime.now(timezone.utc), execution_name="validate")
         folds = _check_data(spec, args.data) if args.data else None
     except InvalidInputError as error:
         for problem in error.problems:

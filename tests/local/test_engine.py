@@ -128,3 +128,17 @@ def test_an_input_over_256_kib_is_refused_by_start_execution(mini_engine):
     # THEN StartExecution refuses it, as the service model's length constraint says
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "262144" in refused.value.response["Error"]["Message"]
+
+
+def test_a_training_request_of_the_wrong_shape_fails_as_sagemaker_refuses_it(mini_engine):
+    # GIVEN a job whose hyperparameter is a number (CreateTrainingJob's model wants strings); moto's own
+    # clients for service tasks skip botocore's validation, SageMaker would refuse the request
+    job = {"image": LINEAR_LEARNER_IMAGE, "hyperparameters": {"predictor_type": "binary_classifier", "epochs": 5}}
+    # WHEN the execution runs
+    result = mini_engine.run({"run": "badshape", "jobs": [job]})
+    # THEN the task fails before any job exists, in the shape Step Functions gives SageMaker's ValidationException
+    failures = [event["taskFailedEventDetails"] for event in result.history if event["type"] == "TaskFailed"]
+    assert failures and failures[0]["error"] == "SageMaker.AmazonSageMakerException"
+    assert "Error Code: ValidationException;" in failures[0]["cause"]
+    assert "HyperParameters.epochs" in failures[0]["cause"]
+    assert "mini-badshape-job0" not in [record.name for record in mini_engine.training.records]

@@ -450,11 +450,13 @@ def test_underscores_and_dots_in_names_become_hyphens_and_the_mapping_is_logged(
 
 @pytest.mark.parametrize("tags, expected", [
     ([{"Key": "fold", "Value": "x"}], "job_config.tags[0].Key: 'fold' is set by SMX-Validator itself; choose another key"),
-    ([{"Key": "aws:team", "Value": "x"}], "job_config.tags[0].Key: \"aws:team\" starts with 'aws:', which AWS reserves "
-                                          "for its own tags"),
+    ([{"Key": "aws:team", "Value": "x"}], "job_config.tags[0].Key: 'aws:team' starts with 'aws:', a prefix AWS "
+                                          "reserves for its own tags (in any case); choose another key"),
+    ([{"Key": "AWS:team", "Value": "x"}], "job_config.tags[0].Key: 'AWS:team' starts with 'aws:', a prefix AWS "
+                                          "reserves for its own tags (in any case); choose another key"),
     ([{"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}],
      "job_config.tags[1].Key: 'team' appears twice; tag keys must be unique"),
-], ids=["reserved-by-smx", "aws-prefix", "duplicate"])
+], ids=["reserved-by-smx", "aws-prefix", "upper-case-aws-prefix", "duplicate"])
 def test_tag_keys_that_would_clash_are_refused(split, tags, expected):
     assert split.rejects(sample_input(job_config={"tags": tags})).problems == [expected]
 
@@ -505,9 +507,30 @@ def test_hyperparameters_too_large_for_the_state_machine_are_refused(split):
     template = {f"p{i:02d}": "v" * 250 for i in range(100)}
     document = csv_input(training={"hyperparameters_template": template}, crossvalidation={"n_splits": 20})
     [problem] = split.rejects(document).problems
-    assert problem.startswith("training.hyperparameters_template: 20 folds x ")
-    assert problem.endswith("bytes of hyperparameters would not fit the 256 KiB Step Functions passes between states; "
-                            "shorten the values or lower n_splits")
+    # THEN the problem names the largest state, the budget, and the hyperparameters as the biggest part
+    assert problem.startswith("the run's largest Step Functions state would be ")
+    assert "over the 240.0 KiB SMX-Validator allows under Step Functions' 256.0 KiB limit" in problem
+    assert "the biggest parts: training.hyperparameters_template 25.3 KiB x 22 (in each fold's request" in problem
+    assert problem.endswith("Shorten or remove what is largest, or lower crossvalidation.n_splits")
+
+
+@pytest.mark.parametrize("sections, biggest", [
+    # 20 folds, 40 tags of 128 + 256 characters: each fold's request repeats the tags
+    ({"job_config": {"tags": [{"Key": f"k{i:02d}" + "k" * 125, "Value": "v" * 256} for i in range(40)]},
+      "crossvalidation": {"n_splits": 20}}, "job_config.tags"),
+    # 100 environment variables with 512-character names and values: in the plan, and in every fold's training task
+    ({"training": {"environment": {f"VAR_{i:03d}" + "X" * 505: "v" * 512 for i in range(100)}}}, "training.environment"),
+], ids=["20-folds-40-long-tags", "100-long-environment-variables"])
+def test_an_input_whose_run_would_overflow_a_step_functions_state_is_refused_naming_what_to_shrink(
+        split, sections, biggest):
+    # GIVEN an input the schema accepts, whose run would carry a state over the payload budget
+    document = csv_input()
+    for section, changes in sections.items():
+        document[section].update(changes)
+    # WHEN the split step runs THEN it refuses it before anything is written, naming the biggest part first
+    [problem] = split.rejects(document, data=csv_rows(40)).problems
+    assert problem.startswith("the run's largest Step Functions state would be ")
+    assert problem.split("the biggest parts: ")[1].startswith(biggest)
 
 
 def test_a_placeholder_that_does_not_exist_is_named_with_the_available_ones(split):
@@ -565,11 +588,97 @@ def test_an_augmented_manifest_in_file_mode_is_refused(split):
     ]
 
 
-def test_an_instance_type_that_is_not_sagemakers_is_refused(split):
-    document = sample_input(training={"resource_config": {"InstanceType": "p3.2xlarge"}})
+@pytest.mark.parametrize("instance_type", ["p3.2xlarge", "ml.bogus.xlarge"])
+def test_an_instance_type_that_is_not_sagemakers_is_refused(split, instance_type):
+    # GIVEN an instance type SageMaker's service model does not list (botocore's enum is the source)
+    document = sample_input(training={"resource_config": {"InstanceType": instance_type}})
+    [problem] = split.rejects(document).problems
+    assert problem.startswith(f"training.resource_config.InstanceType: '{instance_type}' is not one SageMaker accepts (")
+    assert problem.endswith("(SageMaker's CreateTrainingJob.ResourceConfig.InstanceType)")
+
+
+@pytest.mark.parametrize("instance_type", ["ml.m7i-flex.large", "ml.p6-b200.48xlarge"])
+def test_instance_types_sagemaker_accepts_are_accepted(split, instance_type):
+    # GIVEN an instance type of SageMaker's (a hand-written pattern used to refuse these)
+    document = sample_input(training={"resource_config": {"InstanceType": instance_type}})
+    split.upload("path/input.jsonl", manifest())
+    # WHEN the split step runs THEN the plan trains on it
+    assert split.run(document)["job"]["ResourceConfig"]["InstanceType"] == instance_type
+
+
+@pytest.mark.parametrize("resource_config, expected", [
+    ({"KeepAlivePeriodInSeconds": 21601},
+     "training.resource_config.KeepAlivePeriodInSeconds: 21601 is out of range; it must be at most 21600"),
+    ({"VolumeKmsKeyId": "my key!"},
+     "training.resource_config.VolumeKmsKeyId: 'my key!' does not match SageMaker's pattern [a-zA-Z0-9:/_-]* "
+     "(SageMaker's CreateTrainingJob.ResourceConfig.VolumeKmsKeyId)"),
+], ids=["keep-alive-over-the-api-maximum", "malformed-volume-kms-key"])
+def test_resource_settings_sagemaker_refuses_are_refused(split, resource_config, expected):
+    document = sample_input(training={"resource_config": {"InstanceType": "ml.m5.xlarge", **resource_config}})
+    assert split.rejects(document).problems == [expected]
+
+
+def test_a_keep_alive_period_up_to_the_api_maximum_is_accepted(split):
+    # GIVEN a warm pool of 6 hours without spot training (the API allows 21,600 s; the schema stopped at 3,600)
+    document = sample_input(training={"resource_config": {"InstanceType": "ml.m5.xlarge",
+                                                          "KeepAlivePeriodInSeconds": 21600},
+                                      "stopping_condition": {"MaxRuntimeInSeconds": 3600}})
+    split.upload("path/input.jsonl", manifest())
+    assert split.run(document)["job"]["ResourceConfig"]["KeepAlivePeriodInSeconds"] == 21600
+
+
+def test_warm_pools_with_managed_spot_training_are_refused(split):
+    # GIVEN the documented example (spot training, through MaxWaitTimeInSeconds) with a warm pool
+    document = sample_input()
+    document["training"]["resource_config"]["KeepAlivePeriodInSeconds"] = 600
     assert split.rejects(document).problems == [
-        'training.resource_config.InstanceType: "p3.2xlarge" is not a SageMaker instance type such as ml.m5.xlarge'
+        "training.resource_config.KeepAlivePeriodInSeconds: SageMaker does not keep warm pools for managed spot "
+        "training; remove KeepAlivePeriodInSeconds or set training.managed_spot_training to false (and drop "
+        "stopping_condition.MaxWaitTimeInSeconds, which turns spot training on)"
     ]
+
+
+TAG_PATTERN = r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"
+
+
+@pytest.mark.parametrize("tag, field, shown", [
+    ({"Key": "*", "Value": "x"}, "Tags[0].Key", "job_config.tags[0].Key: '*'"),
+    ({"Key": "team", "Value": "#1"}, "Tags[0].Value", "job_config.tags[0].Value: '#1'"),
+], ids=["key", "value"])
+def test_tag_characters_sagemaker_refuses_are_refused(split, tag, field, shown):
+    document = sample_input(job_config={"tags": [tag]})
+    assert split.rejects(document).problems == [
+        f"{shown} does not match SageMaker's pattern {TAG_PATTERN} (SageMaker's CreateTrainingJob.{field})"
+    ]
+
+
+def test_tags_in_any_script_sagemaker_accepts_are_accepted(split):
+    # GIVEN tags with non-ASCII letters, spaces and every punctuation SageMaker allows
+    tags = [{"Key": "équipe data", "Value": "Zürich 2026 @a/b=c+d-e_f.g:h"}]
+    split.upload("path/input.jsonl", manifest())
+    plan = split.run(sample_input(job_config={"tags": tags}))
+    assert plan["folds"][0]["Tags"][0] == tags[0]
+
+
+def test_a_training_image_that_is_not_an_image_uri_is_refused(split):
+    document = sample_input()
+    document["training"]["algorithm_specification"]["TrainingImage"] = "image-classification"
+    assert split.rejects(document).problems == [
+        "training.algorithm_specification.TrainingImage: 'image-classification' is not an image's registry path; "
+        "write it as registry/repository:tag, such as 382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
+    ]
+
+
+def test_an_output_prefix_too_long_for_s3_keys_is_refused(split):
+    # GIVEN an output prefix whose model keys ({prefix}/{run}/models/{job}/output/model.tar.gz) pass 1,024 bytes
+    document = sample_input(job_config={"output_prefix": "s3://smx-out/" + "p" * 960})
+    problems = split.rejects(document).problems
+    # THEN both the fold files' URIs (SageMaker's 1,024-character S3Uri) and the model keys are named
+    assert problems[0].startswith("job_config.output_prefix (the fold files are written under it): is 1040 characters; "
+                                  "SageMaker allows at most 1024")
+    assert problems[1].startswith("job_config.output_prefix: the models would be written to keys of 1079 bytes")
+    assert problems[1].endswith("S3 keys are at most 1024 bytes, so shorten the output prefix")
+    assert len(problems) == 2
 
 
 def test_an_environment_variable_name_that_is_not_one_is_refused(split):

@@ -35,9 +35,6 @@ RESERVED_TAG_KEYS = ("fold", "crossvalidation_job", "created_by")
 DEFAULT_STOPPING_CONDITION = {"MaxRuntimeInSeconds": 86400}
 DEFAULT_RESOURCE_CONFIG = {"InstanceCount": 1, "VolumeSizeInGB": 10}
 HYPERPARAMETER_KEYS = ("hyperparameters_template", "hyperparameter_template")
-# Every fold carries its own rendered hyperparameters through the Map; with the rest of the
-# plan and the gathered results, a state stays well under Step Functions' 256 KiB.
-HYPERPARAMETER_PLAN_BUDGET = 96 * 1024
 
 
 def schema_path() -> Path:
@@ -415,13 +412,6 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str] | None = None
         problems.append(
             f"training.hyperparameters_template.{_key(key)}: has '${{' without a closing '}}'; "
             f"write a placeholder as {available.split(', ')[0]}"
-        )
-
-    plan_bytes = len(json.dumps(hyperparameter_values)) * n_splits
-    if plan_bytes > HYPERPARAMETER_PLAN_BUDGET:
-        problems.append(
-            f"training.hyperparameters_template: {n_splits} folds x {plan_bytes // n_splits} bytes of hyperparameters "
-            f"would not fit the 256 KiB Step Functions passes between states; shorten the values or lower n_splits"
         )
 
     stopping_condition = dict(training.get("stopping_condition") or DEFAULT_STOPPING_CONDITION)

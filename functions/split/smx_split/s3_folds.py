@@ -9,7 +9,7 @@ concatenated locally and uploaded (small data: the extra upload costs little).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,11 +96,11 @@ def upload_folds(
     kms_key_id: str | None,
 ) -> UploadReport:
     """Upload chunk i as fold i's validation object and build every fold's training object."""
-    run = S3Uri.parse(run_prefix)
     written = encryption_args(kms_key_id)
     sizes = [chunk.stat().st_size for chunk in chunks]
-    validation = [run.child(f"fold{fold}/validation/validation.{extension}") for fold in range(len(chunks))]
-    training = [run.child(f"fold{fold}/train/train.{extension}") for fold in range(len(chunks))]
+    folds = fold_objects(run_prefix, extension, assignment.fold_sizes)
+    validation = [S3Uri.parse(fold.validation_uri) for fold in folds]
+    training = [S3Uri.parse(fold.train_uri) for fold in folds]
     for chunk, target in zip(chunks, validation):
         s3_client.upload_file(str(chunk), target.bucket, target.key, ExtraArgs=written, Config=UPLOAD_CONFIG)
     bytes_uploaded = sum(sizes)
@@ -115,20 +115,25 @@ def upload_folds(
         s3_client.upload_file(str(local), target.bucket, target.key, ExtraArgs=written, Config=UPLOAD_CONFIG)
         bytes_uploaded += local.stat().st_size
         local.unlink()
-    total = assignment.num_lines
-    folds = [
+    return UploadReport(folds=folds, bytes_uploaded=bytes_uploaded, composed_server_side=composed_server_side)
+
+
+def fold_objects(run_prefix: str, extension: str, fold_sizes: Sequence[int]) -> list[FoldObjects]:
+    """Where each fold's files live under the run prefix, and its sample counts (pure: nothing is written)."""
+    run = S3Uri.parse(run_prefix)
+    total = sum(fold_sizes)
+    return [
         FoldObjects(
             fold_index=fold,
             train_prefix=str(run.child(f"fold{fold}/train/")),
             validation_prefix=str(run.child(f"fold{fold}/validation/")),
-            train_uri=str(training[fold]),
-            validation_uri=str(validation[fold]),
+            train_uri=str(run.child(f"fold{fold}/train/train.{extension}")),
+            validation_uri=str(run.child(f"fold{fold}/validation/validation.{extension}")),
             num_training_samples=total - size,
             num_validation_samples=size,
         )
-        for fold, size in enumerate(assignment.fold_sizes)
+        for fold, size in enumerate(fold_sizes)
     ]
-    return UploadReport(folds=folds, bytes_uploaded=bytes_uploaded, composed_server_side=composed_server_side)
 
 
 def _head_input(s3_client, source: S3Uri, uri: str) -> dict:

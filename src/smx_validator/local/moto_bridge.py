@@ -43,7 +43,8 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Final, Protocol
 
 import moto
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
+from botocore.validate import validate_parameters
 
 # --- the internals (each one is listed in INTERNALS and checked by the contract test) -------
 from moto.awslambda.models import LambdaBackend, LambdaFunction
@@ -394,6 +395,7 @@ class _SageMakerTrainingJobTask(StateTaskServiceCallback):
                            state_credentials: Any) -> None:
         sagemaker = boto_client_for(region=resource_runtime_part.region, service="sagemaker",
                                     state_credentials=state_credentials)
+        _validate_request(sagemaker, "CreateTrainingJob", normalised_parameters)
         response = sagemaker.create_training_job(**normalised_parameters)
         response.pop("ResponseMetadata", None)
         env.stack.append(response)
@@ -459,6 +461,19 @@ class _SageMakerTrainingJobTask(StateTaskServiceCallback):
         ))
 
 
+def _validate_request(client: Any, operation: str, parameters: dict) -> None:
+    """moto's clients for service tasks switch botocore's parameter validation off; SageMaker validates
+    every request against its model and answers a bad one with ValidationException (400) before
+    anything exists. botocore's own validation stands in for it, so a request of the wrong shape
+    fails here as it would on AWS."""
+    try:
+        validate_parameters(parameters, client.meta.service_model.operation_model(operation).input_shape)
+    except ParamValidationError as error:
+        raise ClientError({"Error": {"Code": "ValidationException", "Message": str(error.kwargs.get("report", error))},
+                           "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": str(uuid.uuid4())}},
+                          operation) from None
+
+
 class _TaskAborted(Exception):
     def __init__(self, job_name: str):
         super().__init__(job_name)
@@ -472,6 +487,7 @@ class _TrainingJobPoller:
         self._task, self._env, self._sagemaker, self.job_name = task, env, sagemaker, job_name
 
     def __call__(self) -> dict[str, Any] | None:
+        _validate_request(self._sagemaker, "DescribeTrainingJob", {"TrainingJobName": self.job_name})
         description = self._sagemaker.describe_training_job(TrainingJobName=self.job_name)
         description.pop("ResponseMetadata", None)
         status = description.get("TrainingJobStatus")

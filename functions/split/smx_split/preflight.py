@@ -1,0 +1,64 @@
+"""Pre-flight: the plan a run would produce, held to AWS's contracts before anything is written.
+
+The split step (before it reads the dataset) and ``smx-validator validate`` build the plan with a
+provisional run identity (the run id claimed later has the same length) and sample counts of a
+billion lines (longer than any real count renders), and check:
+- every fold's CreateTrainingJob request against SageMaker's service model (request_contract);
+- the largest Step Functions state the run will carry against the payload budget (payload_budget).
+
+Pure: nothing is read or written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from . import naming, payload_budget, request_contract
+from .dataset import FILE_EXTENSIONS
+from .errors import InvalidInputError
+from .inputs import Deployment, JobSpec
+from .plan import RunIdentity, build_plan
+from .s3_folds import fold_objects
+
+# Only the request's shape is checked against it; the state machine passes the deployment's role.
+PROVISIONAL_ROLE_ARN = "arn:aws:iam::123456789012:role/smx-validator-SageMakerExecutionRole"
+# Without the dataset: the sample counts a dataset of up to a billion lines renders into the requests.
+PROVISIONAL_LINES = 10**9
+
+
+def provisional_plan(spec: JobSpec, deployment: Deployment, *, started_at: datetime, execution_name: str,
+                     fold_sizes: Sequence[int] | None = None, num_classes: int | None = None,
+                     strategy: str | None = None) -> dict:
+    """The plan the run would return, under the run id it would claim first."""
+    run_id = naming.run_id(spec.job_name, started_at)
+    run = RunIdentity(run_id=run_id, run_prefix=spec.output_prefix.child(run_id + "/"), started_at=started_at,
+                      execution_name=execution_name)
+    if fold_sizes is None:
+        fold_sizes = [PROVISIONAL_LINES // spec.n_splits] * spec.n_splits
+    folds = fold_objects(str(run.run_prefix), FILE_EXTENSIONS[spec.data_format], fold_sizes)
+    return build_plan(spec, run, deployment=deployment, strategy=strategy or spec.strategy,
+                      num_samples=sum(fold_sizes), num_classes=num_classes, folds=folds)
+
+
+def check(execution_input: Any, spec: JobSpec, deployment: Deployment, *, started_at: datetime,
+          execution_name: str) -> None:
+    """Raise InvalidInputError with every problem of the run's provisional plan."""
+    plan = provisional_plan(spec, deployment, started_at=started_at, execution_name=execution_name,
+                            num_classes=PROVISIONAL_LINES)
+    problems = plan_problems(execution_input, spec, plan)
+    if problems:
+        raise InvalidInputError(problems)
+
+
+def plan_problems(execution_input: Any, spec: JobSpec, plan: dict) -> list[str]:
+    """Every way the plan's requests or states would break AWS's contracts, each naming an input field."""
+    problems: dict[str, str] = {}
+    for fold in plan["folds"]:
+        request = request_contract.compose_request(plan["job"], fold, PROVISIONAL_ROLE_ARN)
+        for problem in request_contract.request_problems(request, user_tag_count=len(spec.tags)):
+            # What every fold's (or channel's) request repeats, with only its numbers changed, is one problem.
+            problems.setdefault(re.sub(r"\d+", "#", problem), problem)
+    return list(problems.values()) + payload_budget.budget_problems(execution_input, plan)
