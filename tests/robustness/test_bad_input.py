@@ -842,6 +842,32 @@ class TestThroughTheStateMachine:
             "InputBucketName=not-the-input-bucket"
         )
 
+    def test_a_run_too_big_for_step_functions_is_refused_before_the_writes_it_would_fail_after(
+            self, engine, monkeypatch):
+        # GIVEN 20 folds with 40 long tags: an input the schema accepts
+        self.put(engine, "data/tags.jsonl", manifest(40))
+        document = self.document("data/tags.jsonl")
+        document["crossvalidation"]["n_splits"] = 20
+        document["job_config"]["tags"] = [{"Key": f"k{i:02d}" + "k" * 125, "Value": "v" * 256} for i in range(40)]
+        # WHEN it runs THEN the split step refuses it, naming the tags, and nothing is written
+        cause = self.fails_with_invalid_input(engine, document)
+        assert cause.startswith("the run's largest Step Functions state would be ")
+        assert "the biggest parts: job_config.tags" in cause
+        # AND without that check the same run fails in Step Functions' own payload limit, after the split
+        # wrote every fold (what the check prevents)
+        split_module = engine.lambda_function("SplitFunction").module
+        monkeypatch.setattr(split_module.preflight, "check", lambda *args, **kwargs: None)
+        unchecked = self.document("data/tags.jsonl") | {"crossvalidation": document["crossvalidation"]}
+        unchecked["job_config"]["tags"] = document["job_config"]["tags"]
+        result = engine.run(unchecked)
+        assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
+        prefix = unchecked["job_config"]["output_prefix"].split("/", 3)[3]
+        s3 = engine.client("s3")
+        written = [item["Key"] for item in s3.list_objects_v2(Bucket=ENGINE_OUTPUT, Prefix=prefix).get("Contents", [])]
+        # The other tests of this class expect an empty output bucket.
+        s3.delete_objects(Bucket=ENGINE_OUTPUT, Delete={"Objects": [{"Key": key} for key in written]})
+        assert len(written) == 41  # run.json and 20 folds' training and validation files
+
     def test_an_input_sent_as_a_string_of_json_fails_the_execution(self, engine):
         self.put(engine, "data/input.jsonl", manifest())
         cause = self.fails_with_invalid_input(engine, json.dumps(json.dumps(self.document())))
