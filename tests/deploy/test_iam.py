@@ -3,8 +3,8 @@ the SAM transform, so SAM-generated roles and the policies SAM expands from its 
 templates (the state machine's LambdaInvokePolicy) are included.
 
 Intrinsics are resolved with made-up deployment values (below), so every check and the IAM
-linter see concrete ARNs. OutputKmsKeyId is set: the KMS statements exist only then, and
-the policies without a key are a subset of these.
+linter see concrete ARNs. OutputKmsKeyId and InputKmsKeyId are set: the KMS statements exist
+only then, and the policies without the keys are a subset of these.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ import pytest
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
 INPUT_BUCKET, OUTPUT_BUCKET = "smx-test-input", "smx-test-output"
 KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+INPUT_KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/66666666-7777-8888-9999-000000000000"
 PARAMETERS = {
     "InputBucketName": INPUT_BUCKET,
     "OutputBucketName": OUTPUT_BUCKET,
     "OutputKmsKeyId": KMS_KEY,
+    "InputKmsKeyId": INPUT_KMS_KEY,
     "DefaultMaxConcurrency": "2",
     "AWS::Partition": PARTITION,
     "AWS::Region": REGION,
@@ -337,13 +339,25 @@ def test_pass_role_only_for_the_execution_role_to_sagemaker(allow_statements):
     assert not problems, "\n".join(problems)
 
 
-def test_kms_only_on_the_deployers_key(allow_statements):
+def test_kms_only_on_the_deployers_keys(allow_statements):
     problems = [
         f"{statement.where}: {action} on {resource}"
         for statement, action, resource in grants(allow_statements, "kms:*")
-        if resource != KMS_KEY
+        if resource != KMS_KEY and not (resource == INPUT_KMS_KEY and action == "kms:Decrypt")
     ]
-    assert not problems, "KMS actions must be limited to the OutputKmsKeyId parameter:\n" + "\n".join(problems)
+    assert not problems, (
+        "KMS actions must be limited to the OutputKmsKeyId parameter, and to kms:Decrypt on InputKmsKeyId:\n"
+        + "\n".join(problems))
+
+
+def test_the_input_key_lets_the_split_function_and_the_training_jobs_decrypt_and_nothing_else(allow_statements):
+    # GIVEN InputKmsKeyId (the input bucket's objects under a customer managed key)
+    roles = {statement.where.split("/")[0] for statement, action, resource in grants(allow_statements, "kms:*")
+             if resource == INPUT_KMS_KEY}
+    actions = {action for statement, action, resource in grants(allow_statements, "kms:*") if resource == INPUT_KMS_KEY}
+    # THEN the split function (reads the dataset) and the training jobs (read a manifest's source-ref objects)
+    # may decrypt with it, and nobody may do more
+    assert roles == {"SplitFunctionRole", "SageMakerExecutionRole"} and actions == {"kms:Decrypt"}
 
 
 def test_no_broad_aws_managed_policies(deployed, source_template):
