@@ -207,3 +207,16 @@ def test_no_lambda_runs_per_fold(app_engine, example):
     assert all(_iteration(event, by_id, cache) is None for event in lambdas)
     trainings = [event for event in result.history if event["type"] == "TaskScheduled"]
     assert len(trainings) == 5 and {_iteration(event, by_id, cache) for event in trainings} == {0, 1, 2, 3, 4}
+
+
+def test_the_state_machine_role_is_deployed_with_the_sam_policy_templates_expanded(app_engine):
+    # GIVEN the template's LambdaInvokePolicy entries (SAM policy templates, which SAR supports)
+    iam = app_engine.client("iam")
+    role = f"{app_engine.stack_name}-CrossValidatorStateMachineRole"
+    documents = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                 for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    # THEN the emulated role grants lambda:InvokeFunction on exactly the split and gather functions
+    invokes = sorted(statement["Resource"] for document in documents for statement in document["Statement"]
+                     if statement["Action"] == ["lambda:InvokeFunction"])
+    assert invokes == [f"arn:aws:lambda:us-east-1:123456789012:function:{app_engine.function_names[logical_id]}*"
+                       for logical_id in ("GatherFunction", "SplitFunction")]

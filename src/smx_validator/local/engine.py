@@ -372,7 +372,7 @@ class LocalEngine:
             name = self.function_names[function.logical_id]
             role_arn = self._create_role(iam, self._role_arn(f"{function.logical_id}Role"), {
                 "AssumeRolePolicyDocument": _assume_role_policy("lambda.amazonaws.com"),
-                "Policies": _sam_policies(resolver.resolve(list(function.policies))),
+                "Policies": _sam_policies(list(function.policies), resolver),
             })
             variables = {key: str(value) for key, value in (resolver.resolve(function.environment) or {}).items()}
             layers = [layer_dirs[arn] for arn in resolver.resolve(list(function.layers)) if arn in layer_dirs]
@@ -395,7 +395,7 @@ class LocalEngine:
         definition = self._definition(machine.definition_path, resolver.resolve(machine.substitutions))
         machine_role = self._create_role(iam, self._role_arn(f"{machine.logical_id}Role"), {
             "AssumeRolePolicyDocument": _assume_role_policy("states.amazonaws.com"),
-            "Policies": _sam_policies(resolver.resolve(list(machine.policies))),
+            "Policies": _sam_policies(list(machine.policies), resolver),
         })
         self.state_machine_arn = self.client("stepfunctions").create_state_machine(
             name=self._physical_name(machine.logical_id), definition=definition, roleArn=machine_role,
@@ -532,11 +532,18 @@ def _assume_role_policy(service: str) -> dict[str, Any]:
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
 
 
-def _sam_policies(policies: list[Any]) -> list[dict[str, Any]]:
-    """SAM ``Policies`` entries that are policy documents, as inline role policies (managed-policy
-    names and SAM policy templates are not emulated)."""
+def _sam_policies(policies: list[Any], resolver: IntrinsicResolver) -> list[dict[str, Any]]:
+    """SAM ``Policies`` entries as inline role policies: policy documents as written, SAM policy
+    templates (``LambdaInvokePolicy: {FunctionName: ...}``) expanded by the SAM translator's own
+    processor, as ``sam deploy`` expands them. AWS managed policy names are not emulated."""
+    from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
+
+    templates = PolicyTemplatesProcessor(PolicyTemplatesProcessor.get_default_policy_templates_json())
     documents = []
-    for index, policy in enumerate(policies or []):
+    for index, policy in enumerate(resolver.resolve(list(policies or [])) or []):
+        if isinstance(policy, Mapping) and len(policy) == 1 and templates.has(next(iter(policy))):
+            name, values = next(iter(policy.items()))
+            policy = resolver.resolve(templates.convert(name, dict(values or {})))
         if isinstance(policy, Mapping) and "Statement" in policy:
             documents.append({"PolicyName": f"inline{index}",
                               "PolicyDocument": {"Version": "2012-10-17", **policy}})
