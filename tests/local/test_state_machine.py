@@ -220,3 +220,40 @@ def test_the_state_machine_role_is_deployed_with_the_sam_policy_templates_expand
                      if statement["Action"] == ["lambda:InvokeFunction"])
     assert invokes == [f"arn:aws:lambda:us-east-1:123456789012:function:{app_engine.function_names[logical_id]}*"
                        for logical_id in ("GatherFunction", "SplitFunction")]
+
+
+def _measured_state_bytes(result) -> dict[str, int]:
+    """The largest payload each state entered with or left with, as the history records them (UTF-8 bytes)."""
+    sizes: dict[str, int] = {}
+    for event in result.history:
+        for key in ("stateEnteredEventDetails", "stateExitedEventDetails"):
+            details = event.get(key)
+            if details:
+                payload = details.get("input") or details.get("output") or ""
+                sizes[details["name"]] = max(sizes.get(details["name"], 0), len(payload.encode("utf-8")))
+        for key in ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails"):
+            if event.get(key):
+                sizes[key] = max(sizes.get(key, 0), len(event[key].get("output", "").encode("utf-8")))
+    return sizes
+
+
+@pytest.mark.parametrize("name", ["image-classification", "xgboost"])
+def test_the_split_steps_payload_estimate_bounds_every_state_the_run_carries(app_engine, example, name):
+    # GIVEN a run of a bundled example (image classification carries the most per fold)
+    from smx_split import payload_budget
+
+    document = example(name)
+    result = app_engine.run(document)
+    assert result.status == "SUCCEEDED", result.cause
+    plan = next(json.loads(event["lambdaFunctionSucceededEventDetails"]["output"]) for event in result.history
+                if event["type"] == "LambdaFunctionSucceeded")
+    # WHEN the split step's estimate is compared with what the history shows each state carried
+    estimated = payload_budget.state_sizes(document, plan)
+    measured = _measured_state_bytes(result)
+    # THEN the estimate of the largest state bounds every measured state, with room to spare but not 10x
+    largest_measured = max(measured.values())
+    assert estimated[0].bytes >= largest_measured
+    assert estimated[0].bytes < 10 * largest_measured
+    # AND the .sync task's raw result (the whole DescribeTrainingJob) is within its own estimate
+    describe = next(state for state in estimated if state.where.startswith("a fold's DescribeTrainingJob"))
+    assert describe.bytes >= measured["taskSucceededEventDetails"]
