@@ -95,6 +95,9 @@ OTHER_SHAPES: Final[tuple[ErrorShape, ...]] = (
     ErrorShape("A Lambda function ran out of time (its Timeout)", "Lambda Task state", "Sandbox.Timedout",
                '{"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: ... Error: Task timed out after '
                'N.00 seconds"}', STEP_FUNCTIONS_LAMBDA_ERRORS),
+    ErrorShape("A Lambda function's runtime process exited (sys.exit)", "Lambda Task state", "Runtime.ExitError",
+               '{"errorType": "Runtime.ExitError", "errorMessage": "RequestId: ... Error: Runtime exited ..."}',
+               STEP_FUNCTIONS_LAMBDA_ERRORS),
     ErrorShape("The execution input is not JSON", "StartExecution API call", "InvalidExecutionInput",
                "the JSON parser's message", f"{START_EXECUTION_API} (Errors: InvalidExecutionInput)"),
     ErrorShape("The execution input is larger than 256 KiB (262,144 bytes of UTF-8)", "StartExecution API call",
@@ -106,6 +109,12 @@ OTHER_SHAPES: Final[tuple[ErrorShape, ...]] = (
                "the error given to StopExecution", "the cause given to StopExecution",
                f"{STOP_EXECUTION_API} (error and cause: optional, kept on the execution)"),
 )
+
+# The errorType Lambda returns for an invocation that outlived the function's Timeout; Step Functions fails a
+# Lambda Task with it (it reported Lambda.Unknown before Lambda returned an errorType for timeouts).
+LAMBDA_TIMEOUT_ERROR: Final = "Sandbox.Timedout"
+# The errorType of a runtime process that exited (sys.exit, os._exit) instead of returning or raising.
+LAMBDA_EXIT_ERROR: Final = "Runtime.ExitError"
 
 # Step Functions' payload quota: a state's or execution's input or output, as UTF-8 bytes.
 PAYLOAD_LIMIT_BYTES: Final = 262_144

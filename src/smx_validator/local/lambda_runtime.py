@@ -33,12 +33,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, TextIO
 
+from . import error_shapes
+
 # (function name, log stream name, lines): where the engine writes an invocation's output.
 LogSink = Callable[[str, str, list[str]], None]
-# The errorType Lambda returns for an invocation that ran out of time (the function's Timeout).
-# Step Functions fails a Lambda Task with it; before Lambda returned an errorType for timeouts,
-# Step Functions reported them as Lambda.Unknown.
-TIMEOUT_ERROR_TYPE = "Sandbox.Timedout"
+# The errorType Lambda returns for an invocation that ran out of time (error_shapes: its one home).
+TIMEOUT_ERROR_TYPE = error_shapes.LAMBDA_TIMEOUT_ERROR
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class InProcessFunction:
                     print(_runtime_error_log(error))
                 except BaseException as error:  # sys.exit() and the like end the runtime process
                     outcome["payload"], outcome["errored"] = json.dumps({
-                        "errorType": "Runtime.ExitError",
+                        "errorType": error_shapes.LAMBDA_EXIT_ERROR,
                         "errorMessage": f"RequestId: {request_id} Error: Runtime exited ({type(error).__name__})"}), True
                 finally:
                     finished.set()
