@@ -59,6 +59,14 @@ def plan_problems(execution_input: Any, spec: JobSpec, plan: dict) -> list[str]:
     for fold in plan["folds"]:
         request = request_contract.compose_request(plan["job"], fold, PROVISIONAL_ROLE_ARN)
         for problem in request_contract.request_problems(request, user_tag_count=len(spec.tags)):
-            # What every fold's (or channel's) request repeats, with only its numbers changed, is one problem.
-            problems.setdefault(re.sub(r"\d+", "#", problem), problem)
+            # What every fold's (or channel's) request repeats, with only its numbers changed, is one problem;
+            # the user's own tags keep their index (two bad tags are two problems).
+            problems.setdefault(_repeated_form(problem), problem)
     return list(problems.values()) + payload_budget.budget_problems(execution_input, plan)
+
+
+def _repeated_form(problem: str) -> str:
+    field, _, rest = problem.partition(": ")
+    user_tag = re.match(r"job_config\.tags\[\d+\]", field)
+    head = user_tag.group(0) + re.sub(r"\d+", "#", field[user_tag.end():]) if user_tag else re.sub(r"\d+", "#", field)
+    return head + ": " + re.sub(r"\d+", "#", rest)

@@ -45,7 +45,7 @@ REQUEST_FIELD_TO_INPUT: Final[tuple[tuple[str, str], ...]] = (
     ("HyperParameters", "training.hyperparameters_template"),
     ("EnableManagedSpotTraining", "training.managed_spot_training"),
     ("EnableNetworkIsolation", "training.enable_network_isolation"),
-    ("InputDataConfig", "training.channels (and job_config.output_prefix, where the folds are written)"),
+    ("InputDataConfig", "training.channels"),
     ("OutputDataConfig.S3OutputPath", "job_config.output_prefix"),
     ("OutputDataConfig.KmsKeyId", "the deployment's OutputKmsKeyId parameter"),
     ("TrainingJobName", "job_config.name"),
