@@ -38,7 +38,7 @@ def test_functions_come_with_their_code_handler_and_merged_environment(template)
 
 def test_parameters_get_their_defaults_and_constraints(template):
     values = template.parameter_values(BUCKETS)
-    assert values == {**BUCKETS, "DefaultMaxConcurrency": "2", "OutputKmsKeyId": ""}
+    assert values == {**BUCKETS, "DefaultMaxConcurrency": "2", "OutputKmsKeyId": "", "InputKmsKeyId": ""}
     with pytest.raises(TemplateError, match="InputBucketName: required"):
         template.parameter_values({"OutputBucketName": "out-bucket"})
     with pytest.raises(TemplateError, match="OutputBucketName: 'Not_A_Bucket' does not match"):
