@@ -669,16 +669,22 @@ def test_a_training_image_that_is_not_an_image_uri_is_refused(split):
     ]
 
 
-def test_an_output_prefix_too_long_for_s3_keys_is_refused(split):
+def test_an_output_prefix_too_long_for_s3_keys_is_refused_with_the_length_that_fits(split):
     # GIVEN an output prefix whose model keys ({prefix}/{run}/models/{job}/output/model.tar.gz) pass 1,024 bytes
-    document = sample_input(job_config={"output_prefix": "s3://smx-out/" + "p" * 960})
-    problems = split.rejects(document).problems
-    # THEN both the fold files' URIs (SageMaker's 1,024-character S3Uri) and the model keys are named
-    assert problems[0].startswith("job_config.output_prefix (the fold files are written under it): is 1040 characters; "
-                                  "SageMaker allows at most 1024")
-    assert problems[1].startswith("job_config.output_prefix: the models would be written to keys of 1079 bytes")
-    assert problems[1].endswith("S3 keys are at most 1024 bytes, so shorten the output prefix")
-    assert len(problems) == 2
+    document = sample_input(job_config={"output_prefix": "s3://smx-out/" + "p" * (960 - 13)})
+    # WHEN the split step runs THEN one problem says how long the prefix may be (not one per URI or key)
+    assert split.rejects(document).problems == [
+        "job_config.output_prefix: is 960 characters; the run writes its fold files and models up to 119 characters "
+        "deeper, and SageMaker's S3 URIs and S3's object keys are at most 1024 long, so with this job_config.name it "
+        "may be at most 918 characters"
+    ]
+    # AND a prefix of that length is accepted
+    split.upload("path/input.jsonl", manifest())
+    fitting = sample_input(job_config={"output_prefix": "s3://smx-out/" + "p" * (918 - 13)})
+    plan = split.run(fitting)
+    longest_key = max(len(f"{plan['job']['OutputDataConfig']['S3OutputPath']}{fold['TrainingJobName']}/output/"
+                          "model.tar.gz") for fold in plan["folds"]) - len("s3://smx-out/")
+    assert longest_key == 1024
 
 
 def test_an_environment_variable_name_that_is_not_one_is_refused(split):

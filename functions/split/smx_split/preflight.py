@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from . import naming, payload_budget, request_contract
 from .dataset import FILE_EXTENSIONS
@@ -62,7 +62,39 @@ def plan_problems(execution_input: Any, spec: JobSpec, plan: dict) -> list[str]:
             # What every fold's (or channel's) request repeats, with only its numbers changed, is one problem;
             # the user's own tags keep their index (two bad tags are two problems).
             problems.setdefault(_repeated_form(problem), problem)
-    return list(problems.values()) + payload_budget.budget_problems(execution_input, plan)
+    prefix_problem = _output_prefix_problem(spec, plan)
+    if prefix_problem:
+        # One problem with the length that fits, instead of one per URI or key it makes too long.
+        problems = {form: problem for form, problem in problems.items()
+                    if not problem.startswith("job_config.output_prefix")}
+    return ([prefix_problem] if prefix_problem else []) + list(problems.values()) + \
+        payload_budget.budget_problems(execution_input, plan)
+
+
+# SageMaker's S3 URIs (InputDataConfig's S3Uri, OutputDataConfig.S3OutputPath) are at most 1,024 characters
+# (the service model); S3's object keys, such as the {S3OutputPath}/{job}/output/model.tar.gz SageMaker
+# writes, at most 1,024 bytes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
+S3_LIMIT: Final = 1024
+MODEL_KEY_SUFFIX: Final = "/output/model.tar.gz"
+
+
+def _output_prefix_problem(spec: JobSpec, plan: dict) -> str | None:
+    """The longest job_config.output_prefix whose fold URIs and model keys all fit, if the given one does not."""
+    prefix = str(spec.output_prefix)
+    output = plan["job"]["OutputDataConfig"]["S3OutputPath"]
+    uris = [output] + [channel["DataSource"]["S3DataSource"]["S3Uri"]
+                       for fold in plan["folds"] for channel in fold["InputDataConfig"]]
+    model_uris = [f"{output.rstrip('/')}/{fold['TrainingJobName']}{MODEL_KEY_SUFFIX}" for fold in plan["folds"]]
+    uri_overhead = max(len(uri) for uri in uris) - len(prefix)  # characters the run adds to the prefix
+    key_overhead = max(len(key.encode("utf-8")) for key in model_uris) - len(prefix.encode("utf-8"))
+    bucket_part = len(f"s3://{spec.output_prefix.bucket}/")  # in the URIs, not in the keys
+    allowed = min(S3_LIMIT - uri_overhead, S3_LIMIT + bucket_part - key_overhead)
+    longest = max(uri_overhead, key_overhead)
+    if len(prefix.encode("utf-8")) <= allowed:
+        return None
+    return (f"job_config.output_prefix: is {len(prefix)} characters; the run writes its fold files and models up to "
+            f"{longest} characters deeper, and SageMaker's S3 URIs and S3's object keys are at most {S3_LIMIT} long, "
+            f"so with this job_config.name it may be at most {allowed} characters")
 
 
 def _repeated_form(problem: str) -> str:

@@ -10,7 +10,7 @@ functions/split/requirements.txt), not a hand-written schema:
   constructs Python's ``re`` lacks translated below);
 - SageMaker's documented rules the model cannot express (``_documented_rules``): no warm pools
   (KeepAlivePeriodInSeconds) with managed spot training, TrainingImage a registry path, no tag key
-  with AWS's reserved ``aws:`` prefix in any case, S3 keys of at most 1,024 bytes for the models.
+  with AWS's reserved ``aws:`` prefix in any case.
 
 Pure: no AWS calls. Problems name the execution input's own fields (``REQUEST_FIELD_TO_INPUT``).
 """
@@ -155,9 +155,6 @@ _IMAGE = re.compile(r"(?P<host>[A-Za-z0-9.-]+(:[0-9]+)?)/(?P<repository>[a-z0-9]
 # The offline engine's own scheme for a script on the workstation (smx-validator local run). SageMaker
 # refuses it at CreateTrainingJob, before any job exists; it is accepted so that offline runs work.
 LOCAL_IMAGE_PREFIX: Final = "local:"
-# SageMaker writes each job's model to {S3OutputPath}/{TrainingJobName}/output/model.tar.gz.
-_MODEL_KEY_SUFFIX: Final = "/output/model.tar.gz"
-S3_KEY_MAX_BYTES: Final = 1024
 
 
 def _documented_rules(request: Mapping[str, Any], user_tag_count: int | None) -> list[str]:
@@ -180,15 +177,6 @@ def _documented_rules(request: Mapping[str, Any], user_tag_count: int | None) ->
         if isinstance(key, str) and key.lower().startswith("aws:"):
             problems.append(f"{input_field(f'Tags[{index}].Key', user_tag_count)}: {key!r} starts with 'aws:', a "
                             "prefix AWS reserves for its own tags (in any case); choose another key")
-    output = (request.get("OutputDataConfig") or {}).get("S3OutputPath")
-    job_name = request.get("TrainingJobName")
-    if isinstance(output, str) and isinstance(job_name, str) and output.startswith("s3://"):
-        key = output[len("s3://"):].partition("/")[2].rstrip("/") + "/" + job_name + _MODEL_KEY_SUFFIX
-        if len(key.encode("utf-8")) > S3_KEY_MAX_BYTES:
-            problems.append(
-                f"job_config.output_prefix: the models would be written to keys of {len(key.encode('utf-8'))} bytes "
-                f"(.../models/{{job name}}{_MODEL_KEY_SUFFIX}); S3 keys are at most {S3_KEY_MAX_BYTES} bytes, so "
-                "shorten the output prefix")
     return problems
 
 
