@@ -6,6 +6,7 @@ so a rejected execution leaves nothing behind under the output prefix.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,8 @@ from smx_split.reservation import reserve_run
 from smx_split.s3_folds import s3_block_reader, upload_folds
 
 logger = Logger()
+# Set by the offline engine (smx-validator local run) only: its runs may use local: script images.
+OFFLINE_ENGINE_ENV = "SMX_VALIDATOR_OFFLINE_ENGINE"
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -72,7 +75,8 @@ def _check(event: dict, deployment: Deployment, s3, started_at: datetime):
     spec = validate_document(event.get("input"), deployment)
     # The requests SageMaker would get and the states Step Functions would carry, before the data is read.
     preflight.check(event.get("input"), spec, deployment, started_at=started_at,
-                    execution_name=event.get("execution_name") or "provisional")
+                    execution_name=event.get("execution_name") or "provisional",
+                    offline=os.environ.get(OFFLINE_ENGINE_ENV) == "1")
     for mapping in spec.name_mapping:
         logger.info("derived a SageMaker-safe name", extra=mapping)
     for note in spec.notes:

@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--data", type=Path, help="a local copy of the dataset: also check its lines and the folds")
     validate.add_argument("--input-bucket", help="the deployment's InputBucketName, to check input_path against")
     validate.add_argument("--output-bucket", help="the deployment's OutputBucketName, to check output_prefix against")
+    validate.add_argument("--offline", action="store_true",
+                          help="check it for `smx-validator local run`, which also runs local:script.py images")
     validate.set_defaults(handler=_validate)
 
     commands.add_parser("sar-template", help="write a template with the state machine definition inline, for SAR")
@@ -88,7 +90,8 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         raw = parse_input(document)
         spec = validate_document(raw, deployment)
-        preflight.check(raw, spec, deployment, started_at=datetime.now(timezone.utc), execution_name="validate")
+        preflight.check(raw, spec, deployment, started_at=datetime.now(timezone.utc), execution_name="validate",
+                        offline=args.offline)
         folds = _check_data(spec, args.data) if args.data else None
     except InvalidInputError as error:
         for problem in error.problems:

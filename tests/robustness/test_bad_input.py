@@ -669,6 +669,25 @@ def test_a_training_image_that_is_not_an_image_uri_is_refused(split):
     ]
 
 
+def test_a_local_script_image_is_refused_on_aws_and_accepted_for_an_offline_run(split, tmp_path, capsys):
+    # GIVEN the custom-container example, whose image is a script for the offline engine
+    document = csv_input()
+    document["training"]["algorithm_specification"]["TrainingImage"] = "local:doc/examples/custom/train.py"
+    # WHEN the split step runs on AWS THEN it refuses it before anything is written: SageMaker has no such image
+    assert split.rejects(document, data=csv_rows()).problems == [
+        "training.algorithm_specification.TrainingImage: 'local:doc/examples/custom/train.py' is a script for the "
+        "offline engine (smx-validator local run); SageMaker runs container images only: push your container to ECR "
+        "and give its registry path, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1 "
+        "(smx-validator validate --offline checks an input for an offline run)"
+    ]
+    # AND `validate` says the same, while `validate --offline` accepts it
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps(document))
+    assert cli_main(["validate", str(path)]) == 2
+    assert "is a script for the offline engine" in capsys.readouterr().out
+    assert cli_main(["validate", "--offline", str(path)]) == 0
+
+
 def test_an_output_prefix_too_long_for_s3_keys_is_refused_with_the_length_that_fits(split):
     # GIVEN an output prefix whose model keys ({prefix}/{run}/models/{job}/output/model.tar.gz) pass 1,024 bytes
     document = sample_input(job_config={"output_prefix": "s3://smx-out/" + "p" * (960 - 13)})

@@ -44,21 +44,22 @@ def provisional_plan(spec: JobSpec, deployment: Deployment, *, started_at: datet
 
 
 def check(execution_input: Any, spec: JobSpec, deployment: Deployment, *, started_at: datetime,
-          execution_name: str) -> None:
-    """Raise InvalidInputError with every problem of the run's provisional plan."""
+          execution_name: str, offline: bool = False) -> None:
+    """Raise InvalidInputError with every problem of the run's provisional plan (``offline``: the run goes
+    to the offline engine, which also runs ``local:`` images)."""
     plan = provisional_plan(spec, deployment, started_at=started_at, execution_name=execution_name,
                             num_classes=PROVISIONAL_LINES)
-    problems = plan_problems(execution_input, spec, plan)
+    problems = plan_problems(execution_input, spec, plan, offline=offline)
     if problems:
         raise InvalidInputError(problems)
 
 
-def plan_problems(execution_input: Any, spec: JobSpec, plan: dict) -> list[str]:
+def plan_problems(execution_input: Any, spec: JobSpec, plan: dict, *, offline: bool = False) -> list[str]:
     """Every way the plan's requests or states would break AWS's contracts, each naming an input field."""
     problems: dict[str, str] = {}
     for fold in plan["folds"]:
         request = request_contract.compose_request(plan["job"], fold, PROVISIONAL_ROLE_ARN)
-        for problem in request_contract.request_problems(request, user_tag_count=len(spec.tags)):
+        for problem in request_contract.request_problems(request, user_tag_count=len(spec.tags), offline=offline):
             # What every fold's (or channel's) request repeats, with only its numbers changed, is one problem;
             # the user's own tags keep their index (two bad tags are two problems).
             problems.setdefault(_repeated_form(problem), problem)

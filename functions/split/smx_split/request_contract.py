@@ -77,11 +77,13 @@ def compose_request(job: Mapping[str, Any], fold: Mapping[str, Any], role_arn: s
     return request
 
 
-def request_problems(request: Mapping[str, Any], *, user_tag_count: int | None = None) -> list[str]:
+def request_problems(request: Mapping[str, Any], *, user_tag_count: int | None = None,
+                     offline: bool = False) -> list[str]:
     """Every way ``request`` breaks SageMaker's contract, each naming the input field to change.
 
     ``user_tag_count``: how many of the request's leading Tags the user gave (job_config.tags[i]);
-    the rest are SMX-Validator's own.
+    the rest are SMX-Validator's own. ``offline``: the request goes to the offline engine, which also
+    runs ``local:`` images.
     """
     problems = []
     report = ParamValidator().validate(dict(request), operation_model().input_shape)
@@ -93,7 +95,7 @@ def request_problems(request: Mapping[str, Any], *, user_tag_count: int | None =
         problems.append(_describe(*_botocore_problem(error), user_tag_count))
     for path, message in _model_constraint_problems(request, operation_model().input_shape, ""):
         problems.append(_describe(path, message, user_tag_count))
-    problems += _documented_rules(request, user_tag_count)
+    problems += _documented_rules(request, user_tag_count, offline)
     return list(dict.fromkeys(problems))
 
 
@@ -152,12 +154,13 @@ def python_pattern(java_pattern: str) -> re.Pattern[str]:
 # (CreateTrainingJob's AlgorithmSpecification.TrainingImage: "the registry path of the Docker image").
 _IMAGE = re.compile(r"(?P<host>[A-Za-z0-9.-]+(:[0-9]+)?)/(?P<repository>[a-z0-9]+([._/-][a-z0-9]+)*)"
                     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})?")
-# The offline engine's own scheme for a script on the workstation (smx-validator local run). SageMaker
-# refuses it at CreateTrainingJob, before any job exists; it is accepted so that offline runs work.
+# The offline engine's own scheme for a script on the workstation (smx-validator local run). SageMaker has
+# no such registry: the request would be refused for every fold, after the folds are written, so it is
+# accepted only for offline runs (``offline=True``).
 LOCAL_IMAGE_PREFIX: Final = "local:"
 
 
-def _documented_rules(request: Mapping[str, Any], user_tag_count: int | None) -> list[str]:
+def _documented_rules(request: Mapping[str, Any], user_tag_count: int | None, offline: bool) -> list[str]:
     """SageMaker's documented rules that its service model cannot express."""
     problems = []
     resources = request.get("ResourceConfig") or {}
@@ -167,7 +170,14 @@ def _documented_rules(request: Mapping[str, Any], user_tag_count: int | None) ->
             "training; remove KeepAlivePeriodInSeconds or set training.managed_spot_training to false "
             "(and drop stopping_condition.MaxWaitTimeInSeconds, which turns spot training on)")
     image = (request.get("AlgorithmSpecification") or {}).get("TrainingImage")
-    if isinstance(image, str) and not image.startswith(LOCAL_IMAGE_PREFIX) and not _IMAGE.fullmatch(image):
+    if isinstance(image, str) and image.startswith(LOCAL_IMAGE_PREFIX):
+        if not offline:
+            problems.append(
+                f"training.algorithm_specification.TrainingImage: {_short(image)} is a script for the offline engine "
+                "(smx-validator local run); SageMaker runs container images only: push your container to ECR and "
+                "give its registry path, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1 "
+                "(smx-validator validate --offline checks an input for an offline run)")
+    elif isinstance(image, str) and not _IMAGE.fullmatch(image):
         problems.append(
             f"training.algorithm_specification.TrainingImage: {_short(image)} is not an image's registry path; "
             "write it as registry/repository:tag, such as "

@@ -391,6 +391,8 @@ class LocalEngine:
             self._functions[function.logical_id] = runtime
             moto_bridge.register_lambda(name, runtime)
         self._set_environment(lambda_runtime.lambda_environment(environments))
+        # The split function accepts local: script images only from this engine (functions/split/app.py).
+        self._set_environment({"SMX_VALIDATOR_OFFLINE_ENGINE": "1"})
 
         definition = self._definition(machine.definition_path, resolver.resolve(machine.substitutions))
         machine_role = self._create_role(iam, self._role_arn(f"{machine.logical_id}Role"), {
