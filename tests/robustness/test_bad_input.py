@@ -610,8 +610,8 @@ def test_instance_types_sagemaker_accepts_are_accepted(split, instance_type):
     ({"KeepAlivePeriodInSeconds": 21601},
      "training.resource_config.KeepAlivePeriodInSeconds: 21601 is out of range; it must be at most 21600"),
     ({"VolumeKmsKeyId": "my key!"},
-     "training.resource_config.VolumeKmsKeyId: 'my key!' does not match SageMaker's pattern [a-zA-Z0-9:/_-]* "
-     "(SageMaker's CreateTrainingJob.ResourceConfig.VolumeKmsKeyId)"),
+     "training.resource_config.VolumeKmsKeyId: 'my key!' does not match SageMaker's pattern [a-zA-Z0-9:/_-]*: "
+     "' ' (SPACE) is not allowed (SageMaker's CreateTrainingJob.ResourceConfig.VolumeKmsKeyId)"),
 ], ids=["keep-alive-over-the-api-maximum", "malformed-volume-kms-key"])
 def test_resource_settings_sagemaker_refuses_are_refused(split, resource_config, expected):
     document = sample_input(training={"resource_config": {"InstanceType": "ml.m5.xlarge", **resource_config}})
@@ -633,22 +633,24 @@ def test_warm_pools_with_managed_spot_training_are_refused(split):
     document["training"]["resource_config"]["KeepAlivePeriodInSeconds"] = 600
     assert split.rejects(document).problems == [
         "training.resource_config.KeepAlivePeriodInSeconds: SageMaker does not keep warm pools for managed spot "
-        "training; remove KeepAlivePeriodInSeconds or set training.managed_spot_training to false (and drop "
-        "stopping_condition.MaxWaitTimeInSeconds, which turns spot training on)"
+        "training; remove KeepAlivePeriodInSeconds, or train on demand: set training.managed_spot_training to false "
+        "(when it is not given, stopping_condition.MaxWaitTimeInSeconds turns spot training on)"
     ]
 
 
 TAG_PATTERN = r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"
 
 
-@pytest.mark.parametrize("tag, field, shown", [
-    ({"Key": "*", "Value": "x"}, "Tags[0].Key", "job_config.tags[0].Key: '*'"),
-    ({"Key": "team", "Value": "#1"}, "Tags[0].Value", "job_config.tags[0].Value: '#1'"),
-], ids=["key", "value"])
-def test_tag_characters_sagemaker_refuses_are_refused(split, tag, field, shown):
+@pytest.mark.parametrize("tag, field, shown, culprit", [
+    ({"Key": "*", "Value": "x"}, "Tags[0].Key", "job_config.tags[0].Key: '*'", "'*' (ASTERISK)"),
+    ({"Key": "team", "Value": "#1"}, "Tags[0].Value", "job_config.tags[0].Value: '#1'", "'#' (NUMBER SIGN)"),
+    ({"Key": "हिन्दी", "Value": "x"}, "Tags[0].Key", "job_config.tags[0].Key: 'हिन्दी'", "'ि' (DEVANAGARI VOWEL SIGN I)"),
+], ids=["key", "value", "combining-mark"])
+def test_tag_characters_sagemaker_refuses_are_refused_naming_the_character(split, tag, field, shown, culprit):
     document = sample_input(job_config={"tags": [tag]})
     assert split.rejects(document).problems == [
-        f"{shown} does not match SageMaker's pattern {TAG_PATTERN} (SageMaker's CreateTrainingJob.{field})"
+        f"{shown} does not match SageMaker's pattern {TAG_PATTERN}: {culprit} is not allowed "
+        f"(SageMaker's CreateTrainingJob.{field})"
     ]
 
 

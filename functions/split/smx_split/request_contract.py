@@ -126,7 +126,7 @@ def _model_constraint_problems(value: Any, shape: Any, path: str) -> Iterator[tu
         elif maximum is not None and len(value) > maximum:
             yield path, f"is {len(value)} characters; SageMaker allows at most {maximum}"
         elif "pattern" in shape.metadata and not python_pattern(shape.metadata["pattern"]).fullmatch(value):
-            yield path, f"{_short(value)} does not match SageMaker's pattern {shape.metadata['pattern']}"
+            yield path, _pattern_message(value, shape.metadata["pattern"])
     elif kind in ("integer", "long") and isinstance(value, int) and not isinstance(value, bool):
         if maximum is not None and value > maximum:
             yield path, f"{value} is more than SageMaker's maximum {maximum}"
@@ -150,6 +150,20 @@ def python_pattern(java_pattern: str) -> re.Pattern[str]:
     return re.compile(translated)
 
 
+def _pattern_message(value: str, java_pattern: str) -> str:
+    """Which character breaks a pattern that is one character class repeated (tags, channel names),
+    else the pattern itself."""
+    message = f"{_short(value)} does not match SageMaker's pattern {java_pattern}"
+    single_class = re.fullmatch(r"\(?(\[.*\])[*+]\)?", java_pattern)
+    if single_class:
+        allowed = python_pattern(single_class.group(1))
+        bad = next((char for char in value if not allowed.fullmatch(char)), None)
+        if bad is not None:
+            name = unicodedata.name(bad, f"U+{ord(bad):04X}")
+            message += f": {bad!r} ({name}) is not allowed"
+    return message
+
+
 # A registry path: registry host (a domain or host:port), repository, then a tag or a digest
 # (CreateTrainingJob's AlgorithmSpecification.TrainingImage: "the registry path of the Docker image").
 _IMAGE = re.compile(r"(?P<host>[A-Za-z0-9.-]+(:[0-9]+)?)/(?P<repository>[a-z0-9]+([._/-][a-z0-9]+)*)"
@@ -167,8 +181,8 @@ def _documented_rules(request: Mapping[str, Any], user_tag_count: int | None, of
     if request.get("EnableManagedSpotTraining") and resources.get("KeepAlivePeriodInSeconds"):
         problems.append(
             "training.resource_config.KeepAlivePeriodInSeconds: SageMaker does not keep warm pools for managed spot "
-            "training; remove KeepAlivePeriodInSeconds or set training.managed_spot_training to false "
-            "(and drop stopping_condition.MaxWaitTimeInSeconds, which turns spot training on)")
+            "training; remove KeepAlivePeriodInSeconds, or train on demand: set training.managed_spot_training to "
+            "false (when it is not given, stopping_condition.MaxWaitTimeInSeconds turns spot training on)")
     image = (request.get("AlgorithmSpecification") or {}).get("TrainingImage")
     if isinstance(image, str) and image.startswith(LOCAL_IMAGE_PREFIX):
         if not offline:
