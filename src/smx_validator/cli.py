@@ -77,7 +77,7 @@ def _delegate(name: str):
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from smx_split import preflight
+    from smx_split import payload_budget, preflight
     from smx_split.errors import InvalidInputError
     from smx_split.inputs import Deployment, parse_input, validate_document
 
@@ -87,6 +87,11 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"input: cannot read {args.input}: {error.strerror}", file=sys.stderr)
         return EXIT_USAGE
     deployment = Deployment(input_bucket=args.input_bucket, output_bucket=args.output_bucket)
+    if len(document) > payload_budget.LIMIT_BYTES:
+        # Step Functions' StartExecution refuses it (the split step never sees it): say so here.
+        print(f"input: is {len(document):,} bytes; Step Functions accepts an execution input of at most "
+              f"{payload_budget.LIMIT_BYTES:,} bytes (256 KiB): remove whitespace or shorten it")
+        return EXIT_USAGE
     try:
         raw = parse_input(document)
         spec = validate_document(raw, deployment)

@@ -107,10 +107,11 @@ def test_throttled_creates_are_retried_by_the_states_retry(mini_engine):
     assert all("Error Code: ThrottlingException;" in failure["cause"] for failure in failures)
 
 
-def test_an_input_that_is_not_json_is_refused_by_start_execution_with_invalid_execution_input(mini_engine):
-    # WHEN an execution is started with an input that is not JSON
+@pytest.mark.parametrize("document", ['{"run": "broken",', '{"run": NaN}'], ids=["cut-short", "nan"])
+def test_an_input_that_is_not_json_is_refused_by_start_execution_with_invalid_execution_input(mini_engine, document):
+    # WHEN an execution is started with an input that is not JSON (Python's parser would read NaN)
     with pytest.raises(ClientError) as refused:
-        mini_engine.start_execution('{"run": "broken",')
+        mini_engine.start_execution(document)
     # THEN StartExecution refuses it with Step Functions' own error code, and no execution exists
     assert refused.value.response["Error"]["Code"] == "InvalidExecutionInput"
     assert not mini_engine.client("stepfunctions").list_executions(

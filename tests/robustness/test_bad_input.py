@@ -662,6 +662,17 @@ def test_tags_in_any_script_sagemaker_accepts_are_accepted(split):
     assert plan["folds"][0]["Tags"][0] == tags[0]
 
 
+def test_validate_refuses_an_input_file_over_step_functions_256_kib(tmp_path, capsys):
+    # GIVEN the documented example padded with whitespace past 262,144 bytes (it parses; StartExecution refuses it)
+    path = tmp_path / "padded.json"
+    path.write_text(json.dumps(sample_input(), indent=2).replace("{", "{" + " " * 270_000, 1))
+    # WHEN it is validated THEN validate says what StartExecution would
+    assert cli_main(["validate", str(path)]) == 2
+    assert capsys.readouterr().out.startswith(
+        f"input: is {path.stat().st_size:,} bytes; Step Functions accepts an execution input of at most 262,144 bytes "
+        "(256 KiB): remove whitespace or shorten it")
+
+
 def test_a_training_image_that_is_not_an_image_uri_is_refused(split):
     document = sample_input()
     document["training"]["algorithm_specification"]["TrainingImage"] = "image-classification"

@@ -744,6 +744,11 @@ def _keep_stopped_executions_aborted() -> None:
     Environment.set_error = set_error
 
 
+def _not_json(constant: str) -> Any:
+    # Python's json reads NaN and Infinity; JSON, and Step Functions' parser, do not.
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def _start_and_stop_executions_as_aws_does() -> None:
     """StartExecution without a name: AWS names it with a UUID, moto with "None" (so the second
     unnamed execution collides with the first; `aws stepfunctions start-execution` sends none).
@@ -756,7 +761,7 @@ def _start_and_stop_executions_as_aws_does() -> None:
                         trace_header: Any = None) -> Any:
         if execution_input is not None:
             try:
-                json.loads(execution_input)
+                json.loads(execution_input, parse_constant=_not_json)
             except ValueError as error:
                 # moto raises this with an empty error code; AWS answers InvalidExecutionInput.
                 raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from None
