@@ -20,10 +20,15 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 from .base import TrainingAlgorithmError, TrainingClientError, TrainingContext, TrainingStopped
 
@@ -55,13 +60,10 @@ class CustomScript:
         command = [sys.executable, str(self.script)]
         for name, value in context.hyperparameters.values.items():
             command += [f"--{name}", value]
-        process = subprocess.Popen(
-            command, cwd=self.script.parent, env=_environment(directories, context),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        context.on_stop(process.terminate)  # SageMaker sends SIGTERM to a stopped job's container
         tail: list[str] = []
-        for line in process.stdout:
-            line = line.rstrip("\n")
+
+        def on_line(line: str) -> None:
+            nonlocal tail
             context.log(line)
             tail = (tail + [line])[-20:]
             for name, pattern in metrics:
@@ -71,7 +73,9 @@ class CustomScript:
                         context.report_metric(name, float(match.group(1)))
                     except (IndexError, ValueError):
                         pass  # SageMaker drops values its regex does not capture as a number
-        exit_code = process.wait()
+
+        exit_code = run_script(command, cwd=self.script.parent, env=_environment(directories, context),
+                               on_line=on_line, on_stop=context.on_stop)
         if context.stopping:
             raise TrainingStopped()
         if exit_code != 0:
@@ -109,6 +113,84 @@ class CustomScript:
                 else:
                     for bucket, key, _ in reader.objects():
                         pipe_file.write(reader.read(bucket, key))
+
+
+# SageMaker sends SIGTERM to a stopped job's container and SIGKILL after a grace period; locally the
+# grace is short, so that a stopped run (Ctrl-C) ends within seconds.
+STOP_GRACE_SECONDS = 3.0
+# How long the job's output may still arrive after the script exited (a child that inherited the pipe
+# may hold it open for ever: the job ends anyway, and the child with it).
+DRAIN_SECONDS = 1.0
+
+
+def run_script(command: list[str], *, cwd: Path, env: dict[str, str], on_line: Callable[[str], None],
+               on_stop: Callable[[Callable[[], None]], None]) -> int:
+    """Run the script in a process group of its own and hand each line it prints to ``on_line``.
+
+    The script's output is read as bytes and decoded leniently (SageMaker stores logs as bytes: a
+    script printing Latin-1 must not fail its job). A stop sends SIGTERM to the whole group, then
+    SIGKILL after ``STOP_GRACE_SECONDS``; when the script exits, whatever it left running in its group
+    is killed, so no process outlives its job."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        try:
+            for raw in iter(process.stdout.readline, b""):
+                lines.put(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        except (OSError, ValueError):
+            pass  # the pipe was closed under us: the job has ended
+        finally:
+            lines.put(None)
+
+    reader = threading.Thread(target=read, name=f"script-output-{process.pid}", daemon=True)
+    reader.start()
+    on_stop(lambda: _stop_group(process))
+    drain_deadline: float | None = None
+    while True:
+        if drain_deadline is None and process.poll() is not None:
+            drain_deadline = time.monotonic() + DRAIN_SECONDS
+        timeout = 0.1 if drain_deadline is None else max(0.0, drain_deadline - time.monotonic())
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            if drain_deadline is not None and time.monotonic() >= drain_deadline:
+                break
+            continue
+        if line is None:
+            break
+        on_line(line)
+    exit_code = process.wait()
+    _kill_group(process.pid)
+    if process.stdout is not None:
+        process.stdout.close()
+    return exit_code
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    _signal_group(process.pid, signal.SIGTERM)
+
+    def escalate() -> None:
+        try:
+            process.wait(STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        _kill_group(process.pid)
+
+    threading.Thread(target=escalate, name=f"script-stop-{process.pid}", daemon=True).start()
+
+
+def _kill_group(pgid: int) -> None:
+    _signal_group(pgid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone
 
 
 def _layout(root: Path, context: TrainingContext) -> dict[str, Path]:
