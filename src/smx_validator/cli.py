@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check an execution input offline, with the split function's own code")
     validate.add_argument("input", type=Path, help="execution input JSON")
-    validate.add_argument("--data", type=Path, help="a local copy of the dataset: also check its lines and the folds")
+    validate.add_argument("--data", metavar="FILE", help="a local copy of the dataset: also check its lines and the "
+                          "folds (FILE=s3://bucket/key, local run's form, is accepted too)")
     validate.add_argument("--input-bucket", help="the deployment's InputBucketName, to check input_path against")
     validate.add_argument("--output-bucket", help="the deployment's OutputBucketName, to check output_prefix against")
     validate.add_argument("--offline", action="store_true",
@@ -79,25 +80,31 @@ def _delegate(name: str):
 def _validate(args: argparse.Namespace) -> int:
     from smx_split import payload_budget, preflight
     from smx_split.errors import InvalidInputError
-    from smx_split.inputs import Deployment, parse_input, validate_document
+    from smx_split.inputs import Deployment, validate_document
+
+    from smx_validator.input_files import UsageError, dataset_file, read_execution_input
 
     try:
-        document = args.input.read_bytes()
-    except OSError as error:
-        print(f"input: cannot read {args.input}: {error.strerror}", file=sys.stderr)
+        document_size = args.input.stat().st_size if args.input.is_file() else 0
+        raw = read_execution_input(args.input)
+        data = dataset_file(args.data) if args.data else None
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    deployment = Deployment(input_bucket=args.input_bucket, output_bucket=args.output_bucket)
-    if len(document) > payload_budget.LIMIT_BYTES:
+    except InvalidInputError as error:
+        print(error)
+        return EXIT_USAGE
+    if document_size > payload_budget.LIMIT_BYTES:
         # Step Functions' StartExecution refuses it (the split step never sees it): say so here.
-        print(f"input: is {len(document):,} bytes; Step Functions accepts an execution input of at most "
+        print(f"input: is {document_size:,} bytes; Step Functions accepts an execution input of at most "
               f"{payload_budget.LIMIT_BYTES:,} bytes (256 KiB): remove whitespace or shorten it")
         return EXIT_USAGE
+    deployment = Deployment(input_bucket=args.input_bucket, output_bucket=args.output_bucket)
     try:
-        raw = parse_input(document)
         spec = validate_document(raw, deployment)
         preflight.check(raw, spec, deployment, started_at=datetime.now(timezone.utc), execution_name="validate",
                         offline=args.offline)
-        folds = _check_data(spec, args.data) if args.data else None
+        folds = _check_data(spec, data) if data else None
     except InvalidInputError as error:
         for problem in error.problems:
             print(problem)

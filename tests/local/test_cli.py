@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from smx_validator.cli import main as cli_main
 from smx_validator.local import commands
 
 from .conftest import DATASETS, EXAMPLES, REPO
@@ -62,10 +63,34 @@ def test_local_run_exits_2_for_unusable_data_options(data, capsys):
     assert "--data" in capsys.readouterr().err
 
 
-def test_local_run_exits_2_when_the_input_is_not_json(tmp_path, capsys):
-    (tmp_path / "input.json").write_text("{not json")
-    assert commands.run_command(run_args(tmp_path / "input.json")) == 2
-    assert "is not JSON" in capsys.readouterr().err
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "input.json: not valid JSON at line 1, column 2: Expecting property name enclosed in double quotes"),
+    (b"", "input.json is empty: write the execution input JSON there"),
+    ('{"a": "caf\u00e9"}'.encode("latin-1"), "input.json: not UTF-8 text; save the input JSON as UTF-8"),
+    (b'{"n": NaN}', "input.json: not valid JSON: NaN is not a JSON value"),
+], ids=["not-json", "empty", "latin-1", "nan"])
+def test_local_run_and_start_exit_2_with_one_line_for_an_unusable_input_file(tmp_path, capsys, content, message):
+    # GIVEN an input file local run and start cannot use
+    path = tmp_path / "input.json"
+    path.write_bytes(content)
+    # WHEN local run or start reads it THEN each exits 2 before any work, with one line naming the file
+    assert commands.run_command(run_args(path)) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: ") and message in errors[0]
+    start = argparse.Namespace(input=path, state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:x",
+                               endpoint_url=None, wait=False)
+    assert commands.start_command(start) == 2
+    assert capsys.readouterr().err.splitlines() == errors
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_an_input_file_with_a_byte_order_mark_is_read_by_every_command(tmp_path, encoding):
+    # GIVEN the knn example saved by an editor that writes a byte-order mark
+    path = tmp_path / "knn.json"
+    path.write_text((EXAMPLES / "knn.json").read_text(encoding="utf-8"), encoding=encoding)
+    # THEN validate and local run/start read the same document from it
+    assert cli_main(["validate", str(path)]) == 0
+    assert commands._read_input(path) == json.loads((EXAMPLES / "knn.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +158,23 @@ def test_start_follows_an_execution_on_a_local_endpoint(served):
     assert code == 0, text
     assert re.search(r"fold\d\s+completed\s+crossvalidator-iris-knn-", text)  # live progress
     assert re.search(r"test:accuracy(\s+\d\.\d{4}){5}\s+\d\.\d{4} ± \d\.\d{4}", text)  # the same table
+
+
+@pytest.mark.parametrize("data, message", [
+    ("nope.csv", "error: --data 'nope.csv': nope.csv does not exist"),
+    (str(DATASETS / "digits"), f"error: --data '{DATASETS / 'digits'}': {DATASETS / 'digits'} is a folder; give the "
+                               "dataset file itself (the CSV, the JSON Lines manifest or the text file)"),
+    (f"{DATASETS / 'iris.csv'}=s3://", f"error: --data '{DATASETS / 'iris.csv'}=s3://': expected "
+                                       "LOCAL_FILE=s3://bucket/key"),
+], ids=["missing", "folder", "uri-without-bucket"])
+def test_validate_refuses_an_unusable_data_option_in_one_line(capsys, data, message):
+    assert cli_main(["validate", str(EXAMPLES / "knn.json"), "--data", data]) == 2
+    assert capsys.readouterr().err.splitlines() == [message]
+
+
+def test_validate_takes_local_runs_data_form(capsys):
+    # GIVEN --data written as local run writes it (FILE=s3://bucket/key), which users copy between commands
+    data = f"{DATASETS / 'iris.csv'}=s3://smx-demo-input/iris/iris.csv"
+    # THEN validate checks the local file
+    assert cli_main(["validate", str(EXAMPLES / "knn.json"), "--data", data]) == 0
+    assert "data: 150 lines, 3 classes, stratified folds of 30, 30, 30, 30, 30 lines" in capsys.readouterr().out

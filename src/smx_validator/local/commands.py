@@ -21,8 +21,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 GATHER_STATE = "GatherResults"
 
 
-class UsageError(Exception):
-    pass
+from smx_validator.input_files import UsageError, data_file, read_execution_input
 
 
 # -- local run --------------------------------------------------------------------------------
@@ -147,24 +146,21 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
 # -- shared -----------------------------------------------------------------------------------
 
 def _read_input(path: Path) -> dict[str, Any]:
+    from smx_split.errors import InvalidInputError
+
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path} is not JSON: {error}") from None
+        document = read_execution_input(path)
+    except InvalidInputError as error:
+        raise UsageError(f"{path}: {str(error).removeprefix('input: ')}") from None
     if not isinstance(document, dict):
         raise UsageError(f"{path}: the execution input must be a JSON object")
     return document
 
 
 def _data_spec(spec: str) -> tuple[Path, str]:
-    local, separator, uri = spec.rpartition("=")
-    if not separator or not local or not uri.startswith("s3://") or len(uri) <= len("s3://"):
+    path, uri = data_file(spec)
+    if uri is None:
         raise UsageError(f"--data {spec!r}: expected LOCAL_FILE=s3://bucket/key")
-    path = Path(local)
-    if not path.exists():
-        raise UsageError(f"--data {spec!r}: {path} does not exist")
     if path.is_file() and uri.endswith("/"):
         uri += path.name
     return path, uri

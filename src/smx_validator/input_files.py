@@ -1,0 +1,64 @@
+"""Reading what a user points the CLI at: the execution input file and ``--data`` files.
+
+One reader for every command, so that ``validate``, ``local run`` and ``start`` accept and refuse
+the same files with the same words. Problems are one line each and raise ``UsageError``
+(exit code 2), before any work is done.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class UsageError(Exception):
+    """A mistake in how a command was called (a path, a file, an option): one line for the user."""
+
+
+def read_execution_input(path: Path) -> Any:
+    """The JSON in ``path``: UTF-8 (a byte-order mark is allowed), or UTF-16/32 with a byte-order mark.
+
+    The text is parsed by the split function's own parser (``smx_split.inputs.parse_input``), so NaN,
+    Infinity and other non-JSON constants are refused as Step Functions refuses them: that raises
+    ``InvalidInputError`` ("input: not valid JSON at line 3, column 5: ..."), a problem of the input
+    itself; a file that cannot be read raises ``UsageError``.
+    """
+    from smx_split.inputs import parse_input
+
+    data = _read_bytes(path, "the input")
+    if not data.strip():
+        raise UsageError(f"{path} is empty: write the execution input JSON there (doc/examples/ has one per algorithm)")
+    return parse_input(data)
+
+
+def data_file(spec: str, option: str = "--data") -> tuple[Path, str | None]:
+    """``FILE`` or ``FILE=s3://bucket/key`` (``local run``'s form): the local path, and the S3 URI if given."""
+    local, separator, uri = spec.rpartition("=") if "=s3://" in spec or spec.endswith("=") else (spec, "", "")
+    if separator:
+        bucket, _, key = uri[len("s3://"):].partition("/") if uri.startswith("s3://") else ("", "", "")
+        if not local or not bucket:
+            raise UsageError(f"{option} {spec!r}: expected LOCAL_FILE=s3://bucket/key")
+    path = Path(local)
+    if not path.exists():
+        raise UsageError(f"{option} {spec!r}: {path} does not exist")
+    return path, (uri if separator else None)
+
+
+def dataset_file(spec: str, option: str = "--data") -> Path:
+    """A dataset to read: a readable file (not a folder)."""
+    path, _ = data_file(spec, option)
+    if path.is_dir():
+        raise UsageError(f"{option} {spec!r}: {path} is a folder; give the dataset file itself "
+                         "(the CSV, the JSON Lines manifest or the text file)")
+    _read_bytes(path, option, probe=True)
+    return path
+
+
+def _read_bytes(path: Path, what: str, probe: bool = False) -> bytes:
+    try:
+        if Path(path).is_dir():
+            raise UsageError(f"{path} is a folder: give {what} file")
+        with open(path, "rb") as stream:
+            return stream.read(1) if probe else stream.read()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
