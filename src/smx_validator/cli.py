@@ -22,7 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
-    return args.handler(args)
+    from smx_validator.interrupts import interruptible, interrupted_exit_code
+
+    try:
+        with interruptible():
+            return args.handler(args)
+    except KeyboardInterrupt:
+        # A second Ctrl-C while a command was stopping what it started: end now, without a traceback.
+        print("interrupted", file=sys.stderr)
+        return interrupted_exit_code()
 
 
 def _parser() -> argparse.ArgumentParser:

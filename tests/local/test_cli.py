@@ -53,8 +53,53 @@ def test_local_run_exits_1_with_the_error_when_the_execution_fails(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(document))
     out = io.StringIO()
     assert commands.run_command(run_args(tmp_path / "bad.json", DEMO_DATA), out=out) == 1
-    assert "error: InvalidInputError" in out.getvalue()
-    assert "crossvalidation.n_splits" in out.getvalue()
+    # THEN the error and each problem are shown one per line, not the Lambda runtime's JSON and stack trace
+    lines = out.getvalue().splitlines()
+    assert "error: InvalidInputError" in lines
+    assert lines[lines.index("error: InvalidInputError") + 1:][:2] == [
+        "cause: ", "  crossvalidation.n_splits: 1 is out of range; it must be at least 2"]
+    assert "stackTrace" not in out.getvalue() and "errorMessage" not in out.getvalue()
+
+
+def test_local_run_shows_what_the_split_step_changed_in_the_input(tmp_path):
+    # GIVEN the documented example's kind of input: a name SageMaker cannot take and a hyperparameter knn refuses
+    document = json.loads((EXAMPLES / "knn.json").read_text())
+    document["job_config"]["name"] = "iris_knn.v2"
+    document["training"]["hyperparameters_template"]["foo"] = "bar"
+    (tmp_path / "knn.json").write_text(json.dumps(document))
+    out = io.StringIO()
+    # WHEN it runs offline
+    assert commands.run_command(run_args(tmp_path / "knn.json", f"{DATASETS / 'iris.csv'}=s3://smx-demo-input/iris/iris.csv"),
+                                out=out) == 0
+    # THEN the notes validate would print are shown too (the dropped hyperparameter above all)
+    text = out.getvalue()
+    assert "notes (also in the output's job_config.notes):" in text
+    assert "  job_config.name: 'iris_knn.v2' is used as 'iris-knn-v2'" in text
+    assert "  hyperparameter 'foo': left out of the training jobs; knn does not accept it" in text
+
+
+def test_interrupting_start_wait_says_the_execution_keeps_running_and_how_to_stop_it(served, tmp_path):
+    endpoint, arn, env = served
+    aws(served, "s3", "cp", str(DATASETS / "breast_cancer.csv"), "s3://smx-demo-input/breast_cancer/breast_cancer.csv")
+    # GIVEN `start --wait` following an execution whose jobs train for a minute
+    follow = subprocess.Popen([str(BIN / "smx-validator"), "start", str(_slow_input(tmp_path, "60.5")),
+                               "--state-machine-arn", arn, "--endpoint-url", endpoint, "--wait"], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    started = follow.stdout.readline()
+    assert started.startswith("started "), started
+    execution = started.split()[1]
+    # WHEN the user presses Ctrl-C
+    follow.send_signal(signal.SIGINT)
+    output, _ = follow.communicate(timeout=30)
+    # THEN it exits 130, saying the execution keeps running and how to stop it; the execution indeed runs on
+    assert follow.returncode == 130 and "Traceback" not in output
+    assert f"interrupted: the execution keeps running on {endpoint} (and its training jobs keep billing): {execution}" \
+        in output
+    assert f"  stop it with: aws stepfunctions stop-execution --endpoint-url {endpoint} --execution-arn {execution}" \
+        in output
+    assert json.loads(aws(served, "stepfunctions", "describe-execution", "--execution-arn", execution))["status"] == \
+        "RUNNING"
+    aws(served, "stepfunctions", "stop-execution", "--execution-arn", execution)
 
 
 @pytest.mark.parametrize("data", ["no-equals-sign", "missing.csv=s3://bucket/key", f"{DATASETS / 'iris.csv'}=/not/s3"])
@@ -178,3 +223,112 @@ def test_validate_takes_local_runs_data_form(capsys):
     # THEN validate checks the local file
     assert cli_main(["validate", str(EXAMPLES / "knn.json"), "--data", data]) == 0
     assert "data: 150 lines, 3 classes, stratified folds of 30, 30, 30, 30, 30 lines" in capsys.readouterr().out
+
+
+# -- interrupts: what a user's Ctrl-C (or a supervisor's SIGTERM) does to the offline tools ----------------
+
+def _slow_input(tmp_path: Path, marker: str) -> Path:
+    """A custom-script run whose jobs train for a minute; ``marker`` tells its scripts' command lines apart."""
+    document = json.loads((EXAMPLES / "custom.json").read_text())
+    document["job_config"].update(name="interrupted", output_prefix="s3://smx-demo-output/interrupted")
+    document["training"]["hyperparameters_template"] = {"seconds": marker}
+    document["training"]["algorithm_specification"] = {"TrainingImage": "local:tests/faults/scripts/fault_train.py",
+                                                       "TrainingInputMode": "File"}
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def _processes_with(marker: str) -> list[str]:
+    listed = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
+    return [line for line in listed if marker in line and "ps -eo" not in line]
+
+
+def _wait_for(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("signum, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_interrupting_local_run_mid_training_stops_it_within_seconds_and_leaves_no_process(tmp_path, signum, exit_code):
+    # GIVEN `smx-validator local run` whose training scripts run for a minute
+    marker = f"60.{os.getpid()}{signum}"
+    command = [str(BIN / "smx-validator"), "local", "run", str(_slow_input(tmp_path, marker)), "--data", DEMO_DATA]
+    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        if not _wait_for(lambda: len(_processes_with(marker)) >= 2, 60):
+            run.kill()
+            pytest.fail(f"the training scripts never started: {run.communicate()[0][-3000:]}")
+        # WHEN the user presses Ctrl-C (or a supervisor sends SIGTERM) mid-training
+        interrupted = time.monotonic()
+        run.send_signal(signum)
+        output, _ = run.communicate(timeout=30)
+        elapsed = time.monotonic() - interrupted
+    finally:
+        if run.poll() is None:
+            run.kill()
+    # THEN it exits with the shell's code for that signal within seconds, with no traceback
+    assert run.returncode == exit_code and elapsed < 15, (run.returncode, elapsed, output[-2000:])
+    assert "Traceback" not in output
+    # AND its last line says what happened and what is kept
+    assert output.strip().splitlines()[-1].startswith(
+        "interrupted: the execution and its training jobs were stopped; nothing is kept")
+    # AND no training script outlives the command
+    assert _processes_with(marker) == []
+
+
+def test_sigterm_to_local_serve_stops_its_executions_and_leaves_no_process(tmp_path):
+    # GIVEN `local serve` running an execution whose training scripts run for a minute
+    marker = f"60.{os.getpid()}7"
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1", "PYTHONUNBUFFERED": "1"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    server = subprocess.Popen([str(BIN / "smx-validator"), "local", "serve", "--port", "0"], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        printed = {}
+        for line in server.stdout:
+            key, _, value = line.partition(":")
+            printed[key] = value.strip()
+            if line.startswith("Ctrl-C"):
+                break
+        endpoint, arn = printed["endpoint"], printed["state machine ARN"]
+        subprocess.run([str(BIN / "aws"), "--endpoint-url", endpoint, "s3", "cp", str(DATASETS / "breast_cancer.csv"),
+                        "s3://smx-demo-input/breast_cancer/breast_cancer.csv"], env=env, check=True, capture_output=True)
+        start = subprocess.run([str(BIN / "smx-validator"), "start", str(_slow_input(tmp_path, marker)),
+                                "--state-machine-arn", arn, "--endpoint-url", endpoint], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert start.returncode == 0, start.stderr
+        assert _wait_for(lambda: len(_processes_with(marker)) >= 2, 60), "the training scripts never started"
+        # WHEN a supervisor sends SIGTERM
+        stopped = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+        elapsed = time.monotonic() - stopped
+    finally:
+        if server.poll() is None:
+            server.kill()
+    # THEN it ends within seconds and no training script outlives it
+    assert elapsed < 15
+    assert _processes_with(marker) == []
+
+
+def test_local_serve_on_a_port_in_use_fails_at_once(tmp_path):
+    # GIVEN a port something already listens on
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # WHEN local serve is asked to use it THEN it fails at once with exit code 2 and says what to do
+        completed = subprocess.run([str(BIN / "smx-validator"), "local", "serve", "--port", str(port)], cwd=REPO,
+                                   capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == (f"error: port {port} on 127.0.0.1 is in use: stop what listens there, or pick "
+                                        "another with --port (0 picks a free one)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 import threading
 import time
@@ -22,6 +23,7 @@ GATHER_STATE = "GatherResults"
 
 
 from smx_validator.input_files import UsageError, data_file, read_execution_input
+from smx_validator.interrupts import interrupted_exit_code
 
 
 # -- local run --------------------------------------------------------------------------------
@@ -54,7 +56,12 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             count = len(engine.upload(local, uri))
             print(f"uploaded {local} -> {uri}" + (f" ({count} files)" if local.is_dir() else ""), file=out)
         print(f"deployed {engine.state_machine_arn} ({time.monotonic() - started:.1f} s)", file=out)
-        result = engine.run(document, progress=_progress_printer(out, started), timeout=float("inf"))
+        arn = engine.start_execution(document)
+        try:
+            result = engine.wait(arn, progress=_progress_printer(out, started), timeout=float("inf"))
+        except KeyboardInterrupt:
+            return _stop_interrupted_run(engine, arn, out)
+        _print_notes(result, out)
         exit_code = _report(result, out)
         gather_output = result.output if result.output is not None else _gather_output(result.history)
         if args.output is not None and gather_output is not None:
@@ -68,6 +75,22 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return exit_code
 
 
+# How long an interrupted run may take to stop its execution and training jobs (a script gets SIGTERM,
+# then SIGKILL after 3 s; a built-in trainer stops between epochs) before the emulator is torn down.
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+def _stop_interrupted_run(engine: Any, arn: str, out: TextIO) -> int:
+    """Ctrl-C (or SIGTERM) during local run: stop the execution, which stops its training jobs, and say
+    what is kept. A second Ctrl-C here ends the command at once (cli.main)."""
+    print("", file=out)
+    engine.stop_execution(arn, error="Interrupted", cause="smx-validator local run was interrupted")
+    engine.close(timeout=STOP_TIMEOUT_SECONDS)
+    print("interrupted: the execution and its training jobs were stopped; nothing is kept (the offline engine's S3 "
+          "lives in memory, and --output/--artifacts are written only when a run ends)", file=out, flush=True)
+    return interrupted_exit_code()
+
+
 # -- local serve ------------------------------------------------------------------------------
 
 def serve_command(args: argparse.Namespace, out: TextIO | None = None,
@@ -78,6 +101,10 @@ def serve_command(args: argparse.Namespace, out: TextIO | None = None,
 
     input_bucket = args.input_bucket
     output_bucket = args.output_bucket
+    if args.port and not _port_is_free(args.port):
+        print(f"error: port {args.port} on 127.0.0.1 is in use: stop what listens there, or pick another with "
+              "--port (0 picks a free one)", file=sys.stderr)
+        return EXIT_USAGE
     engine = LocalEngine(parameters={"InputBucketName": input_bucket, "OutputBucketName": output_bucket},
                          server_port=args.port, script_root=Path.cwd())
     engine.start()
@@ -96,11 +123,23 @@ def serve_command(args: argparse.Namespace, out: TextIO | None = None,
         print("Ctrl-C stops the emulator (its state is lost).", file=out, flush=True)
         (stop or threading.Event()).wait()
     except KeyboardInterrupt:
-        print("stopping", file=out)
-        engine.close(timeout=5.0)
+        # Ctrl-C or SIGTERM: running executions and their training jobs end with the emulator.
+        print("stopping", file=out, flush=True)
+        for arn in engine.running_executions():
+            engine.stop_execution(arn, error="Interrupted", cause="smx-validator local serve was stopped")
+        engine.close(timeout=STOP_TIMEOUT_SECONDS)
         return EXIT_OK
     engine.close()
     return EXIT_OK
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 # -- start (AWS or a local endpoint) ----------------------------------------------------------
@@ -135,8 +174,15 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if not args.wait:
             return EXIT_OK
         poll = 0.2 if args.endpoint_url else 5.0
-        result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started),
-                                    timeout=float("inf"), poll_seconds=poll)
+        try:
+            result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started),
+                                        timeout=float("inf"), poll_seconds=poll)
+        except KeyboardInterrupt:
+            where = f"on {args.endpoint_url}" if args.endpoint_url else "on AWS"
+            endpoint = f" --endpoint-url {args.endpoint_url}" if args.endpoint_url else ""
+            print(f"\ninterrupted: the execution keeps running {where} (and its training jobs keep billing): {arn}\n"
+                  f"  stop it with: aws stepfunctions stop-execution{endpoint} --execution-arn {arn}", file=out, flush=True)
+            return interrupted_exit_code()
     except (BotoCoreError, ClientError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -217,6 +263,20 @@ def _gather_output(history: list[dict[str, Any]]) -> Any:
     return state_output(history, GATHER_STATE)
 
 
+def _print_notes(result: Any, out: TextIO) -> None:
+    """What the split step changed in the input (dropped hyperparameters, derived names, conversions)."""
+    from .progress import state_output
+
+    plan = state_output(result.history, "SplitDataset")
+    job_config = plan.get("plan", plan).get("job_config", {}) if isinstance(plan, dict) else {}
+    lines = [f"{m['field']}: {m['given']!r} is used as {m['used']!r}" for m in job_config.get("name_mapping") or []]
+    lines += list(job_config.get("notes") or [])
+    if lines:
+        print("\nnotes (also in the output's job_config.notes):", file=out)
+        for line in lines:
+            print(f"  {line}", file=out)
+
+
 def _report(result: Any, out: TextIO) -> int:
     from .report import summary_table
 
@@ -229,5 +289,17 @@ def _report(result: Any, out: TextIO) -> int:
     if result.status == "SUCCEEDED":
         return EXIT_OK
     print(f"error: {result.error}", file=out)
-    print(f"cause: {result.cause}", file=out)
+    print(f"cause: {_readable_cause(result.cause)}", file=out)
     return EXIT_FAILED
+
+
+def _readable_cause(cause: str | None) -> str:
+    """A Lambda error's cause is the runtime's JSON (message, type, stack trace): show its message, one
+    problem per line, as the split step wrote it; any other cause as it is."""
+    try:
+        payload = json.loads(cause or "")
+    except ValueError:
+        return cause or ""
+    if not isinstance(payload, dict) or "errorMessage" not in payload:
+        return cause or ""
+    return "\n".join(["", *(f"  {line}" for line in str(payload["errorMessage"]).splitlines())])

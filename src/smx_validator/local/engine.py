@@ -324,6 +324,12 @@ class LocalEngine:
         self._execution_arns.append(arn)
         return arn
 
+    def running_executions(self) -> list[str]:
+        """Every RUNNING execution of the state machine, including those the aws CLI started (serve)."""
+        pages = self.client("stepfunctions").get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
+        return [execution["executionArn"] for page in pages for execution in page["executions"]]
+
     def describe_execution(self, execution_arn: str) -> dict[str, Any]:
         return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
 
