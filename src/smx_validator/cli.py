@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data", action="append", default=[], metavar="LOCAL_FILE=s3://bucket/key",
                      help="upload a local file to the emulated S3 first (repeatable)")
     run.add_argument("--output", type=Path, help="write the execution output JSON here")
-    run.add_argument("--artifacts", type=Path, help="copy everything the run wrote to S3 into this directory")
+    run.add_argument("--artifacts", type=Path, help="copy everything the run wrote to S3 into DIR/<run id>/")
     run.set_defaults(handler=_delegate("run_command"))
     serve = local_commands.add_parser("serve", help="keep the emulated stack up for the aws CLI (--endpoint-url)")
     serve.add_argument("--port", type=int, default=5000, help="0 picks a free port (the URL is printed)")

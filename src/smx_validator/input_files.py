@@ -7,6 +7,8 @@ the same files with the same words. Problems are one line each and raise ``Usage
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,42 @@ def _read_bytes(path: Path, what: str, probe: bool = False) -> bytes:
             return stream.read(1) if probe else stream.read()
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
+
+
+def output_file(path: Path, *, input_path: Path) -> Path:
+    """Where ``--output`` may write the execution output, checked before the run: not a folder, not the
+    input, and not a file that is something else than a previous output (which is replaced)."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"--output {path} is a folder: give the path of a JSON file, such as {path / 'output.json'}")
+    if path.exists() and path.resolve() == Path(input_path).resolve():
+        raise UsageError(f"--output {path} is the input file: write the output to another path")
+    if path.exists() and not _is_previous_output(path):
+        raise UsageError(f"--output {path} exists and is not the output of a previous run: choose another path "
+                         "(a previous output is replaced)")
+    _check_writable_folder(path.parent, "--output")
+    return path
+
+
+def artifacts_folder(path: Path, *, input_path: Path) -> Path:
+    """Where ``--artifacts`` may copy a run's objects (into ``path/<run id>/``), checked before the run."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        what = "the input file" if path.resolve() == Path(input_path).resolve() else "a file"
+        raise UsageError(f"--artifacts {path} is {what}: give a folder (it is created if missing)")
+    _check_writable_folder(path, "--artifacts")
+    return path
+
+
+def _is_previous_output(path: Path) -> bool:
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and {"job_config", "summary"} <= set(document)
+
+
+def _check_writable_folder(folder: Path, option: str) -> None:
+    existing = next((parent for parent in [folder, *folder.parents] if parent.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{option}: cannot write under {folder} ({existing} is not a writable folder)")

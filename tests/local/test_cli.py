@@ -43,8 +43,48 @@ def test_local_run_prints_each_fold_and_the_cross_validated_metrics(tmp_path):
     # AND the output JSON and everything the run wrote to S3 are on disk
     output = json.loads((tmp_path / "out.json").read_text())
     assert output["summary"]["metrics"]["validation:binary_classification_accuracy"]["count"] == 5
-    files = [path.name for path in (tmp_path / "artifacts").rglob("*") if path.is_file()]
+    run_folders = [path for path in (tmp_path / "artifacts").iterdir()]
+    assert [folder.name for folder in run_folders] == [output["job_config"]["run_id"]]
+    files = [path.name for path in run_folders[0].rglob("*") if path.is_file()]
     assert files.count("model.tar.gz") == 5 and {"summary.json", "summary.csv", "run.json"} <= set(files)
+    # AND a second run into the same folders keeps the first run's artifacts and replaces the previous output
+    assert commands.run_command(run_args(EXAMPLES / "linear-learner.json", DEMO_DATA, output=tmp_path / "out.json",
+                                         artifacts=tmp_path / "artifacts"), out=io.StringIO()) == 0
+    assert len(list((tmp_path / "artifacts").iterdir())) == 2
+    assert json.loads((tmp_path / "out.json").read_text())["job_config"]["run_id"] != output["job_config"]["run_id"]
+
+
+@pytest.mark.parametrize("option, target, message", [
+    ("output", "folder", "--output {path} is a folder: give the path of a JSON file"),
+    ("output", "input", "--output {path} is the input file: write the output to another path"),
+    ("output", "other-file", "--output {path} exists and is not the output of a previous run: choose another path"),
+    ("artifacts", "other-file", "--artifacts {path} is a file: give a folder (it is created if missing)"),
+    ("artifacts", "input", "--artifacts {path} is the input file: give a folder (it is created if missing)"),
+], ids=["output-folder", "output-is-input", "output-other-file", "artifacts-file", "artifacts-is-input"])
+def test_local_run_refuses_an_output_or_artifacts_path_before_the_run(tmp_path, capsys, option, target, message):
+    # GIVEN an input, and a file that is not a run's output
+    source = tmp_path / "knn.json"
+    source.write_text((EXAMPLES / "knn.json").read_text())
+    other = tmp_path / "notes.txt"
+    other.write_text("my notes")
+    path = {"folder": tmp_path, "input": source, "other-file": other}[target]
+    # WHEN local run is asked to write there THEN it refuses at once (exit 2, nothing run) and the file is untouched
+    assert commands.run_command(run_args(source, **{option: path})) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {message.format(path=path)}")
+    assert other.read_text() == "my notes" and json.loads(source.read_text())["job_config"]
+
+
+def test_artifacts_are_never_written_outside_their_folder(tmp_path):
+    # GIVEN an object whose key climbs out of the prefix being copied
+    from smx_validator.local.engine import LocalEngine
+
+    with LocalEngine(parameters={"InputBucketName": "in-bucket", "OutputBucketName": "out-bucket"}) as engine:
+        engine.create_bucket("out-bucket")
+        engine.client("s3").put_object(Bucket="out-bucket", Key="runs/r1/../../escaped.txt", Body=b"x")
+        # WHEN the prefix is copied THEN the copy is refused, and nothing lands outside the folder
+        with pytest.raises(ValueError, match="would be written outside"):
+            engine.download_prefix("s3://out-bucket/runs/r1/", tmp_path / "artifacts")
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path.parent / "escaped.txt").exists()
 
 
 def test_local_run_exits_1_with_the_error_when_the_execution_fails(tmp_path):

@@ -10,6 +10,7 @@ import argparse
 import json
 import socket
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -22,7 +23,13 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 GATHER_STATE = "GatherResults"
 
 
-from smx_validator.input_files import UsageError, data_file, read_execution_input
+from smx_validator.input_files import (
+    UsageError,
+    artifacts_folder,
+    data_file,
+    output_file,
+    read_execution_input,
+)
 from smx_validator.interrupts import interrupted_exit_code
 
 
@@ -34,6 +41,8 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         document = _read_input(args.input)
         uploads = [_data_spec(spec) for spec in args.data or []]
         input_bucket, output_bucket, output_prefix = _deployment_buckets(document)
+        output = output_file(args.output, input_path=args.input) if args.output is not None else None
+        artifacts = artifacts_folder(args.artifacts, input_path=args.input) if args.artifacts is not None else None
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -64,15 +73,49 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         _print_notes(result, out)
         exit_code = _report(result, out)
         gather_output = result.output if result.output is not None else _gather_output(result.history)
-        if args.output is not None and gather_output is not None:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(json.dumps(gather_output, indent=2) + "\n", encoding="utf-8")
-            print(f"wrote {args.output}", file=out)
-        if args.artifacts is not None:
-            files = engine.download_prefix(output_prefix, args.artifacts)
-            print(f"copied {len(files)} objects under {output_prefix} to {args.artifacts}", file=out)
+        if output is not None and gather_output is not None:
+            _write_output(output, gather_output, out)
+        run_prefix = _run_prefix(result)
+        if artifacts is not None and run_prefix is not None:
+            run_folder = _new_folder(artifacts / run_prefix.rstrip("/").rsplit("/", 1)[-1])
+            files = engine.download_prefix(run_prefix, run_folder)
+            print(f"copied {len(files)} objects under {run_prefix} to {run_folder}", file=out)
     print(f"finished in {time.monotonic() - started:.1f} s", file=out)
     return exit_code
+
+
+def _write_output(path: Path, document: Any, out: TextIO) -> None:
+    """The execution output as JSON; if the file cannot be written after all, it goes to a temporary file
+    instead, so a finished run's result is never lost."""
+    text = json.dumps(document, indent=2) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}", file=out)
+    except OSError as error:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="smx-output-", delete=False,
+                                         encoding="utf-8") as fallback:
+            fallback.write(text)
+        print(f"could not write {path} ({error.strerror}); wrote the output to {fallback.name} instead", file=out)
+
+
+def _new_folder(wanted: Path) -> Path:
+    """``wanted``, or ``wanted-2``, ``-3``...: offline runs started in the same second share a run id,
+    and one run's artifacts never replace another's."""
+    candidate, number = wanted, 1
+    while candidate.exists():
+        number += 1
+        candidate = wanted.with_name(f"{wanted.name}-{number}")
+    return candidate
+
+
+def _run_prefix(result: Any) -> str | None:
+    """The run's own prefix (``job_config.run_prefix``), from the split step's plan."""
+    from .progress import state_output
+
+    plan = state_output(result.history, "SplitDataset")
+    job_config = plan.get("plan", plan).get("job_config", {}) if isinstance(plan, dict) else {}
+    return job_config.get("run_prefix")
 
 
 # How long an interrupted run may take to stop its execution and training jobs (a script gets SIGTERM,

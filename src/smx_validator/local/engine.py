@@ -246,13 +246,19 @@ class LocalEngine:
         return [uri]
 
     def download_prefix(self, uri: str, directory: Path) -> list[Path]:
-        """Copy every object under an S3 prefix to ``directory/<bucket>/<key>``."""
+        """Copy every object under an S3 prefix to ``directory/<key relative to the prefix>``. A key that
+        would land outside ``directory`` (``..`` in it) is refused: S3 keys are any text."""
         bucket, _, prefix = uri[len("s3://"):].partition("/")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
         s3 = self.client("s3")
+        root = Path(directory).resolve()
         written = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                target = directory / bucket / item["Key"]
+                target = (root / item["Key"][len(prefix):]).resolve()
+                if root not in target.parents:
+                    raise ValueError(f"s3://{bucket}/{item['Key']} would be written outside {directory}")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 s3.download_file(bucket, item["Key"], str(target))
                 written.append(target)
