@@ -208,6 +208,7 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             # An emulator accepts any credentials; a fresh shell may have none configured.
             client_arguments.update(aws_access_key_id="testing", aws_secret_access_key="testing")
     started = time.monotonic()
+    arn = None
     try:
         stepfunctions = boto3.client("stepfunctions", **client_arguments)
         name = f"smx-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -217,15 +218,17 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if not args.wait:
             return EXIT_OK
         poll = 0.2 if args.endpoint_url else 5.0
-        try:
-            result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started),
-                                        timeout=float("inf"), poll_seconds=poll)
-        except KeyboardInterrupt:
-            where = f"on {args.endpoint_url}" if args.endpoint_url else "on AWS"
-            endpoint = f" --endpoint-url {args.endpoint_url}" if args.endpoint_url else ""
-            print(f"\ninterrupted: the execution keeps running {where} (and its training jobs keep billing): {arn}\n"
-                  f"  stop it with: aws stepfunctions stop-execution{endpoint} --execution-arn {arn}", file=out, flush=True)
+        result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started),
+                                    timeout=float("inf"), poll_seconds=poll)
+    except KeyboardInterrupt:
+        if arn is None:
+            print("\ninterrupted: no execution was started", file=out, flush=True)
             return interrupted_exit_code()
+        where = f"on {args.endpoint_url}" if args.endpoint_url else "on AWS"
+        endpoint = f" --endpoint-url {args.endpoint_url}" if args.endpoint_url else ""
+        print(f"\ninterrupted: the execution keeps running {where} (and its training jobs keep billing): {arn}\n"
+              f"  stop it with: aws stepfunctions stop-execution{endpoint} --execution-arn {arn}", file=out, flush=True)
+        return interrupted_exit_code()
     except (BotoCoreError, ClientError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
