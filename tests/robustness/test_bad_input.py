@@ -662,6 +662,28 @@ def test_tags_in_any_script_sagemaker_accepts_are_accepted(split):
     assert plan["folds"][0]["Tags"][0] == tags[0]
 
 
+@pytest.mark.parametrize("compress, name, signature", [
+    ("gzip", "gzip", "1f 8b"), ("bz2", "bzip2", "42 5a 68"), ("lzma", "xz", "fd 37 7a 58 5a 00"),
+])
+def test_a_compressed_dataset_is_refused_saying_it_is_compressed(split, compress, name, signature):
+    # GIVEN the CSV compressed, under the name the input gives (a .csv key)
+    import importlib
+
+    data = importlib.import_module(compress).compress(csv_rows())
+    # WHEN the split step runs THEN it says the file is compressed and how to upload it, before any write
+    [problem] = split.rejects(csv_input(), data=data).problems
+    assert problem.startswith(f"job_config.input_path: the dataset is {name}-compressed (it starts with {name}'s "
+                              f"signature, bytes {signature}); SMX-Validator splits newline-separated text")
+
+
+def test_a_gzip_channel_is_refused_since_the_folds_are_uncompressed(split):
+    document = csv_input(training={"channels": {"compression_type": "Gzip"}})
+    assert split.rejects(document, data=csv_rows()).problems == [
+        'training.channels.compression_type: the fold files are written uncompressed, so a "Gzip" channel would make '
+        'every job fail to read them; remove compression_type (or set it to "None")'
+    ]
+
+
 def test_validate_refuses_an_input_file_over_step_functions_256_kib(tmp_path, capsys):
     # GIVEN the documented example padded with whitespace past 262,144 bytes (it parses; StartExecution refuses it)
     path = tmp_path / "padded.json"

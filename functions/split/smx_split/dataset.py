@@ -138,6 +138,7 @@ def scan_dataset(
         count = len(newlines)
         length_parts.append(np.diff(newlines, prepend=-1).astype(np.uint32))
         if first_line == 1:
+            _refuse_compressed(block)
             line_format.start(block)
         # A byte order mark would end up inside a label or a record: the per-line path names it.
         # (isascii first: it rules the mark out about 20 times faster than searching for it.)
@@ -180,6 +181,22 @@ def scan_dataset(
     release_freed_memory()  # before the splitter's peak, see smx_split.memory
     return DatasetScan(num_lines=num_lines, num_bytes=num_bytes, line_bytes=line_bytes,
                        labels=labels, label_names=label_names, groups=groups)
+
+
+# Signatures of compressed files: the split reads newline-separated text and writes the folds as it reads them.
+_COMPRESSED_SIGNATURES = ((b"\x1f\x8b", "gzip", "gunzip FILE.gz"), (b"BZh", "bzip2", "bunzip2 FILE.bz2"),
+                          (b"\xfd7zXZ\x00", "xz", "unxz FILE.xz"), (b"PK\x03\x04", "zip", "unzip FILE.zip"),
+                          (b"\x28\xb5\x2f\xfd", "zstd", "unzstd FILE.zst"))
+
+
+def _refuse_compressed(first_block: bytes) -> None:
+    for signature, name, command in _COMPRESSED_SIGNATURES:
+        if first_block.startswith(signature):
+            raise InvalidInputError([
+                f"job_config.input_path: the dataset is {name}-compressed (it starts with {name}'s signature, bytes "
+                f"{signature.hex(' ')}); SMX-Validator splits newline-separated text and writes the folds "
+                f"uncompressed: upload the decompressed file ({command}) and point input_path at it"
+            ])
 
 
 # --- problems -------------------------------------------------------------------------------

@@ -419,6 +419,10 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str] | None = None
     managed_spot_training = _spot(training, stopping_condition, problems, notes)
     resource_config = {**DEFAULT_RESOURCE_CONFIG, **training["resource_config"]}
 
+    if (training.get("channels") or {}).get("compression_type") == "Gzip":
+        problems.append(
+            'training.channels.compression_type: the fold files are written uncompressed, so a "Gzip" channel would '
+            'make every job fail to read them; remove compression_type (or set it to "None")')
     layout = None
     if data_format:
         layout, layout_problems = resolve_layout(
