@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smx_gather import experiments, payload, reports
 from smx_gather.describe import describe_folds
-from smx_gather.summary import build_summary, fold_splits
+from smx_gather.summary import build_summary, fold_splits, strict_json
 
 logger = Logger()
 
@@ -48,13 +48,14 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
         summary_csv=f"s3://{bucket}/{csv_key}",
         trial_component_name=experiments.trial_component_name(job_config["run_id"]),
     )
-    output = {
+    output = strict_json({
         "job_config": job_config,
         "crossvalidation": plan["crossvalidation"],
         "training": plan["training"],
         "splits": splits,
         "summary": summary,
-    }
+    })
+    summary = output["summary"]  # the strict copy: what is written and returned
 
     # S3 first: the summaries must survive an Experiments failure.
     encryption = _encryption_args(plan["job"].get("OutputDataConfig", {}).get("KmsKeyId"))

@@ -1,8 +1,11 @@
 """A fold's training job ends Failed or Stopped (MaxRuntimeInSeconds, or MaxWaitTimeInSeconds of
 managed spot training): the other folds keep training, the gather step records what succeeded,
-and the execution fails with FoldsFailed naming the fold. What each leaves behind is checked too."""
+and the execution fails with FoldsFailed naming the fold. What each leaves behind is checked too.
+A job that completes with a NaN metric (diverged) is reported as such."""
 
 from __future__ import annotations
+
+import json
 
 from .conftest import (
     created_jobs,
@@ -109,3 +112,32 @@ def test_a_spot_job_that_never_gets_capacity_is_stopped_at_max_wait_and_the_run_
     assert output["splits"][1]["SecondaryStatus"] == "MaxWaitTimeExceeded"
     keys = keys_under(engine, output["job_config"]["run_prefix"])
     assert not any(key.startswith(f"models/{jobs[1]}/") for key in keys) and "summary.json" in keys
+
+
+def test_a_fold_whose_metric_diverges_is_reported_as_diverged_and_every_output_stays_strict_json(engine, output_prefix):
+    # GIVEN fold 1's job reporting its score as NaN (a diverged loss)
+    document = run_input(output_prefix, name="flt-diverge", environment={"DIVERGE_JOB_SUFFIX": "-fold1"})
+    document["training"]["algorithm_specification"]["MetricDefinitions"] = [
+        {"Name": "validation:score", "Regex": r"score: ([0-9.]+|nan)"}]
+    # WHEN the run executes
+    result = engine.run(document, timeout=60)
+    # THEN it succeeds (every job Completed), and the summary says fold 1 diverged and what the mean is over
+    assert result.status == "SUCCEEDED", result.cause
+    summary = result.output["summary"]
+    assert summary["diverged_folds"] == [1] and summary["diverged_fold_count"] == 1
+    score = summary["metrics"]["validation:score"]
+    assert score["values"] == [0.5, None, 0.5] and score["count"] == 2 and score["diverged_folds"] == [1]
+    # AND summary.json on S3 is strict JSON (a strict parser refuses NaN)
+    bucket, _, key = summary["summary_json"][len("s3://"):].partition("/")
+    text = engine.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def refuse(constant):
+        raise ValueError(f"{constant} in summary.json")
+
+    json.loads(text, parse_constant=refuse)
+    # AND the per-fold table says so instead of hiding it
+    from smx_validator.local.report import summary_table
+
+    table = summary_table(result.output)
+    assert "diverged" in table and "(over 2 of 3 folds)" in table
+    assert "1 fold(s) diverged (fold1): a metric was NaN or infinite" in table

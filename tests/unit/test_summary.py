@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smx_gather.summary import (
-    MAX_FAILURE_MESSAGE_CHARS, MAX_REASON_CHARS, build_summary, failure_message, fold_splits,
+    MAX_FAILURE_MESSAGE_CHARS, MAX_REASON_CHARS, build_summary, failure_message, fold_splits, strict_json,
 )
 
 RUN = "crossvalidator-demo-20261122-120000"
@@ -130,11 +131,25 @@ def test_given_failed_and_unbilled_folds_when_summarised_then_totals_cover_every
     assert summary["billable_seconds_total"] == 70
 
 
-def test_given_a_nan_metric_when_summarised_then_it_counts_as_missing_and_the_summary_stays_json():
-    _, summary = summarise(2, {0: described(0, metrics={"loss": math.nan}), 1: described(1, metrics={"loss": 0.4})})
+def test_given_a_nan_metric_when_summarised_then_the_fold_is_reported_as_diverged_and_the_summary_stays_json():
+    # GIVEN fold 0 reporting a NaN loss, fold 1 an infinite one, fold 2 a finite one
+    splits, summary = summarise(3, {0: described(0, metrics={"loss": math.nan, "acc": 0.5}),
+                                    1: described(1, metrics={"loss": math.inf}), 2: described(2, metrics={"loss": 0.4})})
+    # THEN the statistics use the finite value only, and say which folds diverged
+    assert summary["metrics"]["loss"]["values"] == [None, None, 0.4]
+    assert summary["metrics"]["loss"]["count"] == 1 and summary["metrics"]["loss"]["diverged_folds"] == [0, 1]
+    assert summary["diverged_folds"] == [0, 1] and summary["diverged_fold_count"] == 2
+    assert summary["metrics"]["acc"]["diverged_folds"] == []
+    # AND the whole output is strict JSON once the gather has made it so (no NaN in summary.json)
+    output = strict_json({"splits": splits, "summary": summary})
+    json.loads(json.dumps(output, allow_nan=False))
+    assert output["splits"][0]["FinalMetricDataList"][0]["Value"] is None
 
-    assert summary["metrics"]["loss"]["values"] == [None, 0.4]
-    assert summary["metrics"]["loss"]["count"] == 1
+
+def test_given_a_metric_no_fold_reported_finitely_when_summarised_then_its_statistics_are_null():
+    _, summary = summarise(2, {0: described(0, metrics={"loss": math.nan}), 1: described(1, metrics={"loss": math.nan})})
+    assert summary["metrics"]["loss"] == {"values": [None, None], "mean": None, "std": None, "min": None, "max": None,
+                                          "count": 0, "diverged_folds": [0, 1]}
 
 
 def test_given_more_failure_text_than_a_fail_cause_holds_when_messaged_then_it_is_clipped_to_the_limit():

@@ -23,7 +23,8 @@ FOLD_COLUMNS = (
 
 def summary_json(output: Mapping[str, Any]) -> bytes:
     """The whole execution output, untrimmed, datetimes as ISO-8601 strings."""
-    return json.dumps(output, indent=2, ensure_ascii=False, default=_iso).encode("utf-8")
+    # allow_nan=False: strict JSON only (the gather replaced non-finite metrics with null, summary.strict_json).
+    return json.dumps(output, indent=2, ensure_ascii=False, default=_iso, allow_nan=False).encode("utf-8")
 
 
 def summary_csv(plan: Mapping[str, Any], splits: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> str:

@@ -69,9 +69,13 @@ def build_summary(
         for s in splits
         if s.get("TrainingJobStatus") != COMPLETED
     ]
+    metrics = metric_statistics(completed)
+    diverged_folds = sorted({fold for stats in metrics.values() for fold in stats["diverged_folds"]})
     return {
-        "metrics": metric_statistics(completed),
+        "metrics": metrics,
         "completed_folds": [s["fold_index"] for s in completed],
+        "diverged_folds": diverged_folds,
+        "diverged_fold_count": len(diverged_folds),
         "failed_folds": failed,
         "failed_fold_count": len(failed),
         "failure_message": failure_message(failed, len(splits)),
@@ -96,23 +100,46 @@ def final_metrics(split: Mapping[str, Any]) -> dict[str, float]:
     return metrics
 
 
+def diverged_metrics(split: Mapping[str, Any]) -> list[str]:
+    """The metrics a fold reported as NaN or infinite (a diverged loss, a division by zero)."""
+    return sorted({item["MetricName"] for item in split.get("FinalMetricDataList") or []
+                   if isinstance(item.get("Value"), float) and not math.isfinite(item["Value"])})
+
+
 def metric_statistics(completed: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per metric: every completed fold's value (None where it reported none, or a non-finite one), their
+    mean, population std, min, max and count over the finite values, and the folds that diverged: a
+    statistic over fewer folds than it seems must say so."""
     per_fold = [final_metrics(s) for s in completed]
-    names = sorted({name for metrics in per_fold for name in metrics})
+    diverged = [set(diverged_metrics(s)) for s in completed]
+    names = sorted({name for metrics in per_fold for name in metrics} | {name for names in diverged for name in names})
     stats = {}
     for name in names:
         values = [metrics.get(name) for metrics in per_fold]
         present = [v for v in values if v is not None]
         stats[name] = {
             "values": values,
-            "mean": statistics.fmean(present),
+            "mean": statistics.fmean(present) if present else None,
             # Population std (ddof=0): numpy's and cross_val_score(...).std()'s convention.
-            "std": statistics.pstdev(present),
-            "min": min(present),
-            "max": max(present),
+            "std": statistics.pstdev(present) if present else None,
+            "min": min(present) if present else None,
+            "max": max(present) if present else None,
             "count": len(present),
+            "diverged_folds": [split["fold_index"] for split, names_ in zip(completed, diverged) if name in names_],
         }
     return stats
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None: Step Functions and strict JSON parsers
+    refuse them (the summary's ``diverged_folds`` says where they were)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [strict_json(item) for item in value]
+    return value
 
 
 def failure_reason(split: Mapping[str, Any], fold_result: Mapping[str, Any]) -> str:

@@ -28,8 +28,15 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
                       "std is the population standard deviation)", header]
         for name in sorted(statistics):
             stats = statistics[name]
-            values = "".join(f"{_number(value):>9}" for value in stats.get("values", []))
-            lines.append(f"  {name:<{name_width}}{values}   {_number(stats['mean'])} ± {_number(stats['std'])}")
+            diverged = set(stats.get("diverged_folds") or [])
+            values = "".join(f"{'diverged' if fold in diverged else _number(value):>9}"
+                             for fold, value in zip(completed, stats.get("values", [])))
+            over = f"  (over {stats['count']} of {len(completed)} folds)" if diverged else ""
+            lines.append(f"  {name:<{name_width}}{values}   {_number(stats['mean'])} ± {_number(stats['std'])}{over}")
+        if summary.get("diverged_fold_count"):
+            folds = ", ".join(f"fold{fold}" for fold in summary["diverged_folds"])
+            lines += ["", f"{summary['diverged_fold_count']} fold(s) diverged ({folds}): a metric was NaN or infinite; "
+                          "the statistics leave those values out"]
     if summary.get("failure_message"):
         lines += ["", summary["failure_message"]]
     if summary.get("summary_json"):

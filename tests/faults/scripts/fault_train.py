@@ -2,7 +2,8 @@
 
 Hyperparameter --seconds S: every job trains (sleeps) S seconds. Job Environment:
 FAIL_JOB_SUFFIX=X fails the job whose TRAINING_JOB_NAME ends with X (SageMaker's failure file);
-SLOW_JOB_SUFFIX=X with SLOW_SECONDS=S makes only that job train S seconds.
+SLOW_JOB_SUFFIX=X with SLOW_SECONDS=S makes only that job train S seconds;
+DIVERGE_JOB_SUFFIX=X makes that job's score NaN (a diverged loss).
 Prints "score: 0.5" (a metric) when it completes.
 """
 
@@ -31,4 +32,5 @@ if slow_suffix and job.endswith(slow_suffix):
     seconds = float(os.environ.get("SLOW_SECONDS", "60"))
 time.sleep(seconds)
 Path(os.environ["SM_MODEL_DIR"], "model.txt").write_text("trained")
-print("score: 0.5")
+diverge_suffix = os.environ.get("DIVERGE_JOB_SUFFIX", "")
+print("score: nan" if diverge_suffix and job.endswith(diverge_suffix) else "score: 0.5")
