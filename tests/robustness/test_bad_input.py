@@ -23,6 +23,7 @@ from smx_validator.cli import main as cli_main
 from smx_validator.local.engine import LocalEngine
 
 from .conftest import (
+    CUSTOM_IMAGE,
     IMAGE_CLASSIFICATION,
     LINEAR_LEARNER,
     REPO,
@@ -144,7 +145,9 @@ def test_a_class_with_fewer_lines_than_folds_is_named_with_the_ways_out(split):
     # GIVEN 5 stratified folds and two classes with 3 and 1 lines
     data = manifest(20, 2) + b'{"source-ref": "s3://smx-in/x.jpg", "class": "rare"}\n' * 3 + \
         b'{"source-ref": "s3://smx-in/y.jpg", "class": "unique"}\n'
-    rejection = split.rejects(sample_input(), data=data)
+    document = sample_input()  # for a custom container: class names are fine (image-classification wants 0..n-1)
+    document["training"]["algorithm_specification"]["TrainingImage"] = CUSTOM_IMAGE
+    rejection = split.rejects(document, data=data)
     assert rejection.problems == [
         "crossvalidation.n_splits: stratifying into 5 folds needs at least 5 lines of every class; 2 of 4 classes "
         "have fewer: 'rare' (3), 'unique' (1). Merge or remove the rare classes, lower crossvalidation.n_splits, "
@@ -168,7 +171,10 @@ def test_num_classes_placeholder_on_a_dataset_without_labels_is_refused(split):
     rejection = split.rejects(sample_input(), data=data)
     assert rejection.problems == [
         "training.hyperparameters_template: ${num_classes} needs labelled data, but no line of the dataset has a "
-        "label (the 'class' attribute); label the data or set num_classes yourself"
+        "label (the 'class' attribute); label the data or set num_classes yourself",
+        "crossvalidation.label_attribute: no line of the dataset has a 'class' attribute, but the training channels "
+        "read it (AttributeNames ['source-ref', 'class']), so every job would fail; set crossvalidation.label_attribute "
+        "to the attribute that holds each line's label",
     ]
 
 
@@ -684,6 +690,41 @@ def test_a_gzip_channel_is_refused_since_the_folds_are_uncompressed(split):
     ]
 
 
+def test_a_label_attribute_no_line_has_is_refused_when_the_channels_read_it(split):
+    # GIVEN an image-classification manifest whose labels are under "label", with the default label_attribute "class"
+    data = manifest().replace(b'"class"', b'"label"')
+    document = sample_input(training={"hyperparameters_template": {"num_classes": "2"}})
+    # WHEN the split step runs THEN it refuses it (today's alternative: unstratified folds, then every job failing)
+    assert split.rejects(document, data=data).problems == [
+        "crossvalidation.label_attribute: no line of the dataset has a 'class' attribute, but the training channels "
+        "read it (AttributeNames ['source-ref', 'class']), so every job would fail; set crossvalidation.label_attribute "
+        "to the attribute that holds each line's label"
+    ]
+
+
+def test_image_classification_labels_that_are_not_0_to_n_minus_1_are_refused(split):
+    # GIVEN class names instead of the integers 0..num_classes-1 the algorithm requires
+    data = manifest().replace(b'"class": "0"', b'"class": "cat"').replace(b'"class": "1"', b'"class": "dog"')
+    assert split.rejects(sample_input(), data=data).problems == [
+        "crossvalidation.label_attribute: image-classification needs class labels 0 to 1 (one per class), but the "
+        "dataset's 2 labels are 'cat', 'dog'; renumber the classes from 0"
+    ]
+
+
+@pytest.mark.parametrize("rows, expected", [
+    (b"cat,1.0,2.0\ndog,2.0,3.0\n" * 10, "job_config.input_path: knn needs a number as each line's label (the first "
+     "column), but 2 label(s) are not numbers: 'cat', 'dog'; encode the classes as numbers (0, 1, ...)"),
+    (b"0,1.0,red\n1,2.0,blue\n" * 10, "line 1: column 2 is 'red', not a number; knn reads every CSV column as a "
+     "number: encode it numerically (one-hot or codes) or leave it out"),
+    (b"0,1.0,2\x00\n1,2.0,3\n" * 10, "line 1: has a NUL byte; knn reads text/csv numbers: remove it"),
+], ids=["text-labels", "text-feature", "nul-byte"])
+def test_csv_that_a_numeric_algorithm_cannot_read_is_refused(split, rows, expected):
+    document = csv_input(training={
+        "hyperparameters_template": {"k": "3", "sample_size": "10", "predictor_type": "classifier", "feature_dim": "2"},
+        "algorithm_specification": {"TrainingImage": "382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1"}})
+    assert split.rejects(document, data=rows).problems == [expected]
+
+
 def test_validate_refuses_an_input_file_over_step_functions_256_kib(tmp_path, capsys):
     # GIVEN the documented example padded with whitespace past 262,144 bytes (it parses; StartExecution refuses it)
     path = tmp_path / "padded.json"
@@ -953,10 +994,10 @@ class TestThroughTheStateMachine:
                          "check the bucket and key of the dataset")
 
     def test_rare_classes_fail_the_execution_naming_them(self, engine):
-        self.put(engine, "data/rare.jsonl", manifest(20) + b'{"source-ref": "s3://a", "class": "rare"}\n')
+        self.put(engine, "data/rare.jsonl", manifest(20) + b'{"source-ref": "s3://a", "class": "2"}\n')
         cause = self.fails_with_invalid_input(engine, self.document("data/rare.jsonl"))
         assert cause.startswith("crossvalidation.n_splits: stratifying into 5 folds needs at least 5 lines of every "
-                                "class; 1 of 3 classes have fewer: 'rare' (1).")
+                                "class; 1 of 3 classes have fewer: '2' (1).")
 
     def test_invalid_json_is_refused_by_start_execution(self, engine):
         # GIVEN text that is not JSON

@@ -85,7 +85,7 @@ DATA_CASES = {
     "byte-order-mark": (csv_input, b"\xef\xbb\xbf" + csv_rows(8), "input.csv", "line 1: starts with a byte order mark"),
     "empty": (sample_input, b"", "input.jsonl", "job_config.input_path: the dataset is empty"),
     "csv-header": (csv_input, b"label,a,b\n" + csv_rows(8), "input.csv", "line 1: looks like a header"),
-    "rare-classes": (sample_input, manifest(20) + b'{"source-ref": "s3://smx-in/z.jpg", "class": "zebra"}\n',
+    "rare-classes": (sample_input, manifest(20) + b'{"source-ref": "s3://smx-in/z.jpg", "class": "2"}\n',
                      "input.jsonl", "crossvalidation.n_splits: stratifying into 5 folds"),
     "more-folds-than-lines": (lambda key: csv_input(key, crossvalidation={"strategy": "kfold"}), csv_rows(3),
                               "input.csv", "crossvalidation.n_splits: 5 folds need at least 5 lines"),

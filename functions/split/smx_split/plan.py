@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import hyperparameters, naming
+from . import data_contracts, hyperparameters, naming
 from .channels import input_data_config
 from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
@@ -54,14 +54,32 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     The split function and ``smx-validator validate --data`` both call this, so they accept and
     reject the same datasets with the same words.
     """
-    scan = scan_dataset(blocks, spec.data_format, label_attribute=spec.label_attribute,
+    first_lines: list[bytes] = []
+
+    def keep_first_lines(stream: Iterable[bytes]) -> Iterable[bytes]:
+        for block in stream:
+            if not first_lines:
+                first_lines.extend(block.split(b"\n", data_contracts.SAMPLE_LINES)[:data_contracts.SAMPLE_LINES])
+            yield block
+
+    scan = scan_dataset(keep_first_lines(blocks), spec.data_format, label_attribute=spec.label_attribute,
                         group_attribute=spec.group_attribute)
     has_labels = scan.labels is not None
     strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
     problems = data_problems(spec, has_labels=has_labels)
+    problems += data_contracts.label_attribute_problems(
+        has_labels=has_labels, label_attribute=spec.label_attribute, data_format=spec.data_format,
+        attribute_names=spec.channel_layout.attribute_names if spec.channel_layout else None)
+    # The last line of the first block may be cut at the block's end: the sample stops before it.
+    problems += data_contracts.contract_problems(spec.algorithm_family, spec.data_format,
+                                                 label_names=scan.label_names if has_labels else (),
+                                                 first_lines=[line for line in first_lines[:-1] if line])
+    try:
+        assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
+    except InvalidInputError as error:  # every problem at once, the data's and the folds'
+        raise InvalidInputError(problems + error.problems) from None
     if problems:
         raise InvalidInputError(problems)
-    assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
     return FoldedDataset(scan, strategy, assignment)
 
 

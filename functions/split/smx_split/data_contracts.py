@@ -1,0 +1,104 @@
+"""What each built-in algorithm requires of the data, checked after the scan and before anything is written.
+
+Each row follows the algorithm's SageMaker documentation (the source is named beside it). The offline
+engine's local trainers do not read this table: they fail on bad data by themselves, so a gap here shows
+up as a failed fold in the tests, not as an agreement between two copies of one rule.
+
+Pure: the scan's label names and the dataset's first lines in, problems out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from typing import Final
+
+# The first lines whose every field is checked (the labels are checked on every line through the scan's
+# distinct label names; a feature column that is not numeric almost always shows in the first lines).
+SAMPLE_LINES: Final = 200
+
+
+@dataclass(frozen=True)
+class DataContract:
+    numeric_csv: bool = False         # label and features numbers (text/csv, label first, no header)
+    integer_labels_from_zero: bool = False  # class labels 0 .. num_classes-1
+    source: str = ""
+
+
+CONTRACTS: Final[dict[str, DataContract]] = {
+    "linear-learner": DataContract(numeric_csv=True, source=(
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/linear-learner.html#ll-input_output "
+        "(text/csv: the first column is the label, every value a number)")),
+    "knn": DataContract(numeric_csv=True, source=(
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/kNN-in-formats.html (text/csv: label first, "
+        "then the features, all numbers)")),
+    "xgboost": DataContract(numeric_csv=True, source=(
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/xgboost.html#InputOutput-XGBoost (CSV: the target "
+        "in the first column, no header, numeric values)")),
+    "image-classification": DataContract(integer_labels_from_zero=True, source=(
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/image-classification.html#IC-inputoutput (the class "
+        "label is an integer from 0 to num_classes - 1)")),
+}
+
+
+def label_attribute_problems(*, has_labels: bool, label_attribute: str, attribute_names: tuple[str, ...] | None,
+                             data_format: str) -> list[str]:
+    """An augmented manifest's channels name the label attribute; no line having it fails every job."""
+    if has_labels or data_format != "jsonl" or not attribute_names or label_attribute not in attribute_names:
+        return []
+    return [
+        f"crossvalidation.label_attribute: no line of the dataset has a {label_attribute!r} attribute, but the "
+        f"training channels read it (AttributeNames {list(attribute_names)}), so every job would fail; set "
+        "crossvalidation.label_attribute to the attribute that holds each line's label"
+    ]
+
+
+def contract_problems(family: str, data_format: str, *, label_names: tuple[str, ...],
+                      first_lines: list[bytes]) -> list[str]:
+    """Every way the data breaks the algorithm's documented contract (empty for custom containers)."""
+    contract = CONTRACTS.get(family)
+    if contract is None:
+        return []
+    problems = []
+    if contract.numeric_csv and data_format == "csv":
+        bad_labels = [name for name in label_names if not _is_number(name)]
+        if bad_labels:
+            shown = ", ".join(repr(name[:40]) for name in bad_labels[:5])
+            problems.append(
+                f"job_config.input_path: {family} needs a number as each line's label (the first column), but "
+                f"{len(bad_labels)} label(s) are not numbers: {shown}; encode the classes as numbers (0, 1, ...)")
+        problems += _feature_problems(family, first_lines)
+    if contract.integer_labels_from_zero and label_names:
+        expected = [str(index) for index in range(len(label_names))]
+        if sorted(label_names, key=_integer_order) != expected:
+            shown = ", ".join(repr(name[:40]) for name in sorted(label_names, key=_integer_order)[:8])
+            problems.append(
+                f"crossvalidation.label_attribute: {family} needs class labels 0 to {len(label_names) - 1} (one per "
+                f"class), but the dataset's {len(label_names)} labels are {shown}; renumber the classes from 0")
+    return problems
+
+
+def _feature_problems(family: str, first_lines: list[bytes]) -> list[str]:
+    for number, raw in enumerate(first_lines[:SAMPLE_LINES], 1):
+        text = raw.decode("utf-8", "replace").rstrip("\r")
+        if "\x00" in text:
+            return [f"line {number}: has a NUL byte; {family} reads text/csv numbers: remove it"]
+        fields = next(csv.reader(io.StringIO(text)), [])
+        for column, value in enumerate(fields[1:], 1):
+            if not _is_number(value):
+                return [f"line {number}: column {column} is {value[:40]!r}, not a number; {family} reads every CSV "
+                        "column as a number: encode it numerically (one-hot or codes) or leave it out"]
+    return []
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _integer_order(name: str) -> tuple[int, str]:
+    return (int(name), name) if name.lstrip("-").isdigit() else (1 << 62, name)
