@@ -214,8 +214,10 @@ def step_s3(input_path: Path, workdir: Path) -> dict:
                 "crossvalidation": {"n_splits": K, "random_state": RANDOM_STATE},
                 "training": {
                     "hyperparameters_template": {"num_classes": "${num_classes}"},
+                    # A custom container: the split's work is the same for every algorithm, and the ragged
+                    # shape's class names are not image classification's labels 0..n-1 (refused before the split).
                     "algorithm_specification": {
-                        "TrainingImage": "685385470294.dkr.ecr.eu-west-1.amazonaws.com/image-classification:1",
+                        "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/bench-trainer:1",
                         "TrainingInputMode": "Pipe"},
                     "resource_config": {"InstanceType": "ml.p3.2xlarge"},
                 },

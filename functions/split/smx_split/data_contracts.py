@@ -18,6 +18,7 @@ from typing import Final
 # The first lines whose every field is checked (the labels are checked on every line through the scan's
 # distinct label names; a feature column that is not numeric almost always shows in the first lines).
 SAMPLE_LINES: Final = 200
+SAMPLE_BYTES: Final = 256 * 1024  # at most this much of the file's start is sampled
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,8 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
 
     def keep_first_lines(stream: Iterable[bytes]) -> Iterable[bytes]:
         for block in stream:
-            if not first_lines:
-                first_lines.extend(block.split(b"\n", data_contracts.SAMPLE_LINES)[:data_contracts.SAMPLE_LINES])
+            if not first_lines:  # a bounded head of the first block: no copy of the block itself
+                first_lines.extend(block[:data_contracts.SAMPLE_BYTES].split(b"\n")[:data_contracts.SAMPLE_LINES + 1])
             yield block
 
     scan = scan_dataset(keep_first_lines(blocks), spec.data_format, label_attribute=spec.label_attribute,
@@ -70,7 +70,7 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     problems += data_contracts.label_attribute_problems(
         has_labels=has_labels, label_attribute=spec.label_attribute, data_format=spec.data_format,
         attribute_names=spec.channel_layout.attribute_names if spec.channel_layout else None)
-    # The last line of the first block may be cut at the block's end: the sample stops before it.
+    # The sample's last line may be cut where the head ends: the sample stops before it.
     problems += data_contracts.contract_problems(spec.algorithm_family, spec.data_format,
                                                  label_names=scan.label_names if has_labels else (),
                                                  first_lines=[line for line in first_lines[:-1] if line])
