@@ -126,8 +126,13 @@ STOP_TIMEOUT_SECONDS = 10.0
 def _stop_interrupted_run(engine: Any, arn: str, out: TextIO) -> int:
     """Ctrl-C (or SIGTERM) during local run: stop the execution, which stops its training jobs, and say
     what is kept. A second Ctrl-C here ends the command at once (cli.main)."""
+    from botocore.exceptions import ClientError
+
     print("", file=out)
-    engine.stop_execution(arn, error="Interrupted", cause="smx-validator local run was interrupted")
+    try:
+        engine.stop_execution(arn, error="Interrupted", cause="smx-validator local run was interrupted")
+    except ClientError:
+        pass  # it ended just before the interrupt: nothing left to stop
     engine.close(timeout=STOP_TIMEOUT_SECONDS)
     print("interrupted: the execution and its training jobs were stopped; nothing is kept (the offline engine's S3 "
           "lives in memory, and --output/--artifacts are written only when a run ends)", file=out, flush=True)
@@ -168,8 +173,13 @@ def serve_command(args: argparse.Namespace, out: TextIO | None = None,
     except KeyboardInterrupt:
         # Ctrl-C or SIGTERM: running executions and their training jobs end with the emulator.
         print("stopping", file=out, flush=True)
+        from botocore.exceptions import ClientError
+
         for arn in engine.running_executions():
-            engine.stop_execution(arn, error="Interrupted", cause="smx-validator local serve was stopped")
+            try:
+                engine.stop_execution(arn, error="Interrupted", cause="smx-validator local serve was stopped")
+            except ClientError:
+                pass  # it ended meanwhile
         engine.close(timeout=STOP_TIMEOUT_SECONDS)
         return EXIT_OK
     engine.close()
