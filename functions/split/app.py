@@ -41,6 +41,8 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         logger.error("invalid input", extra={"problems": error.problems})
         raise
     assignment = folded.assignment
+    for note in folded.notes:
+        logger.info("normalised the data", extra={"note": note})
     logger.info("assigned folds", extra={
         "lines": folded.scan.num_lines, "bytes": folded.scan.num_bytes, "strategy": folded.strategy,
         "num_classes": folded.num_classes, "fold_sizes": list(assignment.fold_sizes),
@@ -65,7 +67,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     })
     return build_plan(
         spec, run, deployment=deployment, strategy=folded.strategy, num_samples=folded.scan.num_lines,
-        num_classes=folded.num_classes, folds=upload.folds,
+        num_classes=folded.num_classes, folds=upload.folds, data_notes=folded.notes,
     )
 
 

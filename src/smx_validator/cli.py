@@ -139,7 +139,8 @@ def _check_data(spec, path: Path) -> str:
     folded = fold_dataset(spec, blocks())
     classes = f", {folded.num_classes} classes" if folded.num_classes is not None else ""
     sizes = ", ".join(map(str, folded.assignment.fold_sizes))
-    return f"{folded.scan.num_lines} lines{classes}, {folded.strategy} folds of {sizes} lines"
+    notes = "".join(f"\n  {note}" for note in folded.notes)
+    return f"{folded.scan.num_lines} lines{classes}, {folded.strategy} folds of {sizes} lines{notes}"
 
 
 if __name__ == "__main__":

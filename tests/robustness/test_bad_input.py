@@ -725,6 +725,21 @@ def test_csv_that_a_numeric_algorithm_cannot_read_is_refused(split, rows, expect
     assert split.rejects(document, data=rows).problems == [expected]
 
 
+def test_one_class_written_two_ways_is_one_class_and_the_run_says_so(split):
+    # GIVEN a CSV whose classes are written 1 / 1.0 and 0 / " 0"
+    split.upload("path/input.csv", b"".join(f"{label},{i}.5,{i}\n".encode()
+                                            for i, label in enumerate(["1", "1.0", "0", " 0"] * 5)))
+    document = csv_input(training={"hyperparameters_template": {"num_classes": "${num_classes}"}},
+                         crossvalidation={"n_splits": 2})
+    # WHEN the split step runs
+    plan = split.run(document)
+    # THEN ${num_classes} is 2 (not 4), the folds are stratified on 2 classes, and the output says why
+    assert plan["crossvalidation"]["num_classes"] == 2
+    assert {fold["HyperParameters"]["num_classes"] for fold in plan["folds"]} == {"2"}
+    assert ("labels ' 0' and '0' are one class, '0': labels are compared as numbers (the fold files keep every "
+            "line as written)") in plan["job_config"]["notes"]
+
+
 def test_validate_refuses_an_input_file_over_step_functions_256_kib(tmp_path, capsys):
     # GIVEN the documented example padded with whitespace past 262,144 bytes (it parses; StartExecution refuses it)
     path = tmp_path / "padded.json"

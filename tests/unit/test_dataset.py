@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smx_split.dataset import DatasetScan, data_format_for, line_blocks, scan_dataset
+from smx_split.dataset import DatasetScan, data_format_for, line_blocks, number_name, scan_dataset
 from smx_split.errors import InvalidInputError
 
 
@@ -354,7 +354,8 @@ def reference_scan(data: bytes) -> list[str] | None | type[InvalidInputError]:
         return None
     if any(label is None for label in labels):
         return InvalidInputError
-    return [label if isinstance(label, str) else json.dumps(label) for label in labels]
+    # A label that is a number, however it is written ("1e3", 1000.0), is named as that number.
+    return [number_name(label if isinstance(label, str) else json.dumps(label)) for label in labels]
 
 
 @settings(max_examples=60, deadline=None)
@@ -428,3 +429,23 @@ def test_given_any_block_sizes_then_line_blocks_hold_whole_lines_within_the_boun
     assert b"".join(blocks) == data + b"\n"
     assert all(block.endswith(b"\n") for block in blocks)
     assert all(len(block) <= max_bytes or block.count(b"\n") == 1 for block in blocks)
+
+
+@pytest.mark.parametrize("data, data_format, ones", [
+    (b"1,0.5\n1.0,0.4\n 0,0.3\n0,0.2\n+1,0.1\n", "csv", ("+1", "1", "1.0")),
+    # (JSON 1 and 1.0 are one value to Python already: only "1e0" is a second spelling)
+    (b'{"class": 1}\n{"class": 1.0}\n{"class": " 0"}\n{"class": "0"}\n{"class": "1e0"}\n', "jsonl", ("1", "1e0")),
+], ids=["csv", "jsonl"])
+def test_given_one_class_written_several_ways_then_it_is_one_class_and_the_spellings_are_reported(data, data_format, ones):
+    # GIVEN labels 1 / 1.0 / +1 / 1e0 and 0 / " 0"
+    result = scan(data, data_format)
+    # THEN they are two classes, named as numbers, and the merged spellings are kept for the user
+    assert result.label_names == ("0", "1") and result.num_classes == 2
+    assert labels_per_line(result) == ["1", "1", "0", "0", "1"]
+    assert dict(result.label_spellings) == {"0": (" 0", "0"), "1": ones}
+
+
+def test_given_group_values_that_are_numbers_then_they_stay_as_written():
+    # "007" and "7" are two patients, not one number
+    result = scan(b"0,007\n1,7\n0,007\n1,7\n", "csv", group_attribute=1)
+    assert len(set(result.groups.tolist())) == 2

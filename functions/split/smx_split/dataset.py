@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import math
 import json.decoder
 import json.scanner
 import re
@@ -78,6 +79,8 @@ class DatasetScan:
     labels: np.ndarray | None
     label_names: tuple[str, ...]  # code -> label name
     groups: np.ndarray | None
+    # Labels written more than one way that name one number ("1", "1.0", " 1"): (name, spellings).
+    label_spellings: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def num_classes(self) -> int:
@@ -126,7 +129,8 @@ def scan_dataset(
     """Read the dataset once and code every line's label and group; raise on any bad line."""
     line_format = _line_format(data_format, label_attribute, group_attribute)
     problems = _Problems()
-    label_codes, group_codes = _Codes(), _Codes()
+    # A number is one class however it is written; group values stay as written ("007" is not "7").
+    label_codes, group_codes = _Codes(one_name_per_number=True), _Codes()
     label_parts: list[np.ndarray] = []
     group_parts: list[np.ndarray] = []
     unlabeled_lines: list[tuple[int, bytes]] = []
@@ -180,7 +184,8 @@ def scan_dataset(
     del label_parts, group_parts, length_parts
     release_freed_memory()  # before the splitter's peak, see smx_split.memory
     return DatasetScan(num_lines=num_lines, num_bytes=num_bytes, line_bytes=line_bytes,
-                       labels=labels, label_names=label_names, groups=groups)
+                       labels=labels, label_names=label_names, groups=groups,
+                       label_spellings=label_codes.merged_spellings() if labels is not None else ())
 
 
 # Signatures of compressed files: the split reads newline-separated text and writes the folds as it reads them.
@@ -256,16 +261,39 @@ def _value_name(value: object) -> str:
     return json.dumps(value)  # a JSON number: 1 -> "1", so "1" and 1 are one label
 
 
+def number_name(name: str) -> str:
+    """One name per number, the same in every format: "1", "1.0", " 1", "+1" and "1e0" are "1"; "0.50" is
+    "0.5". Anything that is not a finite number keeps its name."""
+    text = name.strip()
+    if not text or text[0] not in "+-.0123456789":
+        return name  # most class names ("cat", "__label__x") stop here
+    try:
+        number = float(text)
+    except ValueError:
+        return name
+    if not math.isfinite(number):
+        return name
+    return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
+
+
 class _Codes:
     """Codes for label or group values; values with the same text share a code.
 
     ``None`` (and ``b""``, an absent text label) stand for a line without a value: MISSING_CODE.
+    With ``one_name_per_number``, values naming one number share a code too (``number_name``), and the
+    spellings that were merged are kept for the user to see.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, one_name_per_number: bool = False) -> None:
         self._code_of_value: dict[object, int] = {None: MISSING_CODE, b"": MISSING_CODE}
         self._code_of_name: dict[str, int] = {}
         self.names: list[str] = []
+        self._one_name_per_number = one_name_per_number
+        self._spellings: dict[str, set[str]] = {}
+
+    def merged_spellings(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((name, tuple(sorted(spellings))) for name, spellings in sorted(self._spellings.items())
+                     if len(spellings) > 1)
 
     def encode(self, values: list | _Distinct) -> np.ndarray:
         """The code of each line's value."""
@@ -274,6 +302,9 @@ class _Codes:
         for value in distinct:
             if value not in code_of_value:
                 name = _value_name(value)
+                if self._one_name_per_number:
+                    written, name = name, number_name(name)
+                    self._spellings.setdefault(name, set()).add(written)
                 code = self._code_of_name.setdefault(name, len(self.names))
                 if code == len(self.names):
                     self.names.append(name)

@@ -47,6 +47,13 @@ class FoldedDataset:
     def num_classes(self) -> int | None:
         return self.scan.num_classes if self.scan.labels is not None else None
 
+    @property
+    def notes(self) -> list[str]:
+        """What the scan normalised, for the log and the output (``job_config.notes``)."""
+        return [f"labels {' and '.join(repr(spelling) for spelling in spellings)} are one class, {name!r}: labels are "
+                "compared as numbers (the fold files keep every line as written)"
+                for name, spellings in self.scan.label_spellings]
+
 
 def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     """Scan and fold the dataset: every problem it has is raised here, before anything is written.
@@ -102,9 +109,10 @@ def _label_source(spec: JobSpec) -> str:
 
 
 def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strategy: str,
-               num_samples: int, num_classes: int | None, folds: list) -> dict:
+               num_samples: int, num_classes: int | None, folds: list, data_notes: list[str] | None = None) -> dict:
     """The split step's result (doc/architecture.md): the Map's input and the gather's context."""
     job_config = spec.job_config_section() | {
+        "notes": spec.notes + list(data_notes or []),
         "run_id": run.run_id,
         "run_prefix": str(run.run_prefix),
         "trial_name": run.trial_name,
