@@ -28,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
         with interruptible():
             return args.handler(args)
     except KeyboardInterrupt:
-        # A second Ctrl-C while a command was stopping what it started: end now, without a traceback.
-        print("interrupted", file=sys.stderr)
+        # Interrupted before a command could stop what it started (during startup, or a second Ctrl-C while
+        # it was stopping): end now, without a traceback; local training scripts are killed on the way out.
+        scripts = sys.modules.get("smx_validator.local.trainers.custom_script")
+        if scripts is not None:
+            scripts.kill_all_scripts()
+        print("interrupted: stopped at once; nothing is kept", flush=True)
         return interrupted_exit_code()
 
 
@@ -58,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("input", type=Path, help="execution input JSON")
     run.add_argument("--data", action="append", default=[], metavar="LOCAL_FILE=s3://bucket/key",
                      help="upload a local file to the emulated S3 first (repeatable)")
-    run.add_argument("--output", type=Path, help="write the execution output JSON here")
+    # A string, not a Path: "out/" (a folder) must stay distinguishable from "out" (a file).
+    run.add_argument("--output", help="write the execution output JSON here")
     run.add_argument("--artifacts", type=Path, help="copy everything the run wrote to S3 into DIR/<run id>/")
     run.set_defaults(handler=_delegate("run_command"))
     serve = local_commands.add_parser("serve", help="keep the emulated stack up for the aws CLI (--endpoint-url)")

@@ -66,11 +66,11 @@ def _read_bytes(path: Path, what: str, probe: bool = False) -> bytes:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
 
-def output_file(path: Path, *, input_path: Path) -> Path:
+def output_file(given: str | Path, *, input_path: Path) -> Path:
     """Where ``--output`` may write the execution output, checked before the run: not a folder, not the
     input, and not a file that is something else than a previous output (which is replaced)."""
-    path = Path(path)
-    if path.is_dir():
+    path = Path(given)
+    if path.is_dir() or str(given).endswith(("/", os.sep)):
         raise UsageError(f"--output {path} is a folder: give the path of a JSON file, such as {path / 'output.json'}")
     if path.exists() and path.resolve() == Path(input_path).resolve():
         raise UsageError(f"--output {path} is the input file: write the output to another path")

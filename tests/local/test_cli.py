@@ -56,21 +56,23 @@ def test_local_run_prints_each_fold_and_the_cross_validated_metrics(tmp_path):
 
 @pytest.mark.parametrize("option, target, message", [
     ("output", "folder", "--output {path} is a folder: give the path of a JSON file"),
+    ("output", "new-folder/", "--output {path} is a folder: give the path of a JSON file"),
     ("output", "input", "--output {path} is the input file: write the output to another path"),
     ("output", "other-file", "--output {path} exists and is not the output of a previous run: choose another path"),
     ("artifacts", "other-file", "--artifacts {path} is a file: give a folder (it is created if missing)"),
     ("artifacts", "input", "--artifacts {path} is the input file: give a folder (it is created if missing)"),
-], ids=["output-folder", "output-is-input", "output-other-file", "artifacts-file", "artifacts-is-input"])
+], ids=["output-folder", "output-new-folder", "output-is-input", "output-other-file", "artifacts-file",
+        "artifacts-is-input"])
 def test_local_run_refuses_an_output_or_artifacts_path_before_the_run(tmp_path, capsys, option, target, message):
     # GIVEN an input, and a file that is not a run's output
     source = tmp_path / "knn.json"
     source.write_text((EXAMPLES / "knn.json").read_text())
     other = tmp_path / "notes.txt"
     other.write_text("my notes")
-    path = {"folder": tmp_path, "input": source, "other-file": other}[target]
+    path = {"folder": tmp_path, "new-folder/": f"{tmp_path / 'new'}/", "input": source, "other-file": other}[target]
     # WHEN local run is asked to write there THEN it refuses at once (exit 2, nothing run) and the file is untouched
     assert commands.run_command(run_args(source, **{option: path})) == 2
-    assert capsys.readouterr().err.strip().startswith(f"error: {message.format(path=path)}")
+    assert capsys.readouterr().err.strip().startswith(f"error: {message.format(path=str(path).rstrip('/'))}")
     assert other.read_text() == "my notes" and json.loads(source.read_text())["job_config"]
 
 
@@ -320,6 +322,30 @@ def test_interrupting_local_run_mid_training_stops_it_within_seconds_and_leaves_
         "interrupted: the execution and its training jobs were stopped; nothing is kept")
     # AND no training script outlives the command
     assert _processes_with(marker) == []
+
+
+def test_two_quick_ctrl_c_end_local_run_at_once_and_still_leave_no_process(tmp_path):
+    # GIVEN `local run` training scripts for a minute
+    marker = f"60.{os.getpid()}9"
+    command = [str(BIN / "smx-validator"), "local", "run", str(_slow_input(tmp_path, marker)), "--data", DEMO_DATA]
+    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        if not _wait_for(lambda: len(_processes_with(marker)) >= 2, 60):
+            run.kill()
+            pytest.fail(f"the training scripts never started: {run.communicate()[0][-3000:]}")
+        # WHEN the user presses Ctrl-C twice in quick succession (the second lands in the first one's cleanup)
+        run.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        output, _ = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    # THEN it ends with 130 and an "interrupted:" line, without a traceback, and no training script survives it
+    assert run.returncode == 130 and "Traceback" not in output
+    assert output.strip().splitlines()[-1].startswith("interrupted: ")
+    assert _wait_for(lambda: _processes_with(marker) == [], 5), _processes_with(marker)
 
 
 def test_sigterm_to_local_serve_stops_its_executions_and_leaves_no_process(tmp_path):

@@ -74,7 +74,9 @@ def contract_problems(family: str, data_format: str, *, label_names: tuple[str, 
     if contract.integer_labels_from_zero and label_names:
         expected = [str(index) for index in range(len(label_names))]
         if sorted(label_names, key=_integer_order) != expected:
-            shown = ", ".join(repr(name[:40]) for name in sorted(label_names, key=_integer_order)[:8])
+            ordered = sorted(label_names, key=_integer_order)
+            shown = ", ".join(repr(name[:40]) for name in ordered[:8]) + (
+                f" and {len(ordered) - 8} more" if len(ordered) > 8 else "")
             problems.append(
                 f"crossvalidation.label_attribute: {family} needs class labels 0 to {len(label_names) - 1} (one per "
                 f"class), but the dataset's {len(label_names)} labels are {shown}; renumber the classes from 0")

@@ -18,6 +18,7 @@ last match of each is its final value.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -133,6 +134,8 @@ def run_script(command: list[str], *, cwd: Path, env: dict[str, str], on_line: C
     is killed, so no process outlives its job."""
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
+    with _running_lock:
+        _running_groups.add(process.pid)
     lines: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
@@ -164,9 +167,29 @@ def run_script(command: list[str], *, cwd: Path, env: dict[str, str], on_line: C
         on_line(line)
     exit_code = process.wait()
     _kill_group(process.pid)
+    with _running_lock:
+        _running_groups.discard(process.pid)
     if process.stdout is not None:
         process.stdout.close()
     return exit_code
+
+
+# Every script process group still running in this process. The command normally stops them through
+# their jobs; when it ends early instead (a second Ctrl-C during that stop, an uncaught error), they are
+# killed as the interpreter exits, so no script outlives the command.
+_running_groups: set[int] = set()
+_running_lock = threading.Lock()
+
+
+def kill_all_scripts() -> None:
+    with _running_lock:
+        groups = list(_running_groups)
+        _running_groups.clear()
+    for pgid in groups:
+        _kill_group(pgid)
+
+
+atexit.register(kill_all_scripts)
 
 
 def _stop_group(process: subprocess.Popen) -> None:
