@@ -17,6 +17,11 @@ moto's Step Functions interpreter runs the real ASL once these gaps are bridged
 - S3 faults: the S3 backend's PutObject (every object write, multipart completions included)
   asks an interceptor the engine sets first, which may delay the write or refuse it with an
   S3 error (``S3ApiError``), so tests can fail or stall a handler's write the way S3 would.
+- AWS's contracts moto does not keep (error_shapes has each with its source): a SageMaker API error
+  fails the task in the shape Step Functions gives it; the service task's requests are validated with
+  botocore (moto's own clients switch that off); StartExecution refuses input that is not JSON (NaN
+  included) or over 256 KiB; StopExecution keeps the error and cause it was given.
+- Wait states: tests may cap how long they wait (``set_wait_cap``), as they cap Retry intervals.
 - moto bugs: ``States.*`` errors leaving a Map/Parallel become States.Runtime (bug 2);
   every JSONPath is compiled again on each evaluation (bug 5); the parser logs whole states
   at ERROR on every failure (bug 6); StopExecution while a Map runs ends the execution
