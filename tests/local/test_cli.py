@@ -265,6 +265,12 @@ def test_validate_takes_local_runs_data_form(capsys):
     # THEN validate checks the local file
     assert cli_main(["validate", str(EXAMPLES / "knn.json"), "--data", data]) == 0
     assert "data: 150 lines, 3 classes, stratified folds of 30, 30, 30, 30, 30 lines" in capsys.readouterr().out
+    # AND a URI other than the input's input_path is pointed out (the run would not read that object)
+    other = f"{DATASETS / 'iris.csv'}=s3://other-bucket/iris.csv"
+    assert cli_main(["validate", str(EXAMPLES / "knn.json"), "--data", other]) == 0
+    assert ("  note: --data names s3://other-bucket/iris.csv, but job_config.input_path is "
+            "s3://smx-demo-input/iris/iris.csv: the run reads input_path, so upload the file there") \
+        in capsys.readouterr().out.splitlines()
 
 
 # -- interrupts: what a user's Ctrl-C (or a supervisor's SIGTERM) does to the offline tools ----------------
