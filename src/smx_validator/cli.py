@@ -95,12 +95,12 @@ def _validate(args: argparse.Namespace) -> int:
     from smx_split.errors import InvalidInputError
     from smx_split.inputs import Deployment, validate_document
 
-    from smx_validator.input_files import UsageError, data_file, dataset_file, read_execution_input
+    from smx_validator.input_files import UsageError, dataset_file, read_execution_input
 
     try:
         document_size = args.input.stat().st_size if args.input.is_file() else 0
         raw = read_execution_input(args.input)
-        data = dataset_file(args.data) if args.data else None
+        data, data_uri = dataset_file(args.data) if args.data else (None, None)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -129,7 +129,6 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"  {note}")
     if folds:
         print(f"  data: {folds}")
-        data_uri = data_file(args.data)[1]
         if data_uri and data_uri.rstrip("/") != str(spec.input_uri) and not data_uri.endswith("/"):
             print(f"  note: --data names {data_uri}, but job_config.input_path is {spec.input_uri}: the run reads "
                   "input_path, so upload the file there")

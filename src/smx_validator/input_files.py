@@ -46,14 +46,14 @@ def data_file(spec: str, option: str = "--data") -> tuple[Path, str | None]:
     return path, (uri if separator else None)
 
 
-def dataset_file(spec: str, option: str = "--data") -> Path:
-    """A dataset to read: a readable file (not a folder)."""
-    path, _ = data_file(spec, option)
+def dataset_file(spec: str, option: str = "--data") -> tuple[Path, str | None]:
+    """A dataset to read: a readable file (not a folder), and the S3 URI given with it, if any."""
+    path, uri = data_file(spec, option)
     if path.is_dir():
         raise UsageError(f"{option} {spec!r}: {path} is a folder; give the dataset file itself "
                          "(the CSV, the JSON Lines manifest or the text file)")
     _read_bytes(path, option, probe=True)
-    return path
+    return path, uri
 
 
 def _read_bytes(path: Path, what: str, probe: bool = False) -> bytes:

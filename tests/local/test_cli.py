@@ -292,6 +292,17 @@ def _processes_with(marker: str) -> list[str]:
     return [line for line in listed if marker in line and "ps -eo" not in line]
 
 
+def _start_training_run(tmp_path: Path, marker: str) -> subprocess.Popen:
+    """`smx-validator local run` in a subprocess, returned once its training scripts (``marker``) run."""
+    command = [str(BIN / "smx-validator"), "local", "run", str(_slow_input(tmp_path, marker)), "--data", DEMO_DATA]
+    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    if not _wait_for(lambda: len(_processes_with(marker)) >= 2, 60):
+        run.kill()
+        pytest.fail(f"the training scripts never started: {run.communicate()[0][-3000:]}")
+    return run
+
+
 def _wait_for(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -305,13 +316,8 @@ def _wait_for(predicate, timeout: float) -> bool:
 def test_interrupting_local_run_mid_training_stops_it_within_seconds_and_leaves_no_process(tmp_path, signum, exit_code):
     # GIVEN `smx-validator local run` whose training scripts run for a minute
     marker = f"60.{os.getpid()}{signum}"
-    command = [str(BIN / "smx-validator"), "local", "run", str(_slow_input(tmp_path, marker)), "--data", DEMO_DATA]
-    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    run = _start_training_run(tmp_path, marker)
     try:
-        if not _wait_for(lambda: len(_processes_with(marker)) >= 2, 60):
-            run.kill()
-            pytest.fail(f"the training scripts never started: {run.communicate()[0][-3000:]}")
         # WHEN the user presses Ctrl-C (or a supervisor sends SIGTERM) mid-training
         interrupted = time.monotonic()
         run.send_signal(signum)
@@ -333,13 +339,8 @@ def test_interrupting_local_run_mid_training_stops_it_within_seconds_and_leaves_
 def test_two_quick_ctrl_c_end_local_run_at_once_and_still_leave_no_process(tmp_path):
     # GIVEN `local run` training scripts for a minute
     marker = f"60.{os.getpid()}9"
-    command = [str(BIN / "smx-validator"), "local", "run", str(_slow_input(tmp_path, marker)), "--data", DEMO_DATA]
-    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    run = _start_training_run(tmp_path, marker)
     try:
-        if not _wait_for(lambda: len(_processes_with(marker)) >= 2, 60):
-            run.kill()
-            pytest.fail(f"the training scripts never started: {run.communicate()[0][-3000:]}")
         # WHEN the user presses Ctrl-C twice in quick succession (the second lands in the first one's cleanup)
         run.send_signal(signal.SIGINT)
         time.sleep(0.05)

@@ -111,11 +111,15 @@ def _new_folder(wanted: Path) -> Path:
 
 def _run_prefix(result: Any) -> str | None:
     """The run's own prefix (``job_config.run_prefix``), from the split step's plan."""
+    return _plan_job_config(result).get("run_prefix")
+
+
+def _plan_job_config(result: Any) -> dict[str, Any]:
+    """The ``job_config`` of the split step's plan ({} when the split step did not succeed)."""
     from .progress import state_output
 
-    plan = state_output(result.history, "SplitDataset")
-    job_config = plan.get("plan", plan).get("job_config", {}) if isinstance(plan, dict) else {}
-    return job_config.get("run_prefix")
+    state = state_output(result.history, "SplitDataset")
+    return state.get("plan", state).get("job_config", {}) if isinstance(state, dict) else {}
 
 
 # How long an interrupted run may take to stop its execution and training jobs (a script gets SIGTERM,
@@ -321,10 +325,7 @@ def _gather_output(history: list[dict[str, Any]]) -> Any:
 
 def _print_notes(result: Any, out: TextIO) -> None:
     """What the split step changed in the input (dropped hyperparameters, derived names, conversions)."""
-    from .progress import state_output
-
-    plan = state_output(result.history, "SplitDataset")
-    job_config = plan.get("plan", plan).get("job_config", {}) if isinstance(plan, dict) else {}
+    job_config = _plan_job_config(result)
     lines = [f"{m['field']}: {m['given']!r} is used as {m['used']!r}" for m in job_config.get("name_mapping") or []]
     lines += list(job_config.get("notes") or [])
     if lines:

@@ -133,10 +133,6 @@ def sagemaker_task_cause(code: str, message: str, status: int | None, request_id
     return SAGEMAKER_CAUSE_FORMAT.format(message=message, status=status, code=code, request_id=request_id)
 
 
-def all_shapes() -> tuple[ErrorShape, ...]:
-    return tuple(shape for _, _, shape in SAGEMAKER_CREATE_REFUSALS) + OTHER_SHAPES
-
-
 DOC_BEGIN: Final = "<!-- error shapes: generated from src/smx_validator/local/error_shapes.py (markdown()) -->"
 DOC_END: Final = "<!-- end of error shapes -->"
 
