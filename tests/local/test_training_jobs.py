@@ -94,6 +94,20 @@ def test_unknown_hyperparameters_fail_the_job_as_the_algorithm_does(mini_engine,
     assert "ModelArtifacts" not in job
 
 
+@pytest.mark.parametrize("name, image, hyperparameters, reason", [
+    # an image of the user's own account is not AWS's linear-learner, whatever its repository is called
+    ("api-own-ll", "123456789012.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1", None,
+     "ClientError: The local engine cannot run the image '123456789012.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1'"),
+    ("api-xgb-script", "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+     {"sagemaker_program": "train.py"}, "ClientError: The local engine does not emulate script mode (sagemaker_program)"),
+])
+def test_an_image_the_engine_cannot_play_fails_the_job_saying_so(mini_engine, data, name, image, hyperparameters,
+                                                                 reason):
+    mini_engine.client("sagemaker").create_training_job(**request(name, image=image, hyperparameters=hyperparameters))
+    job = wait_for_job(mini_engine, name, {"Completed", "Failed"})
+    assert job["TrainingJobStatus"] == "Failed" and job["FailureReason"].startswith(reason)
+
+
 def test_csv_without_a_content_type_fails_like_the_protobuf_default(mini_engine, data):
     mini_engine.client("sagemaker").create_training_job(**request("api-no-content-type", content_type=None))
     job = wait_for_job(mini_engine, "api-no-content-type", {"Completed", "Failed"})

@@ -104,6 +104,13 @@ class SplitStep:
     def run(self, document: Any) -> dict:
         return self.handler(event(document), self.context)
 
+    def run_logged(self, document: Any) -> tuple[dict, str]:
+        """The plan, and everything the function logged while making it."""
+        logs = io.StringIO()
+        with _logs_into(self.handler, logs):
+            plan = self.run(document)
+        return plan, logs.getvalue()
+
     def rejects(self, document: Any, *, data: bytes | None = None, key: str | None = None) -> Rejection:
         """GIVEN ``data`` uploaded (to ``key``, or the input's own key) WHEN the split step runs
         THEN it raises InvalidInputError, writes nothing and leaves the input bucket as it was."""

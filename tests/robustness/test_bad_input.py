@@ -485,6 +485,46 @@ def test_hyperparameter_numbers_and_booleans_become_strings_and_the_conversion_i
     ]
 
 
+@pytest.mark.parametrize("image, hyperparameters, note_start", [
+    # a repository called xgboost in the user's own account: the user's container, not AWS's XGBoost
+    ("123456789012.dkr.ecr.us-east-1.amazonaws.com/xgboost:latest", {"num_round": "10", "my_flag": "1"},
+     "training.algorithm_specification.TrainingImage: named like the built-in xgboost but in account 123456789012"),
+    # AWS's XGBoost running the user's script (the SDK's framework mode): the script reads every hyperparameter
+    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+     {"sagemaker_program": "train.py", "sagemaker_submit_directory": "s3://smx-in/code.tar.gz", "my_flag": "1"},
+     "training.hyperparameters_template.sagemaker_program: the xgboost container runs your script"),
+])
+def test_a_custom_image_named_like_a_built_in_keeps_every_hyperparameter_and_says_why(split, image, hyperparameters,
+                                                                                   note_start):
+    # GIVEN a CSV and an image that looks like the built-in XGBoost but runs the user's code
+    split.upload("path/input.csv", csv_rows())
+    document = csv_input(training={"hyperparameters_template": hyperparameters,
+                                   "algorithm_specification": {"TrainingImage": image, "TrainingInputMode": "File"}})
+    # WHEN the split step runs
+    plan, logs = split.run_logged(document)
+    # THEN every fold gets every hyperparameter (none is dropped as "not accepted by xgboost")
+    assert all(fold["HyperParameters"] == hyperparameters for fold in plan["folds"])
+    assert plan["training"]["algorithm_family"] == "custom"
+    # AND the output and the log say why the image counts as a custom container
+    assert [note for note in plan["job_config"]["notes"] if note.startswith(note_start)]
+    assert note_start in logs and not [note for note in plan["job_config"]["notes"] if "left out" in note]
+
+
+def test_a_hyperparameter_a_built_in_refuses_is_left_out_and_said_in_the_output_and_the_log(split):
+    # GIVEN AWS's linear-learner and a name its container refuses
+    split.upload("path/input.csv", csv_rows())
+    document = csv_input(training={
+        "hyperparameters_template": {"predictor_type": "binary_classifier", "epochs": "2", "my_flag": "1"},
+        "algorithm_specification": {"TrainingImage": LINEAR_LEARNER, "TrainingInputMode": "File"}})
+    # WHEN the split step runs
+    plan, logs = split.run_logged(document)
+    # THEN the name is left out of every fold, and both the output and the log say so
+    assert all("my_flag" not in fold["HyperParameters"] for fold in plan["folds"])
+    note = ("hyperparameter 'my_flag': left out of the training jobs; linear-learner does not accept it and its "
+            "container would fail every fold with 'Additional hyperparameters are not allowed'")
+    assert note in plan["job_config"]["notes"] and note in logs
+
+
 @pytest.mark.parametrize("value, shown", [(None, "null"), ([1, 2], "array [1, 2]"), ({"a": 1}, 'object {"a": 1}')])
 def test_a_hyperparameter_value_that_cannot_be_a_string_is_refused(split, value, shown):
     document = csv_input(training={"hyperparameters_template": {"layers": value}})

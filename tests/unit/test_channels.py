@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from smx_split.channels import algorithm_family, input_data_config, resolve_layout
+from smx_split.builtin_images import identify
+from smx_split.channels import input_data_config, resolve_layout
 
 TRAIN = "s3://out/run/fold0/train/train.{ext}"
 VALIDATION = "s3://out/run/fold0/validation/validation.{ext}"
@@ -12,7 +13,7 @@ VALIDATION = "s3://out/run/fold0/validation/validation.{ext}"
 
 def channels_for(image: str, data_format: str, mode: str = "File", overrides=None) -> list[dict]:
     ext = {"csv": "csv", "jsonl": "jsonl", "text": "txt"}[data_format]
-    layout, problems = resolve_layout(algorithm_family(image), data_format, label_attribute="class",
+    layout, problems = resolve_layout(identify(image).family, data_format, label_attribute="class",
                                       training_input_mode=mode, overrides=overrides)
     assert problems == []
     return input_data_config(layout, train=TRAIN.format(ext=ext), validation=VALIDATION.format(ext=ext))

@@ -1,24 +1,14 @@
 """Input channels per algorithm family and data format: the one home of that knowledge.
 
-A built-in algorithm is recognised by its image's repository name; everything else is a
-custom container, whose channels the user may override field by field.
+Which family an image belongs to is ``builtin_images``' rule; a custom container's channels
+the user may override field by field.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-CUSTOM = "custom"
-
-# Repository name (the part of TrainingImage between the last "/" and the tag) -> family.
-_FAMILY_BY_REPOSITORY = {
-    "linear-learner": "linear-learner",
-    "knn": "knn",
-    "xgboost": "xgboost",
-    "sagemaker-xgboost": "xgboost",
-    "image-classification": "image-classification",
-    "blazingtext": "blazingtext",
-}
+from .builtin_images import CUSTOM
 
 
 @dataclass(frozen=True)
@@ -74,11 +64,6 @@ _OVERRIDABLE = {
     "train_channel_name", "validation_channel_name", "content_type", "s3_data_type",
     "attribute_names", "record_wrapper_type", "input_mode", "compression_type",
 }
-
-
-def algorithm_family(training_image: str) -> str:
-    repository = training_image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
-    return _FAMILY_BY_REPOSITORY.get(repository.lower(), CUSTOM)
 
 
 def resolve_layout(

@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import csv_shape
 from .errors import InvalidInputError
 from .memory import release_freed_memory
 
@@ -741,17 +742,29 @@ class _Csv:
         self.group_column = group_column
         self.has_groups = group_column is not None
         self.field_count = 0
-        self.header = False
+        self.header = self.numbered_header = False
         self._group_field = (
             re.compile(rb"^(?:[^,\n]*,){%d}([^,\r\n]*)" % group_column, re.MULTILINE) if self.has_groups else None
         )
 
     def start(self, block: bytes) -> None:
-        """Learn the row width from line 1, and whether line 1 is a header (judged against line 2)."""
+        """Learn the row width from line 1, and whether line 1 is a header (judged against line 2).
+
+        A file separated by another character is refused here, before its rows are misread as
+        one-column rows whose label is the whole line."""
+        head = [raw.decode("utf-8", "replace").removesuffix("\r")
+                for raw in block.split(b"\n", csv_shape.SAMPLE_ROWS)[:csv_shape.SAMPLE_ROWS]]
+        delimiter_problem = csv_shape.wrong_delimiter(head)
+        if delimiter_problem:
+            raise InvalidInputError([delimiter_problem])
         first_rows = [_csv_start_fields(raw) for raw in block.split(b"\n", 2)[:2]]
         self.field_count = len(first_rows[0])
-        # A header names its columns: no field is a number, while the data below has numbers.
-        self.header = len(first_rows) == 2 and not any(map(_is_number, first_rows[0])) and any(map(_is_number, first_rows[1]))
+        second = first_rows[1] if len(first_rows) == 2 else None
+        # A header names its columns: no field is a number, while the data below has numbers;
+        # or it numbers them (0,1,2,...), as pandas writes a frame without column names.
+        self.numbered_header = csv_shape.numeric_header(first_rows[0], second)
+        self.header = self.numbered_header or (
+            second is not None and not any(map(_is_number, first_rows[0])) and any(map(_is_number, second)))
         if self.has_groups and self.group_column >= self.field_count:
             raise InvalidInputError(
                 [
@@ -779,6 +792,9 @@ class _Csv:
         return labels, groups
 
     def parse_line(self, text: str, line_number: int) -> tuple[object, object]:
+        if line_number == 1 and self.numbered_header:
+            raise _LineProblem("looks like a header of column numbers; SageMaker's CSV algorithms expect no header",
+                               "remove it (pandas writes such a line unless told to_csv(..., header=False))")
         if line_number == 1 and self.header:
             raise _LineProblem("looks like a header; SageMaker's CSV algorithms expect no header", "remove it")
         if self._JSON_ROW.match(text.encode()):

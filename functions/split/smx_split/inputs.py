@@ -20,9 +20,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from . import hyperparameters, naming
+from . import builtin_images, hyperparameters, naming
 from .builtin_hyperparameters import rejected_names
-from .channels import ChannelLayout, algorithm_family, resolve_layout
+from .channels import ChannelLayout, resolve_layout
 from .dataset import data_format_for
 from .errors import InvalidInputError
 from .s3uri import S3Uri
@@ -391,11 +391,13 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str] | None = None
         problems += _group_attribute_problems(group_attribute, data_format)
 
     algorithm_specification = {"TrainingInputMode": "File", **training["algorithm_specification"]}
-    family = algorithm_family(algorithm_specification["TrainingImage"])
-
     hyperparameter_template = _hyperparameter_template(training, problems)
     hyperparameter_values, conversions = hyperparameters.normalise(hyperparameter_template)
     notes += conversions
+    image = builtin_images.identify(algorithm_specification["TrainingImage"], hyperparameter_values)
+    family = image.family
+    if image.note:
+        notes.append(image.note)
     for name in rejected_names(family, hyperparameter_values):
         del hyperparameter_values[name]
         notes.append(

@@ -272,7 +272,8 @@ class TrainingJobService:
         try:
             channels = {config["ChannelName"]: Channel.from_request(config, input_mode)
                         for config in request["InputDataConfig"]}
-            trainer = trainer_for(request["AlgorithmSpecification"].get("TrainingImage", ""), script_root=self._script_root)
+            trainer = trainer_for(request["AlgorithmSpecification"].get("TrainingImage", ""),
+                                  request.get("HyperParameters") or {}, script_root=self._script_root)
         except (TrainingClientError, ChannelDataError) as error:
             return "failed", f"ClientError: {error}"
         context = TrainingContext(

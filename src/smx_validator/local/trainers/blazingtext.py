@@ -19,9 +19,15 @@ from sklearn.metrics import accuracy_score
 
 from .base import TrainingClientError, TrainingContext
 from .tabular import save_model
-from smx_split.builtin_hyperparameters import ACCEPTED_HYPERPARAMETERS
 
-HYPERPARAMETERS = ACCEPTED_HYPERPARAMETERS["blazingtext"]
+# The names this container accepts, from its AWS documentation. Kept here, apart from the split step's
+# contract tables (smx_split), on purpose: the emulated container must fail a job the way the real one
+# does even where those tables have a gap, so that a gap shows up as a failed fold in the tests.
+HYPERPARAMETERS = frozenset({
+    "batch_size", "buckets", "early_stopping", "epochs", "evaluation", "learning_rate", "max_char",
+    "min_char", "min_count", "min_epochs", "mode", "negative_samples", "patience", "sampling_threshold",
+    "subwords", "vector_dim", "window_size", "word_ngrams",
+})
 _LABEL_PREFIX = "__label__"
 _SEED = 0
 _MAX_HASH_FEATURES = 2 ** 16  # fastText hashes into 2M buckets; capped so the local model stays small and fast

@@ -15,9 +15,18 @@ from sklearn.neural_network import MLPClassifier
 from . import png
 from .base import TrainingClientError, TrainingContext
 from .tabular import class_labels, save_model
-from smx_split.builtin_hyperparameters import ACCEPTED_HYPERPARAMETERS
 
-HYPERPARAMETERS = ACCEPTED_HYPERPARAMETERS["image-classification"]
+# The names this container accepts, from its AWS documentation. Kept here, apart from the split step's
+# contract tables (smx_split), on purpose: the emulated container must fail a job the way the real one
+# does even where those tables have a gap, so that a gap shows up as a failed fold in the tests.
+HYPERPARAMETERS = frozenset({
+    "augmentation_type", "beta_1", "beta_2", "checkpoint_frequency", "early_stopping",
+    "early_stopping_min_epochs", "early_stopping_patience", "early_stopping_tolerance", "epochs", "eps",
+    "gamma", "image_shape", "kv_store", "learning_rate", "lr_scheduler_factor", "lr_scheduler_step",
+    "mini_batch_size", "momentum", "multi_label", "num_classes", "num_layers", "num_training_samples",
+    "optimizer", "precision_dtype", "resize", "top_k", "use_pretrained_model", "use_weighted_loss",
+    "weight_decay",
+})
 _SOLVERS = {"sgd": ("sgd", False), "nag": ("sgd", True), "adam": ("adam", False)}
 _SEED = 0
 

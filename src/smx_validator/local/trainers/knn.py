@@ -14,9 +14,14 @@ from sklearn.random_projection import GaussianRandomProjection, SparseRandomProj
 
 from .base import TrainingClientError, TrainingContext
 from .tabular import class_labels, read_label_first_csv, require_csv, save_model
-from smx_split.builtin_hyperparameters import ACCEPTED_HYPERPARAMETERS
 
-HYPERPARAMETERS = ACCEPTED_HYPERPARAMETERS["knn"]
+# The names this container accepts, from its AWS documentation. Kept here, apart from the split step's
+# contract tables (smx_split), on purpose: the emulated container must fail a job the way the real one
+# does even where those tables have a gap, so that a gap shows up as a failed fold in the tests.
+HYPERPARAMETERS = frozenset({
+    "dimension_reduction_target", "dimension_reduction_type", "faiss_index_ivf_nlists", "faiss_index_pq_m",
+    "feature_dim", "index_metric", "index_type", "k", "mini_batch_size", "predictor_type", "sample_size",
+})
 _METRICS = {"L2": "euclidean", "COSINE": "cosine"}
 _SEED = 0  # sampling and projections are seeded so that reruns are identical
 

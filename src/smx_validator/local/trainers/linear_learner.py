@@ -28,9 +28,20 @@ from sklearn.preprocessing import StandardScaler
 
 from .base import TrainingClientError, TrainingContext
 from .tabular import class_labels, read_label_first_csv, require_csv, save_model
-from smx_split.builtin_hyperparameters import ACCEPTED_HYPERPARAMETERS
 
-HYPERPARAMETERS = ACCEPTED_HYPERPARAMETERS["linear-learner"]
+# The names this container accepts, from its AWS documentation. Kept here, apart from the split step's
+# contract tables (smx_split), on purpose: the emulated container must fail a job the way the real one
+# does even where those tables have a gap, so that a gap shows up as a failed fold in the tests.
+HYPERPARAMETERS = frozenset({
+    "accuracy_top_k", "balance_multiclass_weights", "beta_1", "beta_2", "bias_lr_mult", "bias_wd_mult",
+    "binary_classifier_model_selection_criteria", "early_stopping_patience", "early_stopping_tolerance",
+    "epochs", "f_beta", "feature_dim", "huber_delta", "init_bias", "init_method", "init_scale",
+    "init_sigma", "l1", "learning_rate", "loss", "loss_insensitivity", "lr_scheduler_factor",
+    "lr_scheduler_minimum_lr", "lr_scheduler_step", "margin", "mini_batch_size", "momentum",
+    "normalize_data", "normalize_label", "num_calibration_samples", "num_classes", "num_models",
+    "num_point_for_scaler", "optimizer", "positive_example_weight_mult", "predictor_type", "quantile",
+    "target_precision", "target_recall", "unbias_data", "unbias_label", "use_bias", "use_lr_scheduler", "wd",
+})
 _CLASSIFIER_LOSSES = {"auto": "log_loss", "logistic": "log_loss", "softmax_loss": "log_loss", "hinge_loss": "hinge"}
 _REGRESSOR_LOSSES = {"auto": "squared_error", "squared_loss": "squared_error", "absolute_loss": "epsilon_insensitive"}
 _SEED = 0  # the algorithm has no seed hyperparameter; a fixed one keeps reruns identical
