@@ -580,7 +580,8 @@ def test_an_input_whose_run_would_overflow_a_step_functions_state_is_refused_nam
 
 
 def test_a_placeholder_that_does_not_exist_is_named_with_the_available_ones(split):
-    document = sample_input(training={"hyperparameters_template": {"num_classes": "${num_class}"}})
+    document = sample_input(training={"hyperparameters_template": {
+        "num_classes": "${num_class}", "num_training_samples": "${num_training_samples}"}})
     assert split.rejects(document).problems == [
         "training.hyperparameters_template.num_classes: unknown placeholder ${num_class}; available: "
         "${num_training_samples}, ${num_validation_samples}, ${num_classes}"
@@ -588,7 +589,8 @@ def test_a_placeholder_that_does_not_exist_is_named_with_the_available_ones(spli
 
 
 def test_an_unclosed_placeholder_is_named(split):
-    document = sample_input(training={"hyperparameters_template": {"num_classes": "${num_classes"}})
+    document = sample_input(training={"hyperparameters_template": {
+        "num_classes": "${num_classes", "num_training_samples": "${num_training_samples}"}})
     assert split.rejects(document).problems == [
         "training.hyperparameters_template.num_classes: has '${' without a closing '}'; write a placeholder as "
         "${num_training_samples}"
@@ -617,7 +619,7 @@ def test_a_spot_wait_shorter_than_the_runtime_is_refused(split):
 
 def test_an_algorithm_that_cannot_read_the_data_format_is_refused(split):
     # GIVEN linear-learner (CSV only) on a manifest
-    document = sample_input(training={"hyperparameters_template": {},
+    document = sample_input(training={"hyperparameters_template": {"predictor_type": "binary_classifier"},
                                       "algorithm_specification": {"TrainingImage": LINEAR_LEARNER}})
     assert split.rejects(document).problems == [
         "job_config.input_format: linear-learner reads csv input, but the dataset is jsonl; convert the dataset or "
@@ -733,7 +735,7 @@ def test_a_gzip_channel_is_refused_since_the_folds_are_uncompressed(split):
 def test_a_label_attribute_no_line_has_is_refused_when_the_channels_read_it(split):
     # GIVEN an image-classification manifest whose labels are under "label", with the default label_attribute "class"
     data = manifest().replace(b'"class"', b'"label"')
-    document = sample_input(training={"hyperparameters_template": {"num_classes": "2"}})
+    document = sample_input(training={"hyperparameters_template": {"num_classes": "2", "num_training_samples": "16"}})
     # WHEN the split step runs THEN it refuses it (today's alternative: unstratified folds, then every job failing)
     assert split.rejects(document, data=data).problems == [
         "crossvalidation.label_attribute: no line of the dataset has a 'class' attribute, but the training channels "

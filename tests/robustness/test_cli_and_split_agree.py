@@ -51,7 +51,8 @@ INPUT_CASES = {
     "bucket-outside-deployment": (lambda: sample_input(job_config={"output_prefix": "s3://other-bucket/out"}),
                                   "job_config.output_prefix: bucket 'other-bucket'"),
     "name-too-long": (lambda: sample_input(job_config={"name": "n" * 27}), "job_config.name: 'nnn"),
-    "unknown-placeholder": (lambda: sample_input(training={"hyperparameters_template": {"num_classes": "${classes}"}}),
+    "unknown-placeholder": (lambda: sample_input(training={"hyperparameters_template": {
+        "num_classes": "${classes}", "num_training_samples": "${num_training_samples}"}}),
                             "training.hyperparameters_template.num_classes: unknown placeholder ${classes}"),
     "hyperparameter-not-a-string": (lambda: csv_input(training={"hyperparameters_template": {"layers": [1, 2]}}),
                                     "training.hyperparameters_template.layers: expected string"),

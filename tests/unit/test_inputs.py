@@ -65,10 +65,10 @@ def test_hyperparameters_a_builtin_algorithm_refuses_are_left_out_with_a_note():
 
 
 def test_both_documented_spellings_of_the_hyperparameter_template_work():
-    template = {"epochs": "3"}
+    template = {"num_classes": "${num_classes}", "num_training_samples": "${num_training_samples}", "epochs": "3"}
     plural = validate_input(sample(training__hyperparameters_template=template))
     singular = validate_input(sample(training__hyperparameters_template=None, training__hyperparameter_template=template))
-    assert plural.hyperparameters == singular.hyperparameters == {"epochs": "3"}
+    assert plural.hyperparameters == singular.hyperparameters == template
 
 
 def test_giving_both_spellings_is_an_error_naming_them():
@@ -77,9 +77,10 @@ def test_giving_both_spellings_is_an_error_naming_them():
 
 
 def test_numbers_and_booleans_become_strings_and_the_conversion_is_noted():
-    spec = validate_input(sample(training__hyperparameters_template={"epochs": 10, "learning_rate": 0.1,
-                                                                     "use_weighted_loss": True}))
-    assert spec.hyperparameters == {"epochs": "10", "learning_rate": "0.1", "use_weighted_loss": "true"}
+    spec = validate_input(sample(training__hyperparameters_template={
+        "num_classes": 3, "num_training_samples": 90, "epochs": 10, "learning_rate": 0.1, "early_stopping": True}))
+    assert spec.hyperparameters == {"num_classes": "3", "num_training_samples": "90", "epochs": "10",
+                                    "learning_rate": "0.1", "early_stopping": "true"}
     assert any("'epochs'" in note and "'10'" in note for note in spec.notes)
 
 

@@ -80,6 +80,9 @@ def test_the_largest_allowed_plan_fits_the_step_functions_payload():
     document["crossvalidation"]["n_splits"] = 20
     document["job_config"]["name"] = "n" * 25
     document["training"]["hyperparameters_template"] = {f"h{i:02d}": "v" * 150 for i in range(25)}
+    # a custom container: a built-in's container would refuse these names, and the split would leave them out
+    document["training"]["algorithm_specification"]["TrainingImage"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"
     plan = plan_for(document, k=20, n=100_000)
+    assert len(plan["folds"][0]["HyperParameters"]) == 25
     # THEN the whole plan stays well below the 256 KiB state limit
     assert len(json.dumps(plan)) < 200 * 1024

@@ -1,58 +1,308 @@
-"""Hyperparameters each built-in algorithm accepts (from its AWS documentation).
+"""Each built-in algorithm's hyperparameter contract, from its AWS documentation: the one home of it.
 
-The built-in containers fail a job whose HyperParameters hold any other name ("Additional
-hyperparameters are not allowed"), so the split step leaves such names out, and the local
-trainers refuse them exactly as the containers do. Names starting with "_" are SageMaker's
-own (e.g. ``_tuning_objective_metric``) and always pass.
+Per algorithm: the names its container accepts (any other fails the job with "Additional
+hyperparameters are not allowed", so the split step leaves it out and says so), the names it
+requires, and the values each name takes. Names starting with "_" are SageMaker's own
+(``_tuning_objective_metric``) and always pass.
+
+The offline engine's local trainers do not read this table: they refuse bad values by
+themselves, as the containers do, so a gap here shows up as a failed fold in the tests.
+
+Pure: names and string values in, problems out. A value that holds a placeholder is checked
+once the placeholder is filled (``fold_problems``), everything else when the input is read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
 
-ACCEPTED_HYPERPARAMETERS: dict[str, frozenset[str]] = {
-    "linear-learner": frozenset({
-        "num_classes", "predictor_type", "accuracy_top_k", "balance_multiclass_weights", "beta_1", "beta_2",
-        "bias_lr_mult", "bias_wd_mult", "binary_classifier_model_selection_criteria", "early_stopping_patience",
-        "early_stopping_tolerance", "epochs", "f_beta", "feature_dim", "huber_delta", "init_bias", "init_method",
-        "init_scale", "init_sigma", "l1", "learning_rate", "loss", "loss_insensitivity", "lr_scheduler_factor",
-        "lr_scheduler_minimum_lr", "lr_scheduler_step", "margin", "mini_batch_size", "momentum", "normalize_data",
-        "normalize_label", "num_calibration_samples", "num_models", "num_point_for_scaler", "optimizer",
-        "positive_example_weight_mult", "quantile", "target_precision", "target_recall", "unbias_data",
-        "unbias_label", "use_bias", "use_lr_scheduler", "wd",
-    }),
-    "knn": frozenset({
-        "feature_dim", "k", "predictor_type", "sample_size", "dimension_reduction_target",
-        "dimension_reduction_type", "faiss_index_ivf_nlists", "faiss_index_pq_m", "index_metric", "index_type",
-        "mini_batch_size",
-    }),
-    "xgboost": frozenset({
-        "num_class", "num_round", "alpha", "base_score", "booster", "colsample_bylevel", "colsample_bynode",
-        "colsample_bytree", "csv_weights", "deterministic_histogram", "early_stopping_rounds", "eta", "eval_metric",
-        "gamma", "grow_policy", "interaction_constraints", "lambda", "lambda_bias", "max_bin", "max_delta_step",
-        "max_depth", "max_leaves", "min_child_weight", "monotone_constraints", "normalize_type", "nthread",
-        "objective", "one_drop", "process_type", "rate_drop", "refresh_leaf", "sample_type", "scale_pos_weight",
-        "seed", "single_precision_histogram", "sketch_eps", "skip_drop", "subsample", "tree_method",
-        "tweedie_variance_power", "updater", "use_dask_gpu_training", "validate_parameters", "verbosity",
-    }),
-    "image-classification": frozenset({
-        "num_classes", "num_training_samples", "augmentation_type", "beta_1", "beta_2", "checkpoint_frequency",
-        "early_stopping", "early_stopping_min_epochs", "early_stopping_patience", "early_stopping_tolerance",
-        "epochs", "eps", "gamma", "image_shape", "kv_store", "learning_rate", "lr_scheduler_factor",
-        "lr_scheduler_step", "mini_batch_size", "momentum", "multi_label", "num_layers", "optimizer",
-        "precision_dtype", "resize", "top_k", "use_pretrained_model", "use_weighted_loss", "weight_decay",
-    }),
-    "blazingtext": frozenset({
-        "mode", "buckets", "early_stopping", "epochs", "learning_rate", "min_count", "min_epochs", "patience",
-        "vector_dim", "word_ngrams", "batch_size", "evaluation", "max_char", "min_char", "negative_samples",
-        "sampling_threshold", "subwords", "window_size",
-    }),
+from .hyperparameters import placeholders_in
+
+_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The values one hyperparameter takes, as its documentation states them."""
+
+    kind: str  # "int", "float", "choice" or "bool"
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False   # the bound itself is outside the range
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()  # words allowed besides the numbers ("auto")
+
+    def problem(self, value: str) -> str | None:
+        """What is wrong with ``value``, worded for "'<value>' <problem>", or None."""
+        if value in self.also:
+            return None
+        if self.kind == "choice":
+            return None if value in self.choices else f"is not one of {', '.join(self.choices + self.also)}"
+        if self.kind == "bool":
+            return None if value.lower() in {"true", "false"} else "is not true or false"
+        number = _number(value)
+        # Containers parse integers with int(): "5.0" and "1e3" fail the job.
+        if number is None or (self.kind == "int" and not _INTEGER.fullmatch(value)):
+            words = f" or {' or '.join(self.also)}" if self.also else ""
+            return f"is not {'an integer' if self.kind == 'int' else 'a number'}{words}"
+        if not self._within(number):
+            return f"is outside {self.range_text()}"
+        return None
+
+    def _within(self, number: float) -> bool:
+        above = self.low is None or (number > self.low if self.low_open else number >= self.low)
+        below = self.high is None or (number < self.high if self.high_open else number <= self.high)
+        return above and below
+
+    def range_text(self) -> str:
+        low = "-inf" if self.low is None else _shown(self.low)
+        high = "inf" if self.high is None else _shown(self.high)
+        return f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{')' if self.high_open or self.high is None else ']'}"
+
+
+def _int(low: float | None = None, high: float | None = None, **more) -> Rule:
+    return Rule("int", low, high, **more)
+
+
+def _float(low: float | None = None, high: float | None = None, **more) -> Rule:
+    return Rule("float", low, high, **more)
+
+
+def _choice(*choices: str) -> Rule:
+    return Rule("choice", choices=choices)
+
+
+POSITIVE_INT: Final = _int(1)
+NON_NEGATIVE_INT: Final = _int(0)
+POSITIVE_FLOAT: Final = _float(0, low_open=True)
+NON_NEGATIVE_FLOAT: Final = _float(0)
+UNIT: Final = _float(0, 1)
+BOOL: Final = Rule("bool")
+FLAG: Final = _choice("0", "1")
+AUTO: Final = ("auto",)
+
+
+@dataclass(frozen=True)
+class Contract:
+    source: str
+    accepted: frozenset[str]
+    required: tuple[str, ...] = ()
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    # (name, when): ``name`` is required when ``when(values)`` holds; the text says when
+    required_when: tuple[tuple[str, Callable[[Mapping[str, str]], bool], str], ...] = ()
+
+
+_MULTICLASS_OBJECTIVES = ("multi:softmax", "multi:softprob")
+
+CONTRACTS: Final[dict[str, Contract]] = {
+    "linear-learner": Contract(
+        source=_DOC + "ll_hyperparameters.html",
+        accepted=frozenset({
+            "num_classes", "predictor_type", "accuracy_top_k", "balance_multiclass_weights", "beta_1", "beta_2",
+            "bias_lr_mult", "bias_wd_mult", "binary_classifier_model_selection_criteria", "early_stopping_patience",
+            "early_stopping_tolerance", "epochs", "f_beta", "feature_dim", "huber_delta", "init_bias", "init_method",
+            "init_scale", "init_sigma", "l1", "learning_rate", "loss", "loss_insensitivity", "lr_scheduler_factor",
+            "lr_scheduler_minimum_lr", "lr_scheduler_step", "margin", "mini_batch_size", "momentum",
+            "normalize_data", "normalize_label", "num_calibration_samples", "num_models", "num_point_for_scaler",
+            "optimizer", "positive_example_weight_mult", "quantile", "target_precision", "target_recall",
+            "unbias_data", "unbias_label", "use_bias", "use_lr_scheduler", "wd",
+        }),
+        required=("predictor_type",),
+        required_when=(("num_classes", lambda hp: hp.get("predictor_type") == "multiclass_classifier",
+                        "predictor_type is multiclass_classifier"),),
+        rules={
+            "predictor_type": _choice("binary_classifier", "multiclass_classifier", "regressor"),
+            "num_classes": _int(3, 1_000_000),
+            "accuracy_top_k": POSITIVE_INT,
+            "balance_multiclass_weights": BOOL,
+            "beta_1": _float(0, 1, also=AUTO), "beta_2": _float(0, 1, also=AUTO),
+            "bias_lr_mult": _float(0, low_open=True, also=AUTO), "bias_wd_mult": _float(0, also=AUTO),
+            "binary_classifier_model_selection_criteria": _choice(
+                "accuracy", "f_beta", "precision_at_target_recall", "recall_at_target_precision", "loss_function"),
+            "early_stopping_patience": POSITIVE_INT, "early_stopping_tolerance": POSITIVE_FLOAT,
+            "epochs": POSITIVE_INT, "f_beta": POSITIVE_FLOAT,
+            "feature_dim": _int(1, also=AUTO),
+            "huber_delta": POSITIVE_FLOAT, "init_method": _choice("uniform", "normal"),
+            "init_scale": POSITIVE_FLOAT, "init_sigma": POSITIVE_FLOAT,
+            "l1": _float(0, also=AUTO), "learning_rate": _float(0, low_open=True, also=AUTO),
+            "loss_insensitivity": POSITIVE_FLOAT,
+            "lr_scheduler_factor": _float(0, 1, also=AUTO),
+            "lr_scheduler_minimum_lr": _float(0, low_open=True, also=AUTO),
+            "lr_scheduler_step": _int(1, also=AUTO), "margin": POSITIVE_FLOAT, "mini_batch_size": POSITIVE_INT,
+            "momentum": _float(0, 1, also=AUTO),
+            "normalize_data": Rule("bool", also=AUTO), "normalize_label": Rule("bool", also=AUTO),
+            "num_calibration_samples": _int(1, also=AUTO), "num_models": _int(1, also=AUTO),
+            "num_point_for_scaler": POSITIVE_INT,
+            "positive_example_weight_mult": _float(0, low_open=True, also=("auto", "balanced")),
+            "quantile": UNIT, "target_precision": UNIT, "target_recall": UNIT,
+            "unbias_data": Rule("bool", also=AUTO), "unbias_label": Rule("bool", also=AUTO),
+            "use_bias": BOOL, "use_lr_scheduler": BOOL, "wd": _float(0, also=AUTO),
+        },
+    ),
+    "knn": Contract(
+        source=_DOC + "kNN_hyperparameters.html",
+        accepted=frozenset({
+            "feature_dim", "k", "predictor_type", "sample_size", "dimension_reduction_target",
+            "dimension_reduction_type", "faiss_index_ivf_nlists", "faiss_index_pq_m", "index_metric", "index_type",
+            "mini_batch_size",
+        }),
+        required=("feature_dim", "k", "predictor_type", "sample_size"),
+        required_when=(("dimension_reduction_target", lambda hp: "dimension_reduction_type" in hp,
+                        "dimension_reduction_type is set"),),
+        rules={
+            "feature_dim": POSITIVE_INT, "k": POSITIVE_INT, "sample_size": POSITIVE_INT,
+            "predictor_type": _choice("classifier", "regressor"),
+            "dimension_reduction_target": POSITIVE_INT, "dimension_reduction_type": _choice("sign", "fjlt"),
+            "faiss_index_ivf_nlists": _int(1, also=AUTO),
+            "faiss_index_pq_m": _choice(*(str(m) for m in (1, 2, 3, 4, 8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 96))),
+            "index_metric": _choice("L2", "INNER_PRODUCT", "COSINE"),
+            "index_type": _choice("faiss.Flat", "faiss.IVFFlat", "faiss.IVFPQ"),
+            "mini_batch_size": POSITIVE_INT,
+        },
+    ),
+    "xgboost": Contract(
+        source=_DOC + "xgboost_hyperparameters.html",
+        accepted=frozenset({
+            "num_class", "num_round", "alpha", "base_score", "booster", "colsample_bylevel", "colsample_bynode",
+            "colsample_bytree", "csv_weights", "deterministic_histogram", "early_stopping_rounds", "eta",
+            "eval_metric", "gamma", "grow_policy", "interaction_constraints", "lambda", "lambda_bias", "max_bin",
+            "max_delta_step", "max_depth", "max_leaves", "min_child_weight", "monotone_constraints",
+            "normalize_type", "nthread", "objective", "one_drop", "process_type", "rate_drop", "refresh_leaf",
+            "sample_type", "scale_pos_weight", "seed", "single_precision_histogram", "sketch_eps", "skip_drop",
+            "subsample", "tree_method", "tweedie_variance_power", "updater", "use_dask_gpu_training",
+            "validate_parameters", "verbosity",
+        }),
+        required=("num_round",),
+        required_when=(("num_class", lambda hp: hp.get("objective") in _MULTICLASS_OBJECTIVES,
+                        f"objective is {' or '.join(_MULTICLASS_OBJECTIVES)}"),),
+        rules={
+            # num_round >= 1 and num_class >= 2: the documented "Integer", bounded as the container's
+            # hyperparameter validation bounds it (aws/sagemaker-xgboost-container).
+            "num_round": POSITIVE_INT, "num_class": _int(2),
+            "alpha": NON_NEGATIVE_FLOAT, "booster": _choice("gbtree", "gblinear", "dart"),
+            # (0, 1]: the doc writes [0,1] for subsample and two of the colsample_*; the container's own
+            # validation refuses 0 for all four, and a job it refuses is what this table prevents.
+            "colsample_bylevel": _float(0, 1, low_open=True), "colsample_bynode": _float(0, 1, low_open=True),
+            "colsample_bytree": _float(0, 1, low_open=True), "csv_weights": FLAG,
+            "eta": UNIT, "gamma": NON_NEGATIVE_FLOAT, "grow_policy": _choice("depthwise", "lossguide"),
+            "lambda": NON_NEGATIVE_FLOAT, "lambda_bias": UNIT, "max_delta_step": NON_NEGATIVE_INT,
+            "max_depth": NON_NEGATIVE_INT, "min_child_weight": NON_NEGATIVE_FLOAT,
+            "normalize_type": _choice("tree", "forest"), "one_drop": FLAG,
+            "process_type": _choice("default", "update"), "rate_drop": UNIT, "refresh_leaf": FLAG,
+            "sample_type": _choice("uniform", "weighted"), "sketch_eps": _float(0, 1, low_open=True, high_open=True),
+            "skip_drop": UNIT, "subsample": _float(0, 1, low_open=True),
+            "tree_method": _choice("auto", "exact", "approx", "hist", "gpu_hist"),
+            "tweedie_variance_power": _float(1, 2, low_open=True, high_open=True),
+            "verbosity": _choice("0", "1", "2", "3"),
+        },
+    ),
+    "image-classification": Contract(
+        source=_DOC + "IC-Hyperparameter.html",
+        accepted=frozenset({
+            "num_classes", "num_training_samples", "augmentation_type", "beta_1", "beta_2", "checkpoint_frequency",
+            "early_stopping", "early_stopping_min_epochs", "early_stopping_patience", "early_stopping_tolerance",
+            "epochs", "eps", "gamma", "image_shape", "kv_store", "learning_rate", "lr_scheduler_factor",
+            "lr_scheduler_step", "mini_batch_size", "momentum", "multi_label", "num_layers", "optimizer",
+            "precision_dtype", "resize", "top_k", "use_pretrained_model", "use_weighted_loss", "weight_decay",
+        }),
+        # resize is required only for image files; the split's manifests stream RecordIO.
+        required=("num_classes", "num_training_samples"),
+        rules={
+            "num_classes": POSITIVE_INT, "num_training_samples": POSITIVE_INT,
+            "augmentation_type": _choice("crop", "crop_color", "crop_color_transform"),
+            "beta_1": UNIT, "beta_2": UNIT, "checkpoint_frequency": POSITIVE_INT, "early_stopping": BOOL,
+            "early_stopping_min_epochs": POSITIVE_INT, "early_stopping_patience": POSITIVE_INT,
+            "early_stopping_tolerance": UNIT, "epochs": POSITIVE_INT, "eps": UNIT, "gamma": UNIT,
+            "kv_store": _choice("dist_sync", "dist_async"), "learning_rate": UNIT, "lr_scheduler_factor": UNIT,
+            "mini_batch_size": POSITIVE_INT, "momentum": UNIT, "multi_label": FLAG,
+            "num_layers": _choice(*(str(n) for n in (18, 20, 32, 34, 44, 50, 56, 101, 110, 152, 200))),
+            "optimizer": _choice("sgd", "adam", "rmsprop", "nag"), "precision_dtype": _choice("float32", "float16"),
+            "resize": POSITIVE_INT, "top_k": _int(2), "use_pretrained_model": FLAG, "use_weighted_loss": FLAG,
+            "weight_decay": UNIT,
+        },
+    ),
+    "blazingtext": Contract(
+        source=_DOC + "blazingtext_hyperparameters.html",
+        accepted=frozenset({
+            "mode", "buckets", "early_stopping", "epochs", "learning_rate", "min_count", "min_epochs", "patience",
+            "vector_dim", "word_ngrams", "batch_size", "evaluation", "max_char", "min_char", "negative_samples",
+            "sampling_threshold", "subwords", "window_size",
+        }),
+        required=("mode",),
+        rules={
+            "mode": _choice("supervised", "batch_skipgram", "skipgram", "cbow"),
+            "buckets": POSITIVE_INT, "early_stopping": BOOL, "epochs": POSITIVE_INT,
+            "learning_rate": POSITIVE_FLOAT, "min_count": NON_NEGATIVE_INT, "min_epochs": POSITIVE_INT,
+            "patience": POSITIVE_INT, "vector_dim": POSITIVE_INT, "word_ngrams": POSITIVE_INT,
+            "batch_size": POSITIVE_INT, "evaluation": BOOL, "max_char": POSITIVE_INT, "min_char": POSITIVE_INT,
+            "negative_samples": POSITIVE_INT, "sampling_threshold": POSITIVE_FLOAT, "subwords": BOOL,
+            "window_size": POSITIVE_INT,
+        },
+    ),
 }
 
 
 def rejected_names(family: str, names: Iterable[str]) -> list[str]:
     """The names ``family``'s container would refuse; none for a custom container."""
-    accepted = ACCEPTED_HYPERPARAMETERS.get(family)
-    if accepted is None:
+    contract = CONTRACTS.get(family)
+    if contract is None:
         return []
-    return sorted(name for name in names if name not in accepted and not name.startswith("_"))
+    return sorted(name for name in names if name not in contract.accepted and not name.startswith("_"))
+
+
+def input_problems(family: str, template: Mapping[str, str]) -> list[str]:
+    """Required names missing, and values without placeholders outside their documented values."""
+    contract = CONTRACTS.get(family)
+    if contract is None:
+        return []
+    problems = []
+    missing = [name for name in contract.required if name not in template]
+    missing += [f"{name} (required when {why})" for name, when, why in contract.required_when
+                if name not in template and when(template)]
+    if missing:
+        problems.append(
+            f"training.hyperparameters_template: {family} requires {', '.join(missing)}; add "
+            f"{'it' if len(missing) == 1 else 'them'} (see {contract.source})")
+    # a value with "${" holds a placeholder, whole or broken (the broken ones are named elsewhere)
+    literal = {name: value for name, value in template.items() if "${" not in value}
+    return problems + _value_problems(family, contract, literal, filled_from={})
+
+
+def fold_problems(family: str, template: Mapping[str, str], rendered: Mapping[str, str]) -> list[str]:
+    """The values that held a placeholder, checked once it is filled with a fold's numbers."""
+    contract = CONTRACTS.get(family)
+    if contract is None:
+        return []
+    filled = {name: rendered[name] for name, value in template.items() if placeholders_in(value)}
+    return _value_problems(family, contract, filled, filled_from=template)
+
+
+def _value_problems(family: str, contract: Contract, values: Mapping[str, str], *,
+                    filled_from: Mapping[str, str]) -> list[str]:
+    problems = []
+    for name, value in values.items():
+        rule = contract.rules.get(name)
+        problem = rule.problem(value.strip()) if rule else None
+        if problem:
+            given = f"{filled_from[name]} is {value!r}, which" if name in filled_from else f"{value!r}"
+            problems.append(f"training.hyperparameters_template.{name}: {given} {problem} for {family} "
+                            f"(see {contract.source})")
+    return problems
+
+
+def _number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)

@@ -83,6 +83,79 @@ def contract_problems(family: str, data_format: str, *, label_names: tuple[str, 
     return problems
 
 
+# Objectives whose labels the XGBoost container bounds (its training errors "Label must be in [0,1] for
+# logistic regression task", "Label must be in [0, num_class) for multi classification task", "label must be
+# non-negative"; aws/sagemaker-xgboost-container, algorithm_mode/train.py). The AWS page states no bound.
+_XGBOOST_UNIT_LABELS = frozenset({"binary:logistic", "reg:logistic", "binary:logitraw"})
+_XGBOOST_CLASS_LABELS = frozenset({"multi:softmax", "multi:softprob"})
+_XGBOOST_NON_NEGATIVE_LABELS = frozenset({"count:poisson", "reg:tweedie", "reg:gamma"})
+
+
+def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict[str, str], *,
+                            label_names: tuple[str, ...], first_lines: list[bytes]) -> list[str]:
+    """Where the data and one fold's hyperparameters disagree in a way the container refuses.
+
+    - linear-learner (https://docs.aws.amazon.com/sagemaker/latest/dg/linear-learner.html#ll-input_output):
+      binary_classifier labels are 0 or 1, multiclass_classifier labels 0 .. num_classes-1;
+    - image-classification (IC-inputoutput): class labels 0 .. num_classes-1;
+    - xgboost: the objective's label range (see above), labels below num_class;
+    - knn and linear-learner: an integer feature_dim is the number of feature columns.
+    """
+    if family not in CONTRACTS:
+        return []
+    problems = []
+    numbers = [float(name) for name in label_names if _is_number(name)] if len(label_names) else []
+    all_numbers = len(numbers) == len(label_names) and bool(numbers)
+    predictor = hyperparameters.get("predictor_type")
+    if family == "linear-learner" and all_numbers and predictor == "binary_classifier" and not set(numbers) <= {0, 1}:
+        problems.append(_label_range_problem(family, "predictor_type binary_classifier", "0 or 1", label_names))
+    class_bound = _class_bound(family, hyperparameters)
+    if class_bound is not None and all_numbers:
+        bound, why = class_bound
+        if any(not number.is_integer() or not 0 <= number < bound for number in numbers):
+            problems.append(_label_range_problem(family, why, f"the integers 0 to {bound - 1}", label_names))
+    objective = hyperparameters.get("objective", "")
+    if family == "xgboost" and all_numbers:
+        if objective in _XGBOOST_UNIT_LABELS and any(not 0 <= number <= 1 for number in numbers):
+            problems.append(_label_range_problem(family, f"objective {objective}", "in [0, 1]", label_names))
+        if objective in _XGBOOST_NON_NEGATIVE_LABELS and any(number < 0 for number in numbers):
+            problems.append(_label_range_problem(family, f"objective {objective}", "non-negative", label_names))
+    feature_dim = hyperparameters.get("feature_dim", "")
+    features = _feature_count(first_lines) if data_format == "csv" else None
+    if family in {"knn", "linear-learner"} and feature_dim.strip().isdigit() and features is not None \
+            and int(feature_dim) != features:
+        problems.append(
+            f"training.hyperparameters_template.feature_dim: is {feature_dim}, but the dataset's rows have {features} "
+            f"feature columns after the label; {family} fails a job whose data does not match it: set feature_dim "
+            f"to {features}")
+    return problems
+
+
+def _class_bound(family: str, hyperparameters: dict[str, str]) -> tuple[int, str] | None:
+    """The number of classes the hyperparameters declare, when the labels must lie below it."""
+    name = {"linear-learner": "num_classes", "image-classification": "num_classes", "xgboost": "num_class"}.get(family)
+    if family == "linear-learner" and hyperparameters.get("predictor_type") != "multiclass_classifier":
+        return None
+    if family == "xgboost" and hyperparameters.get("objective") not in _XGBOOST_CLASS_LABELS:
+        return None
+    value = hyperparameters.get(name or "", "").strip()
+    return (int(value), f"{name} {value}") if value.isdigit() and int(value) > 0 else None
+
+
+def _label_range_problem(family: str, why: str, expected: str, label_names: tuple[str, ...]) -> str:
+    ordered = sorted(label_names, key=lambda name: float(name))
+    shown = ", ".join(repr(name[:40]) for name in ordered[:8]) + (f" and {len(ordered) - 8} more" if len(ordered) > 8 else "")
+    return (f"training.hyperparameters_template: with {why}, {family} needs every label to be {expected}, but the "
+            f"dataset's labels are {shown}; renumber the labels or change the hyperparameters")
+
+
+def _feature_count(first_lines: list[bytes]) -> int | None:
+    if not first_lines:
+        return None
+    fields = next(csv.reader(io.StringIO(first_lines[0].decode("utf-8", "replace").rstrip("\r"))), [])
+    return len(fields) - 1 if fields else None
+
+
 def _feature_problems(family: str, first_lines: list[bytes]) -> list[str]:
     for number, raw in enumerate(first_lines[:SAMPLE_LINES], 1):
         text = raw.decode("utf-8", "replace").rstrip("\r")

@@ -20,8 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from . import builtin_images, hyperparameters, naming
-from .builtin_hyperparameters import rejected_names
+from . import builtin_hyperparameters, builtin_images, hyperparameters, naming
 from .channels import ChannelLayout, resolve_layout
 from .dataset import data_format_for
 from .errors import InvalidInputError
@@ -398,12 +397,13 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str] | None = None
     family = image.family
     if image.note:
         notes.append(image.note)
-    for name in rejected_names(family, hyperparameter_values):
+    for name in builtin_hyperparameters.rejected_names(family, hyperparameter_values):
         del hyperparameter_values[name]
         notes.append(
             f"hyperparameter {name!r}: left out of the training jobs; {family} does not accept it and its container "
             f"would fail every fold with 'Additional hyperparameters are not allowed'"
         )
+    problems += builtin_hyperparameters.input_problems(family, hyperparameter_values)
     available = ', '.join('${' + p + '}' for p in hyperparameters.PLACEHOLDERS)
     for key, names in hyperparameters.unknown_placeholders(hyperparameter_values).items():
         problems.append(

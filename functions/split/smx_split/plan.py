@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import data_contracts, hyperparameters, naming
+from . import builtin_hyperparameters, data_contracts, hyperparameters, naming
 from .channels import input_data_config
 from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
@@ -85,9 +85,28 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
         assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
     except InvalidInputError as error:  # every problem at once, the data's and the folds'
         raise InvalidInputError(problems + error.problems) from None
+    problems += _fold_hyperparameter_problems(spec, scan, assignment, first_lines[:-1])
     if problems:
         raise InvalidInputError(problems)
     return FoldedDataset(scan, strategy, assignment)
+
+
+def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, assignment: FoldAssignment,
+                                  first_lines: list[bytes]) -> list[str]:
+    """Each fold's hyperparameters as its job gets them, checked against the algorithm and the data."""
+    has_labels = scan.labels is not None
+    if not has_labels and hyperparameters.uses_placeholder(spec.hyperparameters, "num_classes"):
+        return []  # data_problems has said that ${num_classes} needs labels
+    problems: list[str] = []
+    for fold_size in sorted(set(assignment.fold_sizes)):
+        rendered = hyperparameters.render(spec.hyperparameters, {
+            "num_training_samples": scan.num_lines - fold_size, "num_validation_samples": fold_size,
+            "num_classes": scan.num_classes if has_labels else 0})
+        problems += builtin_hyperparameters.fold_problems(spec.algorithm_family, spec.hyperparameters, rendered)
+        problems += data_contracts.hyperparameter_problems(
+            spec.algorithm_family, spec.data_format, rendered, label_names=scan.label_names if has_labels else (),
+            first_lines=[line for line in first_lines if line])
+    return list(dict.fromkeys(problems))  # folds of one size, or of two, say the same things once
 
 
 def data_problems(spec: JobSpec, *, has_labels: bool) -> list[str]:
