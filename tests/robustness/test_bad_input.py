@@ -767,6 +767,83 @@ def test_csv_that_a_numeric_algorithm_cannot_read_is_refused(split, rows, expect
     assert split.rejects(document, data=rows).problems == [expected]
 
 
+KNN = "382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1"
+XGBOOST = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+
+
+def built_in_csv_input(image: str, hyperparameters: dict) -> dict:
+    return csv_input(training={"hyperparameters_template": hyperparameters,
+                               "algorithm_specification": {"TrainingImage": image, "TrainingInputMode": "File"}})
+
+
+@pytest.mark.parametrize("rows, expected", [
+    # iris as Excel writes it where the decimal mark is a comma
+    (b"0;5,1;3,5\n1;4,9;3,0\n" * 10,
+     "job_config.input_path: the fields are separated by ';' (semicolons), not commas (line 1 starts with "
+     "'0;5,1;3,5'); a CSV dataset is comma-separated (text/csv), so every job would misread it: re-save it as "
+     "comma-separated with . as the decimal mark, for example pandas.read_csv(path, sep=';', decimal=',', "
+     "header=None).to_csv(out, header=False, index=False)"),
+    (b"0\t1.5\t2\n1\t2.5\t3\n" * 10, "job_config.input_path: the fields are separated by tabs, not commas"),
+], ids=["semicolons-and-decimal-commas", "tabs"])
+def test_a_csv_separated_by_another_character_is_refused_with_a_fix_that_keeps_every_field(split, rows, expected):
+    # GIVEN a file given as CSV whose fields are separated by ';' or tabs
+    rejection = split.rejects(built_in_csv_input(KNN, {"k": "3", "sample_size": "10", "predictor_type": "classifier",
+                                                       "feature_dim": "2"}), data=rows)
+    # THEN the one problem is the separator (not labels or rare classes the misread file would seem to have)
+    assert len(rejection.problems) == 1 and rejection.problems[0].startswith(expected), rejection.problems
+    assert "strategy" not in rejection.problems[0]
+
+
+@pytest.mark.parametrize("header", [b"0,1,2,3,4,5", b"label,1,2,3,4,5"])
+def test_a_header_row_of_column_numbers_is_refused(split, header):
+    # GIVEN pandas' header line for unnamed columns above numeric rows (it parses as a data row)
+    rows = header + b"\n" + b"".join(f"{i % 2},{i}.5,1,2,3,4\n".encode() for i in range(20))
+    rejection = split.rejects(csv_input(), data=rows)
+    assert rejection.problems == [
+        "line 1: looks like a header of column numbers; SageMaker's CSV algorithms expect no header (starts with: "
+        f"{header.decode()!r}): remove it (pandas writes such a line unless told to_csv(..., header=False))"
+    ]
+
+
+def test_manifest_lines_without_an_attribute_the_channels_stream_are_named(split):
+    # GIVEN an image-classification manifest where two lines lack "source-ref" (one misspells it)
+    lines = manifest(20).splitlines()
+    lines[3] = b'{"source_ref": "s3://smx-in/images/img003.jpg", "class": "1"}'
+    lines[11] = b'{"class": "1"}'
+    rejection = split.rejects(sample_input(), data=b"\n".join(lines) + b"\n")
+    assert rejection.problems == [
+        'line 4: has no "source-ref" attribute, which the training channels stream (AttributeNames) (starts with: '
+        '\'{"source_ref": "s3://smx-in/images/\'): give every line its "source-ref"',
+        'line 12: has no "source-ref" attribute, which the training channels stream (AttributeNames) (starts with: '
+        '\'{"class": "1"}\'): give every line its "source-ref"',
+    ]
+
+
+@pytest.mark.parametrize("image, hyperparameters, expected", [
+    (KNN, {"predictor_type": "classifier"},
+     "training.hyperparameters_template: knn requires feature_dim, k, sample_size; add them (see "
+     "https://docs.aws.amazon.com/sagemaker/latest/dg/kNN_hyperparameters.html)"),
+    (XGBOOST, {"num_round": "50", "eta": "1.5"},
+     "training.hyperparameters_template.eta: '1.5' is outside [0, 1] for xgboost (see "
+     "https://docs.aws.amazon.com/sagemaker/latest/dg/xgboost_hyperparameters.html)"),
+    (LINEAR_LEARNER, {"predictor_type": "multiclass_classifier", "num_classes": "${num_classes}"},
+     "training.hyperparameters_template.num_classes: ${num_classes} is '2', which is outside [3, 1000000] for "
+     "linear-learner (see https://docs.aws.amazon.com/sagemaker/latest/dg/ll_hyperparameters.html)"),
+    (LINEAR_LEARNER, {"predictor_type": "binary_classifier", "feature_dim": "30"},
+     "training.hyperparameters_template.feature_dim: is 30, but the dataset's rows have 2 feature columns after the "
+     "label; linear-learner fails a job whose data does not match it: set feature_dim to 2"),
+    (XGBOOST, {"num_round": "10", "objective": "multi:softmax", "num_class": "2"},
+     "training.hyperparameters_template: with num_class 2, xgboost needs every label to be the integers 0 to 1, but "
+     "the dataset's labels are '0', '1', '2'; renumber the labels or change the hyperparameters"),
+], ids=["knn-required", "xgboost-range", "filled-placeholder-range", "feature-dim", "labels-vs-num-class"])
+def test_hyperparameters_a_built_in_algorithm_would_refuse_are_refused_before_any_job(split, image, hyperparameters,
+                                                                                     expected):
+    # GIVEN numeric CSV rows with the label first: 3 classes for the num_class case, else 2
+    classes = 3 if "num_class" in hyperparameters else 2
+    rejection = split.rejects(built_in_csv_input(image, hyperparameters), data=csv_rows(30, classes=classes))
+    assert rejection.problems == [expected]
+
+
 def test_one_class_written_two_ways_is_one_class_and_the_run_says_so(split):
     # GIVEN a CSV whose classes are written 1 / 1.0 and 0 / " 0"
     split.upload("path/input.csv", b"".join(f"{label},{i}.5,{i}\n".encode()

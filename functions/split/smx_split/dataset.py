@@ -126,9 +126,14 @@ def scan_dataset(
     *,
     label_attribute: str = "class",
     group_attribute: str | int | None = None,
+    streamed_attributes: tuple[str, ...] = (),
 ) -> DatasetScan:
-    """Read the dataset once and code every line's label and group; raise on any bad line."""
-    line_format = _line_format(data_format, label_attribute, group_attribute)
+    """Read the dataset once and code every line's label and group; raise on any bad line.
+
+    ``streamed_attributes``: the AttributeNames an augmented manifest's channels stream; SageMaker
+    needs them on every line (https://docs.aws.amazon.com/sagemaker/latest/dg/augmented-manifest.html).
+    """
+    line_format = _line_format(data_format, label_attribute, group_attribute, streamed_attributes)
     problems = _Problems()
     # A number is one class however it is written; group values stay as written ("007" is not "7").
     label_codes, group_codes = _Codes(one_name_per_number=True), _Codes()
@@ -423,7 +428,8 @@ def _mixed_labels_problems(
 # --- formats --------------------------------------------------------------------------------
 
 
-def _line_format(data_format: str, label_attribute: str, group_attribute: str | int | None):
+def _line_format(data_format: str, label_attribute: str, group_attribute: str | int | None,
+                 streamed_attributes: tuple[str, ...] = ()):
     if data_format == "jsonl":
         if group_attribute is not None and not isinstance(group_attribute, str):
             raise InvalidInputError(
@@ -432,7 +438,7 @@ def _line_format(data_format: str, label_attribute: str, group_attribute: str | 
                     f"not {group_attribute!r}: give the name of the attribute that holds each line's group"
                 ]
             )
-        return _JsonLines(label_attribute, group_attribute)
+        return _JsonLines(label_attribute, group_attribute, streamed_attributes)
     if data_format == "csv":
         if group_attribute is not None and (
             isinstance(group_attribute, bool) or not isinstance(group_attribute, int) or group_attribute < 0
@@ -488,11 +494,13 @@ class _JsonLines:
     # Above this many distinct templates per line, parsing them costs more than the joined parse.
     _LINES_PER_TEMPLATE = 64
 
-    def __init__(self, label_attribute: str, group_attribute: str | None):
+    def __init__(self, label_attribute: str, group_attribute: str | None, streamed_attributes: tuple[str, ...] = ()):
         self.label_attribute = label_attribute
         self.group_attribute = group_attribute
         self.has_groups = group_attribute is not None
-        self._templates_apply = not re.search("[0-9]", label_attribute + (group_attribute or ""))
+        # The label has its own words when it is missing (mixed_labels_problems); the others are named here.
+        self.streamed = tuple(name for name in streamed_attributes if name != label_attribute)
+        self._templates_apply = not re.search("[0-9]", "".join((label_attribute, group_attribute or "", *self.streamed)))
 
     def start(self, block: bytes) -> None:
         pass
@@ -515,8 +523,8 @@ class _JsonLines:
         layout_of_template = []
         for template in distinct:
             attributes = _top_level_spans(template)
-            if attributes is None:
-                return None  # not one JSON object: the per-line path words the problem
+            if attributes is None or not all(name in attributes for name in self.streamed):
+                return None  # not one JSON object, or a streamed attribute missing: the per-line path words it
             label, group = attributes.get(self.label_attribute), attributes.get(self.group_attribute)
             label_unusable = label is not None and label[2] not in self._LABEL_TYPES
             group_unusable = self.has_groups and (group is None or group[2] not in self._LABEL_TYPES)
@@ -567,6 +575,8 @@ class _JsonLines:
         except TypeError:  # dict.get of a line that is not an object
             return None
         if labels is None or (self.has_groups and groups is None):
+            return None
+        if not all(name in line for name in self.streamed for line in objects):
             return None
         return labels, groups
 
@@ -619,6 +629,10 @@ class _JsonLines:
                 f"is a JSON {_json_type(value)}, not an object",
                 'write one JSON object per line, such as {"source-ref": "s3://...", "class": "1"}',
             )
+        for name in self.streamed:
+            if name not in value:
+                raise _LineProblem(f'has no "{name}" attribute, which the training channels stream (AttributeNames)',
+                                   f'give every line its "{name}"')
         label = self._attribute(value, self.label_attribute, "crossvalidation.label_attribute")
         if not self.has_groups:
             return label, None

@@ -69,8 +69,10 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
                 first_lines.extend(block[:data_contracts.SAMPLE_BYTES].split(b"\n")[:data_contracts.SAMPLE_LINES + 1])
             yield block
 
+    layout = spec.channel_layout
     scan = scan_dataset(keep_first_lines(blocks), spec.data_format, label_attribute=spec.label_attribute,
-                        group_attribute=spec.group_attribute)
+                        group_attribute=spec.group_attribute,
+                        streamed_attributes=layout.attribute_names if layout and layout.is_augmented_manifest else ())
     has_labels = scan.labels is not None
     strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
     problems = data_problems(spec, has_labels=has_labels)
