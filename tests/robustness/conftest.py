@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -32,6 +33,25 @@ DEPLOYMENT = {"input_bucket": INPUT_BUCKET, "output_bucket": OUTPUT_BUCKET, "def
 IMAGE_CLASSIFICATION = "685385470294.dkr.ecr.eu-west-1.amazonaws.com/image-classification:1"
 LINEAR_LEARNER = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
 CUSTOM_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1"
+
+
+# Where a problem is: the input itself, a field path under a section, an unknown top-level key
+# (plain, or JSON-quoted when it is not), or a line of the dataset.
+PROBLEM_START = re.compile(
+    r'^(?:input|job_config|crossvalidation|training)(?:[.\[:]|$)'
+    r'|^(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"): unknown field; '
+    r"|^line \d+: "
+    r"|^\.\.\. and \d+ more lines with problems$"
+)
+# The longest a message may get: a rare-class message listing 20 classes of shortened names.
+MAX_PROBLEM_CHARS = 2000
+
+def assert_clear_error(error: InvalidInputError) -> None:
+    assert error.problems, "an InvalidInputError must say what is wrong"
+    for problem in error.problems:
+        assert isinstance(problem, str) and "\n" not in problem, problem
+        assert PROBLEM_START.match(problem), f"does not start with a field path or line: {problem!r}"
+        assert len(problem) <= MAX_PROBLEM_CHARS, f"{len(problem)} characters: {problem[:200]!r}..."
 
 
 def manifest(num_lines: int = 20, classes: int = 2) -> bytes:

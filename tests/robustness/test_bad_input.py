@@ -813,7 +813,7 @@ def test_manifest_lines_without_an_attribute_the_channels_stream_are_named(split
     rejection = split.rejects(sample_input(), data=b"\n".join(lines) + b"\n")
     assert rejection.problems == [
         'line 4: has no "source-ref" attribute, which the training channels stream (AttributeNames) (starts with: '
-        '\'{"source_ref": "s3://smx-in/images/\'): give every line its "source-ref"',
+        '\'{"source_ref": "s3://smx-in/images/img00\'): give every line its "source-ref"',
         'line 12: has no "source-ref" attribute, which the training channels stream (AttributeNames) (starts with: '
         '\'{"class": "1"}\'): give every line its "source-ref"',
     ]
@@ -835,11 +835,18 @@ def test_manifest_lines_without_an_attribute_the_channels_stream_are_named(split
     (XGBOOST, {"num_round": "10", "objective": "multi:softmax", "num_class": "2"},
      "training.hyperparameters_template: with num_class 2, xgboost needs every label to be the integers 0 to 1, but "
      "the dataset's labels are '0', '1', '2'; renumber the labels or change the hyperparameters"),
-], ids=["knn-required", "xgboost-range", "filled-placeholder-range", "feature-dim", "labels-vs-num-class"])
+    (XGBOOST, {"num_round": "10", "objective": "binary:logistic"},
+     "job_config.input_path: every line of the dataset has the label '0', but xgboost with objective binary:logistic "
+     "is a classifier and needs at least two classes; check the labels (or crossvalidation.label_attribute)"),
+    (KNN, {"predictor_type": "classifier", "k": "25", "sample_size": "${num_training_samples}", "feature_dim": "2"},
+     "training.hyperparameters_template.k: is 25, but a fold's job indexes only 24 training points (sample_size 24, "
+     "24 training lines in the smallest fold), fewer than k neighbours: lower k, or raise sample_size or the data"),
+], ids=["knn-required", "xgboost-range", "filled-placeholder-range", "feature-dim", "labels-vs-num-class",
+        "one-class", "k-above-the-points"])
 def test_hyperparameters_a_built_in_algorithm_would_refuse_are_refused_before_any_job(split, image, hyperparameters,
                                                                                      expected):
-    # GIVEN numeric CSV rows with the label first: 3 classes for the num_class case, else 2
-    classes = 3 if "num_class" in hyperparameters else 2
+    # GIVEN numeric CSV rows with the label first: 3 classes for the num_class case, one for the one-class case, else 2
+    classes = 3 if "num_class" in hyperparameters else 1 if hyperparameters.get("objective") == "binary:logistic" else 2
     rejection = split.rejects(built_in_csv_input(image, hyperparameters), data=csv_rows(30, classes=classes))
     assert rejection.problems == [expected]
 

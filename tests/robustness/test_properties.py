@@ -26,33 +26,15 @@ from smx_split.fold_files import split_in_memory, write_validation_chunks
 from smx_split.folds import STRATEGIES, assign_folds, resolve_strategy
 from smx_split.inputs import Deployment, JobSpec, validate_input
 
-from .conftest import EXAMPLES, SAMPLE_EVENT
+from .conftest import EXAMPLES, SAMPLE_EVENT, assert_clear_error
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # The two main properties get more examples: each takes milliseconds, and most of their cases are refused.
 BROAD = settings(PROPERTY, max_examples=400)
 
-# Where a problem is: the input itself, a field path under a section, an unknown top-level key
-# (plain, or JSON-quoted when it is not), or a line of the dataset.
-PROBLEM_START = re.compile(
-    r'^(?:input|job_config|crossvalidation|training)(?:[.\[:]|$)'
-    r'|^(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"): unknown field; '
-    r"|^line \d+: "
-    r"|^\.\.\. and \d+ more lines with problems$"
-)
-# The longest a message may get: a rare-class message listing 20 classes of shortened names.
-MAX_PROBLEM_CHARS = 2000
 SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 EXPERIMENT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$")
 BASES = [SAMPLE_EVENT, *EXAMPLES.values()]
-
-
-def assert_clear_error(error: InvalidInputError) -> None:
-    assert error.problems, "an InvalidInputError must say what is wrong"
-    for problem in error.problems:
-        assert isinstance(problem, str) and "\n" not in problem, problem
-        assert PROBLEM_START.match(problem), f"does not start with a field path or line: {problem!r}"
-        assert len(problem) <= MAX_PROBLEM_CHARS, f"{len(problem)} characters: {problem[:200]!r}..."
 
 
 # --- generated execution inputs --------------------------------------------------------------

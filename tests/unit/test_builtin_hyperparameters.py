@@ -83,6 +83,9 @@ DATA_BROKEN = [
     ("image-classification", {"num_classes": "2"}, ("0", "1", "2"), b"", "with num_classes 2, image-classification"),
     ("knn", {"feature_dim": "4"}, ("0", "1"), b"0,1.5,2.5",
      "feature_dim: is 4, but the dataset's rows have 2 feature columns after the label"),
+    ("blazingtext", {"mode": "supervised"}, ("7",), b"",
+     "every line of the dataset has the label '7', but blazingtext with mode supervised is a classifier"),
+    ("xgboost", {"objective": "binary:logistic"}, ("1",), b"1,1", "needs at least two classes"),
 ]
 
 
@@ -102,3 +105,14 @@ def test_labels_and_features_that_the_hyperparameters_contradict_are_named(famil
 ])
 def test_labels_that_agree_with_the_hyperparameters_pass(family, values, labels):
     assert hyperparameter_problems(family, "csv", values, label_names=labels, first_lines=[b"0,1"]) == []
+
+
+def test_k_above_the_points_a_fold_indexes_is_named():
+    values = {"predictor_type": "classifier", "k": "10", "sample_size": "50"}
+    problems = hyperparameter_problems("knn", "csv", values, label_names=("0", "1"), first_lines=[b"0,1"],
+                                       training_lines=8)
+    assert problems == ["training.hyperparameters_template.k: is 10, but a fold's job indexes only 8 training points "
+                        "(sample_size 50, 8 training lines in the smallest fold), fewer than k neighbours: lower k, "
+                        "or raise sample_size or the data"]
+    assert hyperparameter_problems("knn", "csv", {**values, "k": "8"}, label_names=("0", "1"), first_lines=[b"0,1"],
+                                   training_lines=8) == []

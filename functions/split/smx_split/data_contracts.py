@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+from .builtin_images import CUSTOM
+
 # The first lines whose every field is checked (the labels are checked on every line through the scan's
 # distinct label names; a feature column that is not numeric almost always shows in the first lines).
 SAMPLE_LINES: Final = 200
@@ -92,18 +94,31 @@ _XGBOOST_NON_NEGATIVE_LABELS = frozenset({"count:poisson", "reg:tweedie", "reg:g
 
 
 def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict[str, str], *,
-                            label_names: tuple[str, ...], first_lines: list[bytes]) -> list[str]:
+                            label_names: tuple[str, ...], first_lines: list[bytes],
+                            training_lines: int | None = None) -> list[str]:
     """Where the data and one fold's hyperparameters disagree in a way the container refuses.
 
     - linear-learner (https://docs.aws.amazon.com/sagemaker/latest/dg/linear-learner.html#ll-input_output):
       binary_classifier labels are 0 or 1, multiclass_classifier labels 0 .. num_classes-1;
     - image-classification (IC-inputoutput): class labels 0 .. num_classes-1;
     - xgboost: the objective's label range (see above), labels below num_class;
-    - knn and linear-learner: an integer feature_dim is the number of feature columns.
+    - knn and linear-learner: an integer feature_dim is the number of feature columns;
+    - knn: k neighbours among at most sample_size of a fold's ``training_lines`` (k-NN indexes a sample of
+      sample_size training points and votes among the k nearest; with fewer points there are not k).
     """
-    if family not in CONTRACTS:
+    if family == CUSTOM:
         return []
     problems = []
+    classifier = _classifier_setting(family, hyperparameters)
+    if classifier and len(label_names) == 1:
+        problems.append(
+            f"job_config.input_path: every line of the dataset has the label {label_names[0][:40]!r}, but {family} "
+            f"with {classifier} is a classifier and needs at least two classes; check the labels (or "
+            "crossvalidation.label_attribute)")
+    if classifier and not label_names and data_format == "text":
+        problems.append(
+            f"job_config.input_path: no line of the dataset has a __label__ prefix, but {family} with {classifier} "
+            "learns from labels; start every line with __label__<class>")
     numbers = [float(name) for name in label_names if _is_number(name)] if len(label_names) else []
     all_numbers = len(numbers) == len(label_names) and bool(numbers)
     predictor = hyperparameters.get("predictor_type")
@@ -128,7 +143,31 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
             f"training.hyperparameters_template.feature_dim: is {feature_dim}, but the dataset's rows have {features} "
             f"feature columns after the label; {family} fails a job whose data does not match it: set feature_dim "
             f"to {features}")
+    k, sample_size = hyperparameters.get("k", "").strip(), hyperparameters.get("sample_size", "").strip()
+    if family == "knn" and k.isdigit() and training_lines is not None:
+        points = min(training_lines, int(sample_size)) if sample_size.isdigit() else training_lines
+        if int(k) > points:
+            problems.append(
+                f"training.hyperparameters_template.k: is {k}, but a fold's job indexes only {points} training points "
+                f"(sample_size {sample_size or 'not given'}, {training_lines} training lines in the smallest fold), "
+                "fewer than k neighbours: lower k, or raise sample_size or the data")
     return problems
+
+
+def _classifier_setting(family: str, hyperparameters: dict[str, str]) -> str | None:
+    """The hyperparameter that makes the algorithm a classifier, as shown to the user; None for a regressor."""
+    if family == "image-classification":
+        return "any hyperparameters"
+    setting = {"linear-learner": "predictor_type", "knn": "predictor_type", "xgboost": "objective",
+               "blazingtext": "mode"}[family]
+    value = hyperparameters.get(setting, "")
+    is_classifier = {
+        "linear-learner": value in {"binary_classifier", "multiclass_classifier"},
+        "knn": value == "classifier",
+        "xgboost": value.startswith(("binary:", "multi:")),
+        "blazingtext": value == "supervised",
+    }[family]
+    return f"{setting} {value}" if is_classifier else None
 
 
 def _class_bound(family: str, hyperparameters: dict[str, str]) -> tuple[int, str] | None:

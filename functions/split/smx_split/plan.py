@@ -100,15 +100,19 @@ def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, assignment: 
     if not has_labels and hyperparameters.uses_placeholder(spec.hyperparameters, "num_classes"):
         return []  # data_problems has said that ${num_classes} needs labels
     problems: list[str] = []
-    for fold_size in sorted(set(assignment.fold_sizes)):
+    # The folds differ only in their sample counts: the smallest training set first, and the first
+    # fold size with problems speaks for the others (their messages would differ only in counts).
+    for fold_size in sorted(set(assignment.fold_sizes), reverse=True):
         rendered = hyperparameters.render(spec.hyperparameters, {
             "num_training_samples": scan.num_lines - fold_size, "num_validation_samples": fold_size,
             "num_classes": scan.num_classes if has_labels else 0})
         problems += builtin_hyperparameters.fold_problems(spec.algorithm_family, spec.hyperparameters, rendered)
         problems += data_contracts.hyperparameter_problems(
             spec.algorithm_family, spec.data_format, rendered, label_names=scan.label_names if has_labels else (),
-            first_lines=[line for line in first_lines if line])
-    return list(dict.fromkeys(problems))  # folds of one size, or of two, say the same things once
+            first_lines=[line for line in first_lines if line], training_lines=scan.num_lines - fold_size)
+        if problems:
+            break
+    return problems
 
 
 def data_problems(spec: JobSpec, *, has_labels: bool) -> list[str]:

@@ -13,7 +13,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.random_projection import GaussianRandomProjection, SparseRandomProjection
 
 from .base import TrainingClientError, TrainingContext
-from .tabular import class_labels, read_label_first_csv, require_csv, save_model
+from .tabular import read_label_first_csv, require_csv, save_model
 
 # The names this container accepts, from its AWS documentation. Kept here, apart from the split step's
 # contract tables (smx_split), on purpose: the emulated container must fail a job the way the real one
@@ -49,8 +49,8 @@ class KNearestNeighbours:
                 if features.shape[1] != feature_dim:
                     raise TrainingClientError(
                         f"feature_dim is {feature_dim} but the {name} channel has {features.shape[1]} features")
-                if predictor == "classifier":
-                    labels = class_labels(labels, name)
+                # k-NN's labels are float32 values, any of them a class (kNN-in-formats.html states no range):
+                # the classifier votes among its neighbours' labels as they are.
                 datasets[name] = (features, labels)
         context.training_started()
 
