@@ -37,6 +37,16 @@ def wrong_delimiter(rows: list[str]) -> str | None:
     return None
 
 
+def header_kind(first: list[str], second: list[str] | None) -> str | None:
+    """Whether line 1 is a header, judged against line 2: "named" (no field is a number, while the
+    data below has numbers), "numbered" (column numbers, see ``numeric_header``), or None."""
+    if numeric_header(first, second):
+        return "numbered"
+    if second is not None and not any(map(_is_number, first)) and any(map(_is_number, second)):
+        return "named"
+    return None
+
+
 def numeric_header(first: list[str], second: list[str] | None) -> bool:
     """Line 1 is a row of column numbers (``0,1,2,...``, ``label,1,2,...``), as pandas writes for
     unnamed columns, while line 2 is data.

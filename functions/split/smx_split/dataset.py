@@ -734,14 +734,6 @@ def _json_type(value: object) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
 
 
-def _is_number(field: str) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
-
-
 class _Csv:
     """Comma-separated rows without a header, the label in column 0 (SageMaker's CSV convention).
 
@@ -773,12 +765,9 @@ class _Csv:
             raise InvalidInputError([delimiter_problem])
         first_rows = [_csv_start_fields(raw) for raw in block.split(b"\n", 2)[:2]]
         self.field_count = len(first_rows[0])
-        second = first_rows[1] if len(first_rows) == 2 else None
-        # A header names its columns: no field is a number, while the data below has numbers;
-        # or it numbers them (0,1,2,...), as pandas writes a frame without column names.
-        self.numbered_header = csv_shape.numeric_header(first_rows[0], second)
-        self.header = self.numbered_header or (
-            second is not None and not any(map(_is_number, first_rows[0])) and any(map(_is_number, second)))
+        # A header names its columns, or numbers them (0,1,2,...) as pandas writes a frame without names.
+        header = csv_shape.header_kind(first_rows[0], first_rows[1] if len(first_rows) == 2 else None)
+        self.header, self.numbered_header = header is not None, header == "numbered"
         if self.has_groups and self.group_column >= self.field_count:
             raise InvalidInputError(
                 [
