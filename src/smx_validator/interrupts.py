@@ -17,6 +17,14 @@ def interrupted_exit_code() -> int:
     return 128 + (_received[-1] if _received else signal.SIGINT)
 
 
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt again if a signal arrived inside the block: the handler's own raise can
+    land in library code that swallows it (a cleanup's ``except BaseException``), and a wait loop that
+    calls this between polls still stops within one poll."""
+    if _received:
+        raise KeyboardInterrupt
+
+
 @contextmanager
 def interruptible() -> Iterator[None]:
     """While the block runs (in the main thread), SIGINT and SIGTERM raise KeyboardInterrupt."""

@@ -30,7 +30,7 @@ from smx_validator.input_files import (
     output_file,
     read_execution_input,
 )
-from smx_validator.interrupts import interrupted_exit_code
+from smx_validator.interrupts import interrupted_exit_code, raise_if_interrupted
 
 
 # -- local run --------------------------------------------------------------------------------
@@ -67,7 +67,8 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"deployed {engine.state_machine_arn} ({time.monotonic() - started:.1f} s)", file=out)
         arn = engine.start_execution(document)
         try:
-            result = engine.wait(arn, progress=_progress_printer(out, started), timeout=float("inf"))
+            result = engine.wait(arn, progress=_progress_printer(out, started), timeout=float("inf"),
+                                 on_poll=raise_if_interrupted)
         except KeyboardInterrupt:
             return _stop_interrupted_run(engine, arn, out)
         _print_notes(result, out)
@@ -233,7 +234,7 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return EXIT_OK
         poll = 0.2 if args.endpoint_url else 5.0
         result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started),
-                                    timeout=float("inf"), poll_seconds=poll)
+                                    timeout=float("inf"), poll_seconds=poll, on_poll=raise_if_interrupted)
     except KeyboardInterrupt:
         if arn is None:
             print("\ninterrupted: no execution was started", file=out, flush=True)

@@ -346,9 +346,10 @@ class LocalEngine:
         self.client("stepfunctions").stop_execution(executionArn=execution_arn, error=error, cause=cause)
 
     def wait(self, execution_arn: str, *, progress: ProgressCallback | None = None,
-             timeout: float = 600.0, poll_seconds: float = 0.1) -> ExecutionResult:
+             timeout: float = 600.0, poll_seconds: float = 0.1,
+             on_poll: Callable[[], None] | None = None) -> ExecutionResult:
         return wait_for_execution(self.client("stepfunctions"), execution_arn, progress=progress,
-                                  timeout=timeout, poll_seconds=poll_seconds)
+                                  timeout=timeout, poll_seconds=poll_seconds, on_poll=on_poll)
 
     def run(self, execution_input: Any, *, name: str | None = None, progress: ProgressCallback | None = None,
             timeout: float = 600.0) -> ExecutionResult:
@@ -490,11 +491,15 @@ def execution_history(stepfunctions: Any, execution_arn: str) -> list[dict[str, 
 
 
 def wait_for_execution(stepfunctions: Any, execution_arn: str, *, progress: ProgressCallback | None = None,
-                       timeout: float = 600.0, poll_seconds: float = 1.0) -> ExecutionResult:
-    """Poll until the execution ends, passing the history to ``progress`` whenever it grew."""
+                       timeout: float = 600.0, poll_seconds: float = 1.0,
+                       on_poll: Callable[[], None] | None = None) -> ExecutionResult:
+    """Poll until the execution ends, passing the history to ``progress`` whenever it grew and calling
+    ``on_poll`` before every poll (the CLI re-raises there an interrupt a library swallowed)."""
     deadline = time.monotonic() + timeout
     reported = 0
     while True:
+        if on_poll is not None:
+            on_poll()
         description = stepfunctions.describe_execution(executionArn=execution_arn)
         status = description["status"]
         history = execution_history(stepfunctions, execution_arn) if progress or status in _TERMINAL else []
