@@ -510,6 +510,32 @@ def test_a_custom_image_named_like_a_built_in_keeps_every_hyperparameter_and_say
     assert note_start in logs and not [note for note in plan["job_config"]["notes"] if "left out" in note]
 
 
+@pytest.mark.parametrize("image, expected", [
+    ("docker.io/library/python:3.12", "training.algorithm_specification.TrainingImage: 'docker.io/library/python:3.12' "
+     "is not in Amazon ECR; SageMaker pulls training images from ECR"),
+    ("683313688378.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+     "training.algorithm_specification.TrainingImage: account 683313688378 is AWS's sagemaker-xgboost registry in "
+     "us-east-1, not in eu-west-1, so SageMaker would find no such image: use "
+     "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"),
+], ids=["not-ecr", "aws-registry-of-another-region"])
+def test_an_image_sagemaker_cannot_pull_is_refused(split, image, expected):
+    rejection = split.rejects(csv_input(training={"algorithm_specification": {"TrainingImage": image}}),
+                              data=csv_rows())
+    assert len(rejection.problems) == 1 and rejection.problems[0].startswith(expected), rejection.problems
+
+
+def test_a_misspelt_hyperparameter_name_is_refused_with_the_name_meant(split):
+    # GIVEN xgboost with num_round spelt num_rounds (left out, the job would fail: num_round is required)
+    # and max_dept for max_depth (left out, the jobs would train with the default depth)
+    document = csv_input(training={
+        "hyperparameters_template": {"num_round": "10", "max_dept": "3"},
+        "algorithm_specification": {"TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"}})
+    assert split.rejects(document, data=csv_rows()).problems == [
+        "training.hyperparameters_template.max_dept: xgboost has no hyperparameter 'max_dept'; did you mean "
+        "'max_depth'? (its container fails a job that names a hyperparameter it does not know)"
+    ]
+
+
 def test_a_hyperparameter_a_built_in_refuses_is_left_out_and_said_in_the_output_and_the_log(split):
     # GIVEN AWS's linear-learner and a name its container refuses
     split.upload("path/input.csv", csv_rows())
@@ -520,8 +546,8 @@ def test_a_hyperparameter_a_built_in_refuses_is_left_out_and_said_in_the_output_
     plan, logs = split.run_logged(document)
     # THEN the name is left out of every fold, and both the output and the log say so
     assert all("my_flag" not in fold["HyperParameters"] for fold in plan["folds"])
-    note = ("hyperparameter 'my_flag': left out of the training jobs; linear-learner does not accept it and its "
-            "container would fail every fold with 'Additional hyperparameters are not allowed'")
+    note = ("hyperparameter 'my_flag': left out of the training jobs; linear-learner does not accept it, and its "
+            "container fails a job that names a hyperparameter it does not know")
     assert note in plan["job_config"]["notes"] and note in logs
 
 
@@ -824,11 +850,11 @@ def test_manifest_lines_without_an_attribute_the_channels_stream_are_named(split
      "training.hyperparameters_template: knn requires feature_dim, k, sample_size; add them (see "
      "https://docs.aws.amazon.com/sagemaker/latest/dg/kNN_hyperparameters.html)"),
     (XGBOOST, {"num_round": "50", "eta": "1.5"},
-     "training.hyperparameters_template.eta: '1.5' is outside [0, 1] for xgboost (see "
+     "training.hyperparameters_template.eta: for xgboost, '1.5' is outside [0, 1] (see "
      "https://docs.aws.amazon.com/sagemaker/latest/dg/xgboost_hyperparameters.html)"),
     (LINEAR_LEARNER, {"predictor_type": "multiclass_classifier", "num_classes": "${num_classes}"},
-     "training.hyperparameters_template.num_classes: ${num_classes} is '2', which is outside [3, 1000000] for "
-     "linear-learner (see https://docs.aws.amazon.com/sagemaker/latest/dg/ll_hyperparameters.html)"),
+     "training.hyperparameters_template.num_classes: for linear-learner, ${num_classes} is '2', which is outside "
+     "[3, 1000000] (see https://docs.aws.amazon.com/sagemaker/latest/dg/ll_hyperparameters.html)"),
     (LINEAR_LEARNER, {"predictor_type": "binary_classifier", "feature_dim": "30"},
      "training.hyperparameters_template.feature_dim: is 30, but the dataset's rows have 2 feature columns after the "
      "label; linear-learner fails a job whose data does not match it: set feature_dim to 2"),

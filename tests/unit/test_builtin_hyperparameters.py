@@ -22,6 +22,18 @@ def test_a_documented_template_passes(family):
     assert input_problems(family, VALID[family]) == []
 
 
+@pytest.mark.parametrize("family, template", [
+    # the XGBoost container's aliases, a threshold metric, a float max_delta_step (its validation's own types)
+    ("xgboost", {"num_round": "5", "learning_rate": "0.1", "reg_lambda": "2", "reg_alpha": "0", "min_split_loss": "0",
+                 "max_delta_step": "0.5", "objective": "binary:logistic", "eval_metric": "error@0.7,auc,logloss"}),
+    # num_classes is ignored unless predictor_type is multiclass_classifier (the page), so 2 is no error
+    ("linear-learner", {"predictor_type": "binary_classifier", "num_classes": "2"}),
+    ("linear-learner", {"predictor_type": "regressor", "normalize_data": "TRUE", "positive_example_weight_mult": "balanced"}),
+])
+def test_values_the_containers_take_pass(family, template):
+    assert input_problems(family, template) == []
+
+
 # (family, template, the problem's start and a part of it)
 BROKEN = [
     ("knn", {"predictor_type": "classifier"}, "training.hyperparameters_template: knn requires feature_dim, k, sample_size"),
@@ -34,19 +46,29 @@ BROKEN = [
     ("blazingtext", {"epochs": "5"}, "blazingtext requires mode"),
     ("knn", {**VALID["knn"], "dimension_reduction_type": "sign"},
      "requires dimension_reduction_target (required when dimension_reduction_type is set)"),
-    ("xgboost", {**VALID["xgboost"], "eta": "1.5"}, "training.hyperparameters_template.eta: '1.5' is outside [0, 1]"),
-    ("xgboost", {**VALID["xgboost"], "subsample": "0"}, "subsample: '0' is outside (0, 1]"),
-    ("xgboost", {**VALID["xgboost"], "max_depth": "3.0"}, "max_depth: '3.0' is not an integer"),
-    ("xgboost", {**VALID["xgboost"], "num_round": "1e3"}, "num_round: '1e3' is not an integer"),
-    ("xgboost", {**VALID["xgboost"], "booster": "gbm"}, "booster: 'gbm' is not one of gbtree, gblinear, dart"),
-    ("knn", {**VALID["knn"], "k": "0"}, "k: '0' is outside [1, inf)"),
+    ("xgboost", {**VALID["xgboost"], "eta": "1.5"}, "training.hyperparameters_template.eta: for xgboost, '1.5' is outside [0, 1]"),
+    ("xgboost", {**VALID["xgboost"], "subsample": "0"}, "'0' is outside (0, 1]"),
+    ("xgboost", {**VALID["xgboost"], "max_depth": "3.0"}, "'3.0' is not an integer"),
+    ("xgboost", {**VALID["xgboost"], "num_round": "1e3"}, "'1e3' is not an integer"),
+    ("xgboost", {**VALID["xgboost"], "booster": "gbtre"}, "booster: for xgboost, 'gbtre' is not one of its values; did you "
+     "mean 'gbtree'?"),
+    ("xgboost", {**VALID["xgboost"], "booster": "forest"}, "'forest' is not one of gbtree, gblinear, dart"),
+    ("xgboost", {**VALID["xgboost"], "objective": " binary:logistic"}, "did you mean 'binary:logistic'?"),
+    ("xgboost", {**VALID["xgboost"], "eval_metric": "acc"}, "eval_metric: for xgboost, 'acc' has 'acc', not one of"),
+    ("xgboost", {"num_round": "5", "eval_metric": "auc"},
+     "'auc' applies to binary: and rank: objectives only; the objective is reg:squarederror"),
+    ("xgboost", {**VALID["xgboost"], "scale_pos_weight": "0"}, "scale_pos_weight: for xgboost, '0' is outside (0, inf)"),
+    ("linear-learner", {**VALID["linear-learner"], "loss": "logistc"}, "did you mean 'logistic'?"),
+    ("knn", {**VALID["knn"], "dimension_reduction_type": "sign", "dimension_reduction_target": "5"},
+     "dimension_reduction_target: is 5, but it must be less than feature_dim (4): lower it"),
+    ("knn", {**VALID["knn"], "k": "0"}, "'0' is outside [1, inf)"),
     ("knn", {**VALID["knn"], "predictor_type": "classification"}, "is not one of classifier, regressor"),
-    ("linear-learner", {**VALID["linear-learner"], "feature_dim": "many"}, "feature_dim: 'many' is not an integer or auto"),
-    ("linear-learner", {**VALID["linear-learner"], "learning_rate": "NaN"}, "learning_rate: 'NaN' is not a number or auto"),
-    ("linear-learner", {**VALID["linear-learner"], "use_bias": "yes"}, "use_bias: 'yes' is not true or false"),
+    ("linear-learner", {**VALID["linear-learner"], "feature_dim": "many"}, "'many' is not an integer or auto"),
+    ("linear-learner", {**VALID["linear-learner"], "learning_rate": "NaN"}, "'NaN' is not a number or auto"),
+    ("linear-learner", {**VALID["linear-learner"], "use_bias": "yes"}, "'yes' is not true or false"),
     ("image-classification", {**VALID["image-classification"], "use_pretrained_model": "true"},
-     "use_pretrained_model: 'true' is not one of 0, 1"),
-    ("blazingtext", {**VALID["blazingtext"], "mode": "Supervised"}, "mode: 'Supervised' is not one of supervised"),
+     "'true' is not one of 0, 1"),
+    ("blazingtext", {**VALID["blazingtext"], "mode": "Supervised"}, "'Supervised' is not one of its values; did you mean 'supervised'?"),
 ]
 
 
@@ -67,7 +89,8 @@ def test_a_placeholder_is_checked_once_filled():
     assert input_problems("linear-learner", template) == []
     problems = fold_problems("linear-learner", template, {**template, "num_classes": "2"})
     assert problems and problems[0].startswith(
-        "training.hyperparameters_template.num_classes: ${num_classes} is '2', which is outside [3, 1000000]")
+        "training.hyperparameters_template.num_classes: for linear-learner, ${num_classes} is '2', which is outside "
+        "[3, 1000000]")
 
 
 # (family, hyperparameters, labels, first CSV line, the problem's part)

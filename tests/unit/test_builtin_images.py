@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from smx_split.builtin_images import CUSTOM, identify, registries, registry_of
+from smx_split.builtin_images import CUSTOM, identify, registries, registry_of, registry_problem
 
 BUILT_IN = [
     ("382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1", "linear-learner"),
@@ -74,3 +74,25 @@ def test_the_registry_table_is_well_formed():
             for region, account in regions.items():
                 assert re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region) and re.fullmatch(r"\d{12}", account)
                 assert registry_of(f"{account}.dkr.ecr.{region}.amazonaws.com/x:1") == (account, region)
+
+
+@pytest.mark.parametrize("image, expected", [
+    ("docker.io/library/python:3.12", "'docker.io/library/python:3.12' is not in Amazon ECR"),
+    ("public.ecr.aws/xgboost:1", "is not in Amazon ECR"),
+    ("683313688378.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+     "account 683313688378 is AWS's sagemaker-xgboost registry in us-east-1, not in eu-west-1, so SageMaker would find "
+     "no such image: use 141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"),
+])
+def test_an_image_sagemaker_cannot_pull_is_named_with_the_fix(image, expected):
+    problem = registry_problem(image)
+    assert problem.startswith("training.algorithm_specification.TrainingImage: ") and expected in problem
+
+
+@pytest.mark.parametrize("image", [
+    "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1",
+    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/xgboost:latest",   # the user's own repository
+    # AWS's account hosts other images too (the scikit-learn framework): not a built-in, not refused
+    "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+])
+def test_an_image_in_ecr_is_not_refused_for_its_registry(image):
+    assert registry_problem(image) is None

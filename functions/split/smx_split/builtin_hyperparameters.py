@@ -14,6 +14,7 @@ once the placeholder is filled (``fold_problems``), everything else when the inp
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -30,7 +31,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 class Rule:
     """The values one hyperparameter takes, as its documentation states them."""
 
-    kind: str  # "int", "float", "choice" or "bool"
+    kind: str  # "int", "float", "choice", "bool" or "list" (comma-separated choices)
     low: float | None = None
     high: float | None = None
     low_open: bool = False   # the bound itself is outside the range
@@ -42,10 +43,20 @@ class Rule:
         """What is wrong with ``value``, worded for "'<value>' <problem>", or None."""
         if value in self.also:
             return None
+        # Containers compare words as given (" binary:logistic" is not an objective); int() and float()
+        # read numbers with spaces around them.
         if self.kind == "choice":
-            return None if value in self.choices else f"is not one of {', '.join(self.choices + self.also)}"
+            if value in self.choices:
+                return None
+            close = difflib.get_close_matches(value.strip(), self.choices + self.also, n=1, cutoff=0.75)
+            return (f"is not one of its values; did you mean {close[0]!r}?" if close
+                    else f"is not one of {', '.join(self.choices + self.also)}")
+        if self.kind == "list":
+            unknown = [item for item in value.split(",") if item not in self.choices and not _threshold_metric(item)]
+            return f"has {', '.join(map(repr, unknown))}, not one of {', '.join(self.choices)}" if unknown else None
         if self.kind == "bool":
-            return None if value.lower() in {"true", "false"} else "is not true or false"
+            return None if value.strip().lower() in {"true", "false"} else "is not true or false"
+        value = value.strip()
         number = _number(value)
         # Containers parse integers with int(): "5.0" and "1e3" fail the job.
         if number is None or (self.kind == "int" and not _INTEGER.fullmatch(value)):
@@ -96,6 +107,10 @@ class Contract:
     rules: Mapping[str, Rule] = field(default_factory=dict)
     # (name, when): ``name`` is required when ``when(values)`` holds; the text says when
     required_when: tuple[tuple[str, Callable[[Mapping[str, str]], bool], str], ...] = ()
+    # name -> when the container ignores it (and so does not check its value)
+    ignored_when: Mapping[str, Callable[[Mapping[str, str]], bool]] = field(default_factory=dict)
+    # rules between names: each returns the problem, or None
+    cross_checks: tuple[Callable[[Mapping[str, str]], str | None], ...] = ()
 
 
 _MULTICLASS_OBJECTIVES = ("multi:softmax", "multi:softprob")
@@ -116,6 +131,8 @@ CONTRACTS: Final[dict[str, Contract]] = {
         required=("predictor_type",),
         required_when=(("num_classes", lambda hp: hp.get("predictor_type") == "multiclass_classifier",
                         "predictor_type is multiclass_classifier"),),
+        # "If predictor_type is not multiclass_classifier, the algorithm ignores num_classes" (the page)
+        ignored_when={"num_classes": lambda hp: hp.get("predictor_type") != "multiclass_classifier"},
         rules={
             "predictor_type": _choice("binary_classifier", "multiclass_classifier", "regressor"),
             "num_classes": _int(3, 1_000_000),
@@ -131,6 +148,10 @@ CONTRACTS: Final[dict[str, Contract]] = {
             "huber_delta": POSITIVE_FLOAT, "init_method": _choice("uniform", "normal"),
             "init_scale": POSITIVE_FLOAT, "init_sigma": POSITIVE_FLOAT,
             "l1": _float(0, also=AUTO), "learning_rate": _float(0, low_open=True, also=AUTO),
+            "loss": _choice("auto", "logistic", "squared_loss", "absolute_loss", "hinge_loss",
+                            "eps_insensitive_squared_loss", "eps_insensitive_absolute_loss", "quantile_loss",
+                            "huber_loss", "softmax_loss"),
+            "optimizer": _choice("auto", "sgd", "adam", "rmsprop"),
             "loss_insensitivity": POSITIVE_FLOAT,
             "lr_scheduler_factor": _float(0, 1, also=AUTO),
             "lr_scheduler_minimum_lr": _float(0, low_open=True, also=AUTO),
@@ -165,42 +186,80 @@ CONTRACTS: Final[dict[str, Contract]] = {
             "index_type": _choice("faiss.Flat", "faiss.IVFFlat", "faiss.IVFPQ"),
             "mini_batch_size": POSITIVE_INT,
         },
+        # dimension_reduction_target: "positive integer greater than 0 and less than feature_dim"
+        cross_checks=(lambda hp: (
+            f"training.hyperparameters_template.dimension_reduction_target: is {hp['dimension_reduction_target']}, "
+            f"but it must be less than feature_dim ({hp['feature_dim']}): lower it"
+            if _INTEGER.fullmatch(hp.get("dimension_reduction_target", "").strip())
+            and _INTEGER.fullmatch(hp.get("feature_dim", "").strip())
+            and int(hp["dimension_reduction_target"]) >= int(hp["feature_dim"]) else None),),
     ),
+    # The AWS page lists the names; their values follow the container's own validation
+    # (aws/sagemaker-xgboost-container, algorithm_mode/hyperparameter_validation.py, cb8df91), which is
+    # what fails a job: "Extraneous hyperparameter found", "could not parse value", "... is not in ...".
     "xgboost": Contract(
         source=_DOC + "xgboost_hyperparameters.html",
         accepted=frozenset({
-            "num_class", "num_round", "alpha", "base_score", "booster", "colsample_bylevel", "colsample_bynode",
-            "colsample_bytree", "csv_weights", "deterministic_histogram", "early_stopping_rounds", "eta",
-            "eval_metric", "gamma", "grow_policy", "interaction_constraints", "lambda", "lambda_bias", "max_bin",
-            "max_delta_step", "max_depth", "max_leaves", "min_child_weight", "monotone_constraints",
-            "normalize_type", "nthread", "objective", "one_drop", "process_type", "rate_drop", "refresh_leaf",
-            "sample_type", "scale_pos_weight", "seed", "single_precision_histogram", "sketch_eps", "skip_drop",
-            "subsample", "tree_method", "tweedie_variance_power", "updater", "use_dask_gpu_training",
-            "validate_parameters", "verbosity",
+            "num_round", "csv_weights", "early_stopping_rounds", "booster", "verbosity", "nthread", "eta", "gamma",
+            "max_depth", "min_child_weight", "max_delta_step", "subsample", "colsample_bytree", "colsample_bylevel",
+            "colsample_bynode", "lambda", "alpha", "tree_method", "sketch_eps", "scale_pos_weight", "updater",
+            "dsplit", "refresh_leaf", "process_type", "grow_policy", "max_leaves", "max_bin", "predictor",
+            "monotone_constraints", "interaction_constraints", "sample_type", "normalize_type", "rate_drop",
+            "one_drop", "skip_drop", "lambda_bias", "tweedie_variance_power", "objective", "num_class",
+            "base_score", "eval_metric", "seed", "num_parallel_tree", "save_model_on_termination",
+            "aft_loss_distribution", "aft_loss_distribution_scale", "deterministic_histogram", "sampling_method",
+            "prob_buffer_row", "use_dask_gpu_training",
+            # the container's aliases (declare_alias)
+            "learning_rate", "min_split_loss", "reg_lambda", "reg_alpha",
         }),
         required=("num_round",),
         required_when=(("num_class", lambda hp: hp.get("objective") in _MULTICLASS_OBJECTIVES,
                         f"objective is {' or '.join(_MULTICLASS_OBJECTIVES)}"),),
         rules={
-            # num_round >= 1 and num_class >= 2: the documented "Integer", bounded as the container's
-            # hyperparameter validation bounds it (aws/sagemaker-xgboost-container).
-            "num_round": POSITIVE_INT, "num_class": _int(2),
-            "alpha": NON_NEGATIVE_FLOAT, "booster": _choice("gbtree", "gblinear", "dart"),
-            # (0, 1]: the doc writes [0,1] for subsample and two of the colsample_*; the container's own
-            # validation refuses 0 for all four, and a job it refuses is what this table prevents.
-            "colsample_bylevel": _float(0, 1, low_open=True), "colsample_bynode": _float(0, 1, low_open=True),
-            "colsample_bytree": _float(0, 1, low_open=True), "csv_weights": FLAG,
-            "eta": UNIT, "gamma": NON_NEGATIVE_FLOAT, "grow_policy": _choice("depthwise", "lossguide"),
-            "lambda": NON_NEGATIVE_FLOAT, "lambda_bias": UNIT, "max_delta_step": NON_NEGATIVE_INT,
+            "num_round": POSITIVE_INT, "csv_weights": _int(0, 1), "early_stopping_rounds": POSITIVE_INT,
+            "booster": _choice("gbtree", "gblinear", "dart"), "verbosity": _int(0, 3), "nthread": POSITIVE_INT,
+            "eta": UNIT, "learning_rate": UNIT, "gamma": NON_NEGATIVE_FLOAT, "min_split_loss": NON_NEGATIVE_FLOAT,
             "max_depth": NON_NEGATIVE_INT, "min_child_weight": NON_NEGATIVE_FLOAT,
-            "normalize_type": _choice("tree", "forest"), "one_drop": FLAG,
-            "process_type": _choice("default", "update"), "rate_drop": UNIT, "refresh_leaf": FLAG,
-            "sample_type": _choice("uniform", "weighted"), "sketch_eps": _float(0, 1, low_open=True, high_open=True),
-            "skip_drop": UNIT, "subsample": _float(0, 1, low_open=True),
+            "max_delta_step": NON_NEGATIVE_FLOAT,
+            # (0, 1]: the page writes [0,1] for some of these; the container refuses 0 for all four.
+            "subsample": _float(0, 1, low_open=True), "colsample_bytree": _float(0, 1, low_open=True),
+            "colsample_bylevel": _float(0, 1, low_open=True), "colsample_bynode": _float(0, 1, low_open=True),
+            "lambda": NON_NEGATIVE_FLOAT, "reg_lambda": NON_NEGATIVE_FLOAT,
+            "alpha": NON_NEGATIVE_FLOAT, "reg_alpha": NON_NEGATIVE_FLOAT,
             "tree_method": _choice("auto", "exact", "approx", "hist", "gpu_hist"),
+            "sketch_eps": _float(0, 1, low_open=True, high_open=True), "scale_pos_weight": POSITIVE_FLOAT,
+            "dsplit": _choice("row", "col"), "refresh_leaf": _int(0, 1),
+            "process_type": _choice("default", "update"), "grow_policy": _choice("depthwise", "lossguide"),
+            "max_leaves": NON_NEGATIVE_INT, "max_bin": NON_NEGATIVE_INT,
+            "predictor": _choice("auto", "cpu_predictor", "gpu_predictor"),
+            "sample_type": _choice("uniform", "weighted"), "normalize_type": _choice("tree", "forest"),
+            "rate_drop": UNIT, "one_drop": _int(0, 1), "skip_drop": UNIT, "lambda_bias": UNIT,
             "tweedie_variance_power": _float(1, 2, low_open=True, high_open=True),
-            "verbosity": _choice("0", "1", "2", "3"),
+            "objective": _choice(
+                "aft_loss_distribution", "binary:logistic", "binary:logitraw", "binary:hinge", "count:poisson",
+                "multi:softmax", "multi:softprob", "rank:pairwise", "rank:ndcg", "rank:map", "reg:linear",
+                "reg:squarederror", "reg:logistic", "reg:gamma", "reg:pseudohubererror", "reg:squaredlogerror",
+                "reg:absoluteerror", "reg:tweedie", "survival:aft", "survival:cox"),
+            "num_class": _int(2), "base_score": NON_NEGATIVE_FLOAT,
+            "eval_metric": Rule("list", choices=(
+                "accuracy", "auc", "aucpr", "balanced_accuracy", "f1", "f1_binary", "f1_macro", "map", "ndcg",
+                "precision", "r2", "recall", "precision_macro", "precision_micro", "recall_macro", "recall_micro",
+                "aft-nloglik", "cox-nloglik", "error", "gamma-deviance", "gamma-nloglik",
+                "interval-regression-accuracy", "logloss", "mae", "mape", "merror", "mlogloss", "mphe", "mse",
+                "poisson-nloglik", "rmse", "rmsle", "tweedie-nloglik")),
+            "seed": _int(-(2**31), 2**31 - 1, low_open=True, high_open=True), "num_parallel_tree": POSITIVE_INT,
+            "save_model_on_termination": _choice("true", "false"),
+            "aft_loss_distribution": _choice("normal", "logistic", "extreme"),
+            "aft_loss_distribution_scale": NON_NEGATIVE_FLOAT,
+            "deterministic_histogram": _choice("true", "false"), "sampling_method": _choice("uniform", "gradient_based"),
+            "prob_buffer_row": _int(1, low_open=True), "use_dask_gpu_training": _choice("true", "false"),
         },
+        # "Metric 'auc' can only be applied for classification and ranking problems."
+        cross_checks=(lambda hp: (
+            "training.hyperparameters_template.eval_metric: 'auc' applies to binary: and rank: objectives only; "
+            f"the objective is {hp.get('objective', 'reg:squarederror (the default)')}"
+            if "auc" in [m.strip() for m in hp.get("eval_metric", "").split(",")]
+            and not hp.get("objective", "").startswith(("binary:", "rank:")) else None),),
     ),
     "image-classification": Contract(
         source=_DOC + "IC-Hyperparameter.html",
@@ -256,6 +315,13 @@ def rejected_names(family: str, names: Iterable[str]) -> list[str]:
     return sorted(name for name in names if name not in contract.accepted and not name.startswith("_"))
 
 
+def closest_name(family: str, name: str) -> str | None:
+    """The accepted name ``name`` most likely misspells (``num_rounds`` -> ``num_round``), if any."""
+    contract = CONTRACTS.get(family)
+    close = difflib.get_close_matches(name, sorted(contract.accepted), n=1, cutoff=0.8) if contract else []
+    return close[0] if close else None
+
+
 def input_problems(family: str, template: Mapping[str, str]) -> list[str]:
     """Required names missing, and values without placeholders outside their documented values."""
     contract = CONTRACTS.get(family)
@@ -271,7 +337,7 @@ def input_problems(family: str, template: Mapping[str, str]) -> list[str]:
             f"{'it' if len(missing) == 1 else 'them'} (see {contract.source})")
     # a value with "${" holds a placeholder, whole or broken (the broken ones are named elsewhere)
     literal = {name: value for name, value in template.items() if "${" not in value}
-    return problems + _value_problems(family, contract, literal, filled_from={})
+    return problems + _value_problems(family, contract, literal, filled_from={}, template=template)
 
 
 def fold_problems(family: str, template: Mapping[str, str], rendered: Mapping[str, str]) -> list[str]:
@@ -280,20 +346,35 @@ def fold_problems(family: str, template: Mapping[str, str], rendered: Mapping[st
     if contract is None:
         return []
     filled = {name: rendered[name] for name, value in template.items() if placeholders_in(value)}
-    return _value_problems(family, contract, filled, filled_from=template)
+    return _value_problems(family, contract, filled, filled_from=template, template=rendered)
 
 
 def _value_problems(family: str, contract: Contract, values: Mapping[str, str], *,
-                    filled_from: Mapping[str, str]) -> list[str]:
+                    filled_from: Mapping[str, str], template: Mapping[str, str]) -> list[str]:
+    """The values outside their rules, then the rules between names (on ``template``, once: when the
+    literal values are checked, or when a fold fills a placeholder one of them depends on)."""
     problems = []
     for name, value in values.items():
+        ignored = contract.ignored_when.get(name)
+        if ignored is not None and ignored(template):
+            continue
         rule = contract.rules.get(name)
-        problem = rule.problem(value.strip()) if rule else None
+        problem = rule.problem(value) if rule else None
         if problem:
             given = f"{filled_from[name]} is {value!r}, which" if name in filled_from else f"{value!r}"
-            problems.append(f"training.hyperparameters_template.{name}: {given} {problem} for {family} "
+            problems.append(f"training.hyperparameters_template.{name}: for {family}, {given} {problem} "
                             f"(see {contract.source})")
+    if not problems and (not filled_from or values):
+        complete = {name: value for name, value in template.items() if "${" not in value}
+        problems += [f"{problem} (see {contract.source})" for check in contract.cross_checks
+                     if (problem := check(complete))]
     return problems
+
+
+def _threshold_metric(item: str) -> bool:
+    """``error@0.7``, ``ndcg@3``, ``map@5``: the metrics the XGBoost container takes with a threshold."""
+    name, at, threshold = item.partition("@")
+    return bool(at) and name.strip() in {"error", "ndcg", "map"} and _number(threshold.strip()) is not None
 
 
 def _number(text: str) -> float | None:

@@ -50,6 +50,12 @@ def repository_of(training_image: str) -> str:
     return training_image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0].lower()
 
 
+def repository_path_of(training_image: str) -> str:
+    """Everything between the registry host and the tag: ``team/xgboost`` for ``host/team/xgboost:1``."""
+    path = training_image.split("/", 1)[1] if "/" in training_image else training_image
+    return path.split("@", 1)[0].split(":", 1)[0].lower()
+
+
 def registry_of(training_image: str) -> tuple[str, str] | None:
     """(account, region) of an ECR image, or None for any other registry."""
     if "/" not in training_image:
@@ -65,7 +71,8 @@ def identify(training_image: str, hyperparameter_names: Iterable[str] = ()) -> I
         return ImageIdentity(CUSTOM)
     registry = registry_of(training_image)
     published = registries()[family][repository]
-    if registry is None or published.get(registry[1]) != registry[0]:
+    exact = repository_path_of(training_image) == repository
+    if registry is None or not exact or published.get(registry[1]) != registry[0]:
         where = (f"account {registry[0]} in {registry[1]}" if registry else "a registry that is not Amazon ECR")
         expected = (f"{published[registry[1]]}.dkr.ecr.{registry[1]}.amazonaws.com/{repository}"
                     if registry and registry[1] in published else f"AWS's {repository} registry of your region")
@@ -77,3 +84,32 @@ def identify(training_image: str, hyperparameter_names: Iterable[str] = ()) -> I
             f"training.hyperparameters_template.{SCRIPT_MODE_HYPERPARAMETER}: the {family} container runs your script "
             f"(script mode): every hyperparameter is passed to it and no built-in {family} checks apply"))
     return ImageIdentity(family)
+
+
+def registry_problem(training_image: str) -> str | None:
+    """Why SageMaker could not pull the image, when the name alone shows it; else None.
+
+    - Not Amazon ECR: SageMaker pulls training images from ECR; another registry needs
+      TrainingImageConfig (VPC access to it), which the input does not pass
+      (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AlgorithmSpecification.html).
+    - A built-in's repository in AWS's registry of another region: AWS publishes each built-in under a
+      per-region account, so that account has no such image in this region.
+    """
+    registry = registry_of(training_image)
+    if registry is None:
+        return (f"training.algorithm_specification.TrainingImage: {training_image[:80]!r} is not in Amazon ECR; "
+                "SageMaker pulls training images from ECR (another registry needs TrainingImageConfig, which this "
+                "input does not take): push the image to an ECR repository, such as "
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1")
+    account, region = registry
+    repository = repository_path_of(training_image)
+    for repositories in registries().values():
+        published = repositories.get(repository)
+        if published and account in published.values() and published.get(region) != account:
+            home = next(name for name, owner in published.items() if owner == account)
+            tag = training_image.split("/", 1)[1][len(repository):]
+            fix = (f"use {published[region]}.dkr.ecr.{region}.amazonaws.com/{repository}{tag}" if region in published
+                   else f"AWS publishes no {repository} image in {region}")
+            return (f"training.algorithm_specification.TrainingImage: account {account} is AWS's {repository} "
+                    f"registry in {home}, not in {region}, so SageMaker would find no such image: {fix}")
+    return None

@@ -398,11 +398,17 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str] | None = None
     if image.note:
         notes.append(image.note)
     for name in builtin_hyperparameters.rejected_names(family, hyperparameter_values):
+        close = builtin_hyperparameters.closest_name(family, name)
+        if close and close not in hyperparameter_values:
+            # A misspelt name would train with the default the user meant to change: refuse it.
+            problems.append(
+                f"training.hyperparameters_template.{_key(name)}: {family} has no hyperparameter {name!r}; did you "
+                f"mean {close!r}? (its container fails a job that names a hyperparameter it does not know)")
+            continue
         del hyperparameter_values[name]
         notes.append(
-            f"hyperparameter {name!r}: left out of the training jobs; {family} does not accept it and its container "
-            f"would fail every fold with 'Additional hyperparameters are not allowed'"
-        )
+            f"hyperparameter {name!r}: left out of the training jobs; {family} does not accept it, and its container "
+            "fails a job that names a hyperparameter it does not know")
     problems += builtin_hyperparameters.input_problems(family, hyperparameter_values)
     available = ', '.join('${' + p + '}' for p in hyperparameters.PLACEHOLDERS)
     for key, names in hyperparameters.unknown_placeholders(hyperparameter_values).items():

@@ -26,6 +26,8 @@ from typing import Any, Final
 import botocore.session
 from botocore.validate import ParamValidator
 
+from . import builtin_images
+
 OPERATION: Final = "CreateTrainingJob"
 
 # The members of a fold's request as the state machine composes it (the TrainFold Task's Parameters
@@ -196,6 +198,8 @@ def _documented_rules(request: Mapping[str, Any], user_tag_count: int | None, of
             f"training.algorithm_specification.TrainingImage: {_short(image)} is not an image's registry path; "
             "write it as registry/repository:tag, such as "
             "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1")
+    elif isinstance(image, str) and (problem := builtin_images.registry_problem(image)):
+        problems.append(problem)
     for index, tag in enumerate(request.get("Tags") or []):
         key = tag.get("Key") if isinstance(tag, Mapping) else None
         if isinstance(key, str) and key.lower().startswith("aws:"):

@@ -16,19 +16,22 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_absolute_er
 from .base import TrainingClientError, TrainingContext
 from .tabular import class_labels, read_label_first_csv, read_libsvm, save_model
 
-# The names this container accepts, from its AWS documentation. Kept here, apart from the split step's
+# The names this container accepts, from its own validation (aws/sagemaker-xgboost-container). Kept here, apart from the split step's
 # contract tables (smx_split), on purpose: the emulated container must fail a job the way the real one
 # does even where those tables have a gap, so that a gap shows up as a failed fold in the tests.
 HYPERPARAMETERS = frozenset({
-    "alpha", "base_score", "booster", "colsample_bylevel", "colsample_bynode", "colsample_bytree",
-    "csv_weights", "deterministic_histogram", "early_stopping_rounds", "eta", "eval_metric", "gamma",
-    "grow_policy", "interaction_constraints", "lambda", "lambda_bias", "max_bin", "max_delta_step",
-    "max_depth", "max_leaves", "min_child_weight", "monotone_constraints", "normalize_type", "nthread",
-    "num_class", "num_round", "objective", "one_drop", "process_type", "rate_drop", "refresh_leaf",
-    "sample_type", "scale_pos_weight", "seed", "single_precision_histogram", "sketch_eps", "skip_drop",
-    "subsample", "tree_method", "tweedie_variance_power", "updater", "use_dask_gpu_training",
-    "validate_parameters", "verbosity",
+    "alpha", "aft_loss_distribution", "aft_loss_distribution_scale", "base_score", "booster", "colsample_bylevel",
+    "colsample_bynode", "colsample_bytree", "csv_weights", "deterministic_histogram", "dsplit",
+    "early_stopping_rounds", "eta", "eval_metric", "gamma", "grow_policy", "interaction_constraints", "lambda",
+    "lambda_bias", "max_bin", "max_delta_step", "max_depth", "max_leaves", "min_child_weight",
+    "monotone_constraints", "normalize_type", "nthread", "num_class", "num_parallel_tree", "num_round", "objective",
+    "one_drop", "predictor", "prob_buffer_row", "process_type", "rate_drop", "refresh_leaf", "sample_type",
+    "sampling_method", "save_model_on_termination", "scale_pos_weight", "seed", "sketch_eps", "skip_drop",
+    "subsample", "tree_method", "tweedie_variance_power", "updater", "use_dask_gpu_training", "verbosity",
+    *("learning_rate", "min_split_loss", "reg_lambda", "reg_alpha"),  # the container's aliases
 })
+# The container reads an alias as the name it stands for.
+_ALIASES = {"learning_rate": "eta", "min_split_loss": "gamma", "reg_lambda": "lambda", "reg_alpha": "alpha"}
 _OBJECTIVES = {
     "reg:squarederror": "regression", "reg:linear": "regression", "reg:absoluteerror": "regression",
     "binary:logistic": "binary", "multi:softmax": "multiclass", "multi:softprob": "multiclass",
@@ -47,6 +50,9 @@ class XGBoost:
     def train(self, context: TrainingContext) -> None:
         hp = context.hyperparameters
         hp.reject_unknown(HYPERPARAMETERS)
+        for alias, name in _ALIASES.items():
+            if alias in hp.values:
+                hp.values[name] = hp.values.pop(alias)
         objective = hp.string("objective", "reg:squarederror")
         if objective not in _OBJECTIVES:
             raise TrainingClientError(f"objective {objective!r} is not emulated; use one of {sorted(_OBJECTIVES)}")
