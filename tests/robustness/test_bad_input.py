@@ -166,12 +166,23 @@ def test_stratified_on_a_dataset_without_labels_is_refused(split):
 
 
 def test_num_classes_placeholder_on_a_dataset_without_labels_is_refused(split):
-    # GIVEN ${num_classes} and a manifest whose lines have no "class"
+    # GIVEN ${num_classes} for a custom container and a manifest whose lines have no "class"
     data = b"".join(json.dumps({"source-ref": f"s3://smx-in/{i}.jpg"}).encode() + b"\n" for i in range(10))
-    rejection = split.rejects(sample_input(), data=data)
+    document = sample_input(training={"algorithm_specification": {"TrainingImage": CUSTOM_IMAGE,
+                                                                  "TrainingInputMode": "File"}})
+    rejection = split.rejects(document, data=data)
     assert rejection.problems == [
         "training.hyperparameters_template: ${num_classes} needs labelled data, but no line of the dataset has a "
         "label (the 'class' attribute); label the data or set num_classes yourself",
+    ]
+
+
+def test_a_label_attribute_no_line_has_is_the_one_problem_named_when_the_channels_read_it(split):
+    # GIVEN image-classification with ${num_classes} and a manifest whose labels are under "label", not "class"
+    data = manifest().replace(b'"class"', b'"label"')
+    rejection = split.rejects(sample_input(), data=data)
+    # THEN the fix named is the attribute (setting num_classes would not help)
+    assert rejection.problems == [
         "crossvalidation.label_attribute: no line of the dataset has a 'class' attribute, but the training channels "
         "read it (AttributeNames ['source-ref', 'class']), so every job would fail; set crossvalidation.label_attribute "
         "to the attribute that holds each line's label",
@@ -216,8 +227,9 @@ def test_a_csv_row_with_a_different_number_of_columns_is_named(split):
 def test_a_csv_header_row_is_named(split):
     rejection = split.rejects(csv_input(), data=b"label,height,weight\n" + csv_rows(10))
     assert rejection.problems == [
-        "line 1: looks like a header; SageMaker's CSV algorithms expect no header (starts with: "
-        "'label,height,weight'): remove it"
+        "line 1: looks like a header; a CSV dataset has no header (the split would take it for a sample) (starts with: "
+        "'label,height,weight'): remove it (pandas writes one, and a first column of row numbers, unless told "
+        "to_csv(path, header=False, index=False))"
     ]
 
 
@@ -774,8 +786,8 @@ def test_image_classification_labels_that_are_not_0_to_n_minus_1_are_refused(spl
     # GIVEN class names instead of the integers 0..num_classes-1 the algorithm requires
     data = manifest().replace(b'"class": "0"', b'"class": "cat"').replace(b'"class": "1"', b'"class": "dog"')
     assert split.rejects(sample_input(), data=data).problems == [
-        "crossvalidation.label_attribute: image-classification needs class labels 0 to 1 (one per class), but the "
-        "dataset's 2 labels are 'cat', 'dog'; renumber the classes from 0"
+        "crossvalidation.label_attribute: image-classification needs class labels that are integers from 0 (0 to "
+        "num_classes - 1), but the dataset has 'cat', 'dog'; renumber the classes from 0"
     ]
 
 
@@ -820,14 +832,15 @@ def test_a_csv_separated_by_another_character_is_refused_with_a_fix_that_keeps_e
     assert "strategy" not in rejection.problems[0]
 
 
-@pytest.mark.parametrize("header", [b"0,1,2,3,4,5", b"label,1,2,3,4,5"])
+@pytest.mark.parametrize("header", [b"0,1,2,3,4,5", b"label,1,2,3,4,5", b",0,1,2,3,4"])
 def test_a_header_row_of_column_numbers_is_refused(split, header):
     # GIVEN pandas' header line for unnamed columns above numeric rows (it parses as a data row)
     rows = header + b"\n" + b"".join(f"{i % 2},{i}.5,1,2,3,4\n".encode() for i in range(20))
     rejection = split.rejects(csv_input(), data=rows)
     assert rejection.problems == [
-        "line 1: looks like a header of column numbers; SageMaker's CSV algorithms expect no header (starts with: "
-        f"{header.decode()!r}): remove it (pandas writes such a line unless told to_csv(..., header=False))"
+        "line 1: looks like a header of column numbers; a CSV dataset has no header (the split would take it for a "
+        f"sample) (starts with: {header.decode()!r}): remove it (pandas writes one, and a first column of row numbers, "
+        "unless told to_csv(path, header=False, index=False))"
     ]
 
 
@@ -860,7 +873,8 @@ def test_manifest_lines_without_an_attribute_the_channels_stream_are_named(split
      "label; linear-learner fails a job whose data does not match it: set feature_dim to 2"),
     (XGBOOST, {"num_round": "10", "objective": "multi:softmax", "num_class": "2"},
      "training.hyperparameters_template: with num_class 2, xgboost needs every label to be the integers 0 to 1, but "
-     "the dataset's labels are '0', '1', '2'; renumber the labels or change the hyperparameters"),
+     "the dataset's labels are '0', '1', '2'; set num_class to 3 (the highest label + 1), or renumber the labels "
+     "from 0"),
     (XGBOOST, {"num_round": "10", "objective": "binary:logistic"},
      "job_config.input_path: every line of the dataset has the label '0', but xgboost with objective binary:logistic "
      "is a classifier and needs at least two classes; check the labels (or crossvalidation.label_attribute)"),
@@ -875,6 +889,51 @@ def test_hyperparameters_a_built_in_algorithm_would_refuse_are_refused_before_an
     classes = 3 if "num_class" in hyperparameters else 1 if hyperparameters.get("objective") == "binary:logistic" else 2
     rejection = split.rejects(built_in_csv_input(image, hyperparameters), data=csv_rows(30, classes=classes))
     assert rejection.problems == [expected]
+
+
+@pytest.mark.parametrize("image, hyperparameters, rows, expected", [
+    (LINEAR_LEARNER, {"predictor_type": "binary_classifier"}, b"0\n1\n" * 10,
+     "line 1: has only the label column; linear-learner learns from the feature columns after the label: add them "
+     "(a CSV row is the label, then the features, comma-separated)"),
+    (KNN, {"predictor_type": "classifier", "k": "3", "sample_size": "10", "feature_dim": "2"},
+     b"0,1.5,2\n1,,3\n" * 10,
+     "line 2: column 1 is missing (''); knn needs a number in every column: fill in (impute) the missing values or "
+     "leave the rows out"),
+], ids=["label-only", "missing-value"])
+def test_csv_rows_a_numeric_algorithm_cannot_learn_from_are_named(split, image, hyperparameters, rows, expected):
+    rejection = split.rejects(built_in_csv_input(image, hyperparameters), data=rows)
+    assert rejection.problems == [expected]
+
+
+def test_xgboost_reads_nan_as_a_missing_value(split):
+    # GIVEN xgboost on rows with NaN features (its CSV reader takes them as missing values)
+    split.upload("path/input.csv", b"0,nan,2\n1,2.5,NaN\n" * 10)
+    plan = split.run(built_in_csv_input(XGBOOST, {"num_round": "5", "objective": "binary:logistic"}))
+    assert len(plan["folds"]) == 5
+
+
+def test_image_classification_takes_class_ids_below_num_classes_with_a_class_missing(split):
+    # GIVEN class ids 0, 1 and 3 (class 2 has no images) and num_classes 4: the documented [0, num_classes)
+    lines = [json.dumps({"source-ref": f"s3://smx-in/images/{i}.jpg", "class": str([0, 1, 3][i % 3])})
+             for i in range(30)]
+    split.upload("path/input.jsonl", ("\n".join(lines) + "\n").encode())
+    plan = split.run(sample_input(training={"hyperparameters_template": {
+        "num_classes": "4", "num_training_samples": "${num_training_samples}"}}))
+    assert plan["crossvalidation"]["num_classes"] == 3 and len(plan["folds"]) == 5
+
+
+@pytest.mark.parametrize("image, hyperparameters", [
+    (XGBOOST, {"num_round": "5", "objective": "reg:squarederror"}),
+    (LINEAR_LEARNER, {"predictor_type": "regressor"}),
+])
+def test_auto_does_not_stratify_a_regressors_continuous_target(split, image, hyperparameters):
+    # GIVEN a continuous target (every value a "class" of one line)
+    split.upload("path/input.csv", b"".join(f"{i * 0.37:.2f},{i}.5,{i % 7}\n".encode() for i in range(40)))
+    plan, logs = split.run_logged(built_in_csv_input(image, hyperparameters))
+    # THEN auto picks plain k-fold (stratifying would refuse 40 one-line classes) and says why
+    assert plan["crossvalidation"]["strategy"] == "kfold"
+    note = next(note for note in plan["job_config"]["notes"] if note.startswith("crossvalidation.strategy: auto chose"))
+    assert "is a regressor, whose labels are values, not classes" in note and note in logs
 
 
 def test_one_class_written_two_ways_is_one_class_and_the_run_says_so(split):

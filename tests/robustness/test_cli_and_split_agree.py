@@ -91,7 +91,7 @@ DATA_CASES = {
     "more-folds-than-lines": (lambda key: csv_input(key, crossvalidation={"strategy": "kfold"}), csv_rows(3),
                               "input.csv", "crossvalidation.n_splits: 5 folds need at least 5 lines"),
     "num-classes-without-labels": (sample_input, without_labels(10), "input.jsonl",
-                                   "training.hyperparameters_template: ${num_classes} needs labelled data"),
+                                   "crossvalidation.label_attribute: no line of the dataset has a 'class' attribute"),
     "fewer-groups-than-folds": (lambda key: csv_input(key, crossvalidation={"group_attribute": 2}),
                                 b"".join(f"{i % 2},{i}.5,{i % 3}\n".encode() for i in range(20)), "input.csv",
                                 "crossvalidation.group_attribute: 5 folds need at least 5 distinct groups"),

@@ -30,16 +30,21 @@ def test_comma_separated_rows_and_single_columns_are_not_taken_for_another_separ
     assert wrong_delimiter(rows) is None
 
 
-@pytest.mark.parametrize("first, second, kind", [
-    (["label", "height", "weight"], ["0", "1.5", "2"], "named"),
-    (["0", "1", "2", "3", "4"], ["1", "0.5", "0.3", "2", "1"], "numbered"),
-    (["label", "1", "2", "3", "4"], ["1", "0.5", "0.3", "2", "1"], "numbered"),
-    (["0", "1", "2"], ["1", "5.5", "3"], "numbered"),  # short, but the data below is not all integers
-    (["0", "1", "2"], ["1", "5", "3"], None),          # short all-integer rows may be data
-    (["1", "2", "3", "4", "5"], ["1", "2", "3", "4", "5"], None),  # line 2 is numbered too: data
-    (["3", "1", "2", "0", "4"], ["1", "0.5", "0.3", "2", "1"], None),  # not in column order
-    (["0", "1.5", "2"], ["1", "2.5", "3"], None),
-    (["cat", "dog"], None, None),
+@pytest.mark.parametrize("rows, kind", [
+    ([["label", "height", "weight"], ["0", "1.5", "2"]], "named"),
+    ([["target", "2019", "2020", "2021"], ["0", "1.5", "2", "3"], ["1", "2.5", "3", "4"]], "named"),
+    ([["0", "1", "2", "3", "4"], ["1", "0.5", "0.3", "2", "1"]], "numbered"),
+    ([["label", "1", "2", "3", "4"], ["1", "0.5", "0.3", "2", "1"]], "numbered"),
+    ([["", "0", "1", "2", "3"], ["0", "1", "0.5", "0.3", "2"]], "numbered"),  # pandas' index column too
+    ([[str(index) for index in range(10)], [str(index % 3) for index in range(10)]], "numbered"),  # wide, integers
+    ([["0", "1", "2"], ["1", "5.5", "3"]], "numbered"),  # short, but the data below is not all integers
+    ([["0", "1", "2"], ["1", "5", "3"]], None),          # short all-integer rows may be data
+    ([["1", "2", "3", "4", "5", "6"], ["0", "3", "1", "4", "4", "2"]], None),  # 6 integer columns: may be data
+    ([["1", "2", "3", "4", "5"], ["1", "2", "3", "4", "5"]], None),  # line 2 is numbered too: data
+    ([["3", "1", "2", "0", "4"], ["1", "0.5", "0.3", "2", "1"]], None),  # not in column order
+    ([["0", "1.5", "2"], ["1", "2.5", "3"]], None),
+    ([["cat", "1.5"], ["dog", "2.5"]], None),             # text labels: data
+    ([["cat", "dog"]], None),
 ])
-def test_a_header_is_told_from_a_data_row(first, second, kind):
-    assert header_kind(first, second) == kind
+def test_a_header_is_told_from_a_data_row(rows, kind):
+    assert header_kind(rows) == kind

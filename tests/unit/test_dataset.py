@@ -121,8 +121,9 @@ def test_given_csv_then_the_first_column_is_the_label_and_crlf_rows_parse():
 def test_given_a_csv_header_then_the_user_is_told_to_remove_it():
     problems = problems_of(b"label,f1,f2\n1,0.5,0.25\n0,0.1,0.2\n", "csv")
     assert problems == [
-        "line 1: looks like a header; SageMaker's CSV algorithms expect no header "
-        "(starts with: 'label,f1,f2'): remove it"
+        "line 1: looks like a header; a CSV dataset has no header (the split would take it for a sample) "
+        "(starts with: 'label,f1,f2'): remove it (pandas writes one, and a first column of row numbers, unless told "
+        "to_csv(path, header=False, index=False))"
     ]
 
 

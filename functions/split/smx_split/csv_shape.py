@@ -37,27 +37,37 @@ def wrong_delimiter(rows: list[str]) -> str | None:
     return None
 
 
-def header_kind(first: list[str], second: list[str] | None) -> str | None:
-    """Whether line 1 is a header, judged against line 2: "named" (no field is a number, while the
-    data below has numbers), "numbered" (column numbers, see ``numeric_header``), or None."""
-    if numeric_header(first, second):
+def header_kind(rows: list[list[str]]) -> str | None:
+    """Whether line 1 is a header, judged against the rows below it (up to SAMPLE_ROWS):
+
+    - "numbered": column numbers (``0,1,2,...``; ``,0,1,2`` with pandas' index column; ``label,1,2,...``),
+      as pandas writes a frame without column names;
+    - "named": names where the data has numbers: no field of line 1 is a number while line 2 has some,
+      or line 1's first column is a word while every row below has a number there (``target,2019,2020``).
+    """
+    if len(rows) < 2:
+        return None
+    first, below = rows[0], rows[1:SAMPLE_ROWS]
+    if numeric_header(first, below):
         return "numbered"
-    if second is not None and not any(map(_is_number, first)) and any(map(_is_number, second)):
+    if not any(map(_is_number, first)) and any(map(_is_number, below[0])):
+        return "named"
+    if first and not _is_number(first[0]) and all(row and _is_number(row[0]) for row in below):
         return "named"
     return None
 
 
-def numeric_header(first: list[str], second: list[str] | None) -> bool:
+def numeric_header(first: list[str], below: list[list[str]]) -> bool:
     """Line 1 is a row of column numbers (``0,1,2,...``, ``label,1,2,...``), as pandas writes for
     unnamed columns, while line 2 is data.
 
     Integers in column order, counted from 0 or 1 (with or without the label column), in at least 3
-    columns; other fields are names. Short all-integer rows could be data, so under 5 columns the data
-    below must also hold a number that is not an integer.
+    columns; other fields are names. All-integer data could hold such a row, so unless some row below
+    holds a number that is not an integer, the row must be at least 8 columns wide.
     """
-    if second is None or not _column_numbers(first) or _column_numbers(second):
+    if not below or not _column_numbers(first) or _column_numbers(below[0]):
         return False
-    return len(first) >= 5 or any(_is_number(field) and not _is_integer(field) for field in second)
+    return len(first) >= 8 or any(_is_number(field) and not _is_integer(field) for row in below for field in row)
 
 
 def _column_numbers(fields: list[str]) -> bool:

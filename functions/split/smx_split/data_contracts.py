@@ -74,14 +74,14 @@ def contract_problems(family: str, data_format: str, *, label_names: tuple[str, 
                 f"{len(bad_labels)} label(s) are not numbers: {shown}; encode the classes as numbers (0, 1, ...)")
         problems += _feature_problems(family, first_lines)
     if contract.integer_labels_from_zero and label_names:
-        expected = [str(index) for index in range(len(label_names))]
-        if sorted(label_names, key=_integer_order) != expected:
-            ordered = sorted(label_names, key=_integer_order)
-            shown = ", ".join(repr(name[:40]) for name in ordered[:8]) + (
-                f" and {len(ordered) - 8} more" if len(ordered) > 8 else "")
+        # Class ids lie in [0, num_classes); a class without lines is allowed (its bound is checked against
+        # num_classes with the hyperparameters).
+        bad = [name for name in sorted(label_names, key=_integer_order) if not name.isdigit()]
+        if bad:
+            shown = ", ".join(repr(name[:40]) for name in bad[:8]) + (f" and {len(bad) - 8} more" if len(bad) > 8 else "")
             problems.append(
-                f"crossvalidation.label_attribute: {family} needs class labels 0 to {len(label_names) - 1} (one per "
-                f"class), but the dataset's {len(label_names)} labels are {shown}; renumber the classes from 0")
+                f"crossvalidation.label_attribute: {family} needs class labels that are integers from 0 (0 to "
+                f"num_classes - 1), but the dataset has {shown}; renumber the classes from 0")
     return problems
 
 
@@ -128,7 +128,11 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
     if class_bound is not None and all_numbers:
         bound, why = class_bound
         if any(not number.is_integer() or not 0 <= number < bound for number in numbers):
-            problems.append(_label_range_problem(family, why, f"the integers 0 to {bound - 1}", label_names))
+            fix = None
+            if all(number.is_integer() and number >= 0 for number in numbers):
+                name = why.split()[0]
+                fix = f"set {name} to {int(max(numbers)) + 1} (the highest label + 1), or renumber the labels from 0"
+            problems.append(_label_range_problem(family, why, f"the integers 0 to {bound - 1}", label_names, fix))
     objective = hyperparameters.get("objective", "")
     if family == "xgboost" and all_numbers:
         if objective in _XGBOOST_UNIT_LABELS and any(not 0 <= number <= 1 for number in numbers):
@@ -137,7 +141,7 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
             problems.append(_label_range_problem(family, f"objective {objective}", "non-negative", label_names))
     feature_dim = hyperparameters.get("feature_dim", "")
     features = _feature_count(first_lines) if data_format == "csv" else None
-    if family in {"knn", "linear-learner"} and feature_dim.strip().isdigit() and features is not None \
+    if family in {"knn", "linear-learner"} and feature_dim.strip().isdigit() and features \
             and int(feature_dim) != features:
         problems.append(
             f"training.hyperparameters_template.feature_dim: is {feature_dim}, but the dataset's rows have {features} "
@@ -152,6 +156,20 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
                 f"(sample_size {sample_size or 'not given'}, {training_lines} training lines in the smallest fold), "
                 "fewer than k neighbours: lower k, or raise sample_size or the data")
     return problems
+
+
+def regressor_setting(family: str, hyperparameters: dict[str, str]) -> str | None:
+    """The hyperparameter that makes a built-in a regressor (its labels are values, not classes), or None."""
+    setting, value = {"linear-learner": "predictor_type", "knn": "predictor_type", "xgboost": "objective"}.get(
+        family, ""), ""
+    if setting:
+        value = hyperparameters.get(setting, "reg:squarederror" if family == "xgboost" else "")
+    is_regressor = {
+        "linear-learner": value == "regressor",
+        "knn": value == "regressor",
+        "xgboost": value.startswith(("reg:", "count:", "survival:")) and value != "reg:logistic",
+    }.get(family, False)
+    return f"{setting} {value}" if is_regressor else None
 
 
 def _classifier_setting(family: str, hyperparameters: dict[str, str]) -> str | None:
@@ -181,11 +199,12 @@ def _class_bound(family: str, hyperparameters: dict[str, str]) -> tuple[int, str
     return (int(value), f"{name} {value}") if value.isdigit() and int(value) > 0 else None
 
 
-def _label_range_problem(family: str, why: str, expected: str, label_names: tuple[str, ...]) -> str:
+def _label_range_problem(family: str, why: str, expected: str, label_names: tuple[str, ...],
+                         fix: str | None = None) -> str:
     ordered = sorted(label_names, key=lambda name: float(name))
     shown = ", ".join(repr(name[:40]) for name in ordered[:8]) + (f" and {len(ordered) - 8} more" if len(ordered) > 8 else "")
     return (f"training.hyperparameters_template: with {why}, {family} needs every label to be {expected}, but the "
-            f"dataset's labels are {shown}; renumber the labels or change the hyperparameters")
+            f"dataset's labels are {shown}; {fix or 'renumber the labels or change the hyperparameters'}")
 
 
 def _feature_count(first_lines: list[bytes]) -> int | None:
@@ -195,16 +214,28 @@ def _feature_count(first_lines: list[bytes]) -> int | None:
     return len(fields) - 1 if fields else None
 
 
+# XGBoost reads a missing value in CSV as missing (its CSV parser takes "nan"); the other algorithms need a number.
+_MISSING_VALUES_READ: Final = {"xgboost": frozenset({"nan"})}
+
+
 def _feature_problems(family: str, first_lines: list[bytes]) -> list[str]:
+    missing_read = _MISSING_VALUES_READ.get(family, frozenset())
     for number, raw in enumerate(first_lines[:SAMPLE_LINES], 1):
         text = raw.decode("utf-8", "replace").rstrip("\r")
         if "\x00" in text:
             return [f"line {number}: has a NUL byte; {family} reads text/csv numbers: remove it"]
         fields = next(csv.reader(io.StringIO(text)), [])
+        if number == 1 and len(fields) == 1:
+            return ["line 1: has only the label column; " f"{family} learns from the feature columns after the label: "
+                    "add them (a CSV row is the label, then the features, comma-separated)"]
         for column, value in enumerate(fields[1:], 1):
-            if not _is_number(value):
-                return [f"line {number}: column {column} is {value[:40]!r}, not a number; {family} reads every CSV "
-                        "column as a number: encode it numerically (one-hot or codes) or leave it out"]
+            if value.strip().lower() in missing_read or _is_number(value):
+                continue
+            if not value.strip() or value.strip().lower() in {"nan", "na", "null", "none"}:
+                return [f"line {number}: column {column} is missing ({value[:40]!r}); {family} needs a number in every "
+                        "column: fill in (impute) the missing values or leave the rows out"]
+            return [f"line {number}: column {column} is {value[:40]!r}, not a number; {family} reads every CSV "
+                    "column as a number: encode it numerically (one-hot or codes) or leave it out"]
     return []
 
 

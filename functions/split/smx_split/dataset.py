@@ -763,10 +763,10 @@ class _Csv:
         delimiter_problem = csv_shape.wrong_delimiter(head)
         if delimiter_problem:
             raise InvalidInputError([delimiter_problem])
-        first_rows = [_csv_start_fields(raw) for raw in block.split(b"\n", 2)[:2]]
+        first_rows = [_csv_start_fields(raw) for raw in head]
         self.field_count = len(first_rows[0])
         # A header names its columns, or numbers them (0,1,2,...) as pandas writes a frame without names.
-        header = csv_shape.header_kind(first_rows[0], first_rows[1] if len(first_rows) == 2 else None)
+        header = csv_shape.header_kind([row for row in first_rows if row != [""]])
         self.header, self.numbered_header = header is not None, header == "numbered"
         if self.has_groups and self.group_column >= self.field_count:
             raise InvalidInputError(
@@ -795,11 +795,12 @@ class _Csv:
         return labels, groups
 
     def parse_line(self, text: str, line_number: int) -> tuple[object, object]:
-        if line_number == 1 and self.numbered_header:
-            raise _LineProblem("looks like a header of column numbers; SageMaker's CSV algorithms expect no header",
-                               "remove it (pandas writes such a line unless told to_csv(..., header=False))")
         if line_number == 1 and self.header:
-            raise _LineProblem("looks like a header; SageMaker's CSV algorithms expect no header", "remove it")
+            what = "a header of column numbers" if self.numbered_header else "a header"
+            raise _LineProblem(
+                f"looks like {what}; a CSV dataset has no header (the split would take it for a sample)",
+                "remove it (pandas writes one, and a first column of row numbers, unless told "
+                "to_csv(path, header=False, index=False))")
         if self._JSON_ROW.match(text.encode()):
             raise _LineProblem(
                 "looks like JSON, not a CSV row",
@@ -839,9 +840,8 @@ def _csv_fields(text: str) -> list[str]:
     return next(csv.reader([text], strict=True), [])
 
 
-def _csv_start_fields(raw: bytes) -> list[str]:
+def _csv_start_fields(text: str) -> list[str]:
     """A row's fields as well as they can be read; the per-line path reports what is wrong with it."""
-    text = raw.decode("utf-8", "replace").removesuffix("\r")
     try:
         return _csv_fields(text)
     except csv.Error:

@@ -42,6 +42,7 @@ class FoldedDataset:
     scan: DatasetScan
     strategy: str
     assignment: FoldAssignment
+    strategy_note: str | None = None
 
     @property
     def num_classes(self) -> int | None:
@@ -50,9 +51,10 @@ class FoldedDataset:
     @property
     def notes(self) -> list[str]:
         """What the scan normalised, for the log and the output (``job_config.notes``)."""
-        return [f"labels {' and '.join(repr(spelling) for spelling in spellings)} are one class, {name!r}: labels are "
-                "compared as numbers (the fold files keep every line as written)"
-                for name, spellings in self.scan.label_spellings]
+        notes = [f"labels {' and '.join(repr(spelling) for spelling in spellings)} are one class, {name!r}: labels "
+                 "are compared as numbers (the fold files keep every line as written)"
+                 for name, spellings in self.scan.label_spellings]
+        return notes + ([self.strategy_note] if self.strategy_note else [])
 
 
 def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
@@ -74,11 +76,18 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
                         group_attribute=spec.group_attribute,
                         streamed_attributes=layout.attribute_names if layout and layout.is_augmented_manifest else ())
     has_labels = scan.labels is not None
-    strategy = resolve_strategy(spec.strategy, has_labels=has_labels, has_groups=scan.groups is not None)
-    problems = data_problems(spec, has_labels=has_labels)
-    problems += data_contracts.label_attribute_problems(
+    # A regressor's labels are values, not classes: "auto" does not stratify on them.
+    regressor = data_contracts.regressor_setting(spec.algorithm_family, spec.hyperparameters)
+    stratify_on_labels = has_labels and not (regressor and spec.strategy == "auto")
+    strategy = resolve_strategy(spec.strategy, has_labels=stratify_on_labels, has_groups=scan.groups is not None)
+    strategy_note = (f"crossvalidation.strategy: auto chose {strategy}, not stratified folds: {spec.algorithm_family} "
+                     f"with {regressor} is a regressor, whose labels are values, not classes"
+                     if has_labels and not stratify_on_labels else None)
+    problems = data_contracts.label_attribute_problems(
         has_labels=has_labels, label_attribute=spec.label_attribute, data_format=spec.data_format,
         attribute_names=spec.channel_layout.attribute_names if spec.channel_layout else None)
+    # When the label attribute is wrong, that is the fix; "${num_classes} needs labels" would mislead.
+    problems = problems or data_problems(spec, has_labels=has_labels)
     # The sample's last line may be cut where the head ends: the sample stops before it.
     problems += data_contracts.contract_problems(spec.algorithm_family, spec.data_format,
                                                  label_names=scan.label_names if has_labels else (),
@@ -90,7 +99,7 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     problems += _fold_hyperparameter_problems(spec, scan, assignment, first_lines[:-1])
     if problems:
         raise InvalidInputError(problems)
-    return FoldedDataset(scan, strategy, assignment)
+    return FoldedDataset(scan, strategy, assignment, strategy_note)
 
 
 def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, assignment: FoldAssignment,
