@@ -340,6 +340,18 @@ def test_a_byte_order_mark_is_named(split, data_key, data):
         "save the dataset as UTF-8 without a BOM; every line is copied into the fold files as it is")
 
 
+@pytest.mark.parametrize("encoding, why", [("utf-16", "it starts with a UTF-16 byte order mark"),
+                                           ("utf-16-le", "every other byte is NUL")])
+def test_a_utf16_dataset_is_one_problem_saying_to_save_it_as_utf8(split, encoding, why):
+    # GIVEN a CSV saved as UTF-16 (Excel's "Unicode text"), with or without its byte order mark
+    rejection = split.rejects(csv_input(), data=csv_rows().decode().encode(encoding))
+    assert rejection.problems == [
+        f"job_config.input_path: the dataset is UTF-16 text ({why}); SMX-Validator and SageMaker's algorithms read "
+        "UTF-8: save it as UTF-8 (for example iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8, or Excel's \"CSV UTF-8\") "
+        "and upload that"
+    ]
+
+
 def test_many_bad_lines_list_the_first_twenty_and_count_the_rest(split):
     data = manifest(4) + b"not json\n" * 25
     problems = split.rejects(sample_input(), data=data).problems

@@ -149,6 +149,7 @@ def scan_dataset(
         length_parts.append(np.diff(newlines, prepend=-1).astype(np.uint32))
         if first_line == 1:
             _refuse_compressed(block)
+            _refuse_utf16(block)
             line_format.start(block)
         # A byte order mark would end up inside a label or a record: the per-line path names it.
         # (isascii first: it rules the mark out about 20 times faster than searching for it.)
@@ -208,6 +209,20 @@ def _refuse_compressed(first_block: bytes) -> None:
                 f"{signature.hex(' ')}); SMX-Validator splits newline-separated text and writes the folds "
                 f"uncompressed: upload the decompressed file ({command}) and point input_path at it"
             ])
+
+
+def _refuse_utf16(first_block: bytes) -> None:
+    """UTF-16 text (a UTF-16 byte order mark, or a NUL in every other byte, as UTF-16 writes ASCII): one
+    problem for the file, not one per line its NUL bytes would break."""
+    head = first_block[:4096]
+    marked = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if marked or (len(head) >= 16 and head[1::2].count(0) > 0.9 * len(head[1::2])):
+        raise InvalidInputError([
+            "job_config.input_path: the dataset is UTF-16 text"
+            f"{' (it starts with a UTF-16 byte order mark)' if marked else ' (every other byte is NUL)'}; "
+            "SMX-Validator and SageMaker's algorithms read UTF-8: save it as UTF-8 (for example iconv -f UTF-16 "
+            "-t UTF-8 FILE > FILE.utf8, or Excel's \"CSV UTF-8\") and upload that"
+        ])
 
 
 # --- problems -------------------------------------------------------------------------------
