@@ -145,7 +145,8 @@ def _check_data(spec, path: Path) -> str:
                 yield block
 
     folded = fold_dataset(spec, blocks())
-    classes = f", {folded.num_classes} classes" if folded.num_classes is not None else ""
+    # Labels taken for values (a regressor's target, ids) are not counted as classes.
+    classes = f", {folded.num_classes} classes" if folded.num_classes is not None and not folded.strategy_note else ""
     sizes = ", ".join(map(str, folded.assignment.fold_sizes))
     notes = "".join(f"\n  {note}" for note in folded.notes)
     return f"{folded.scan.num_lines} lines{classes}, {folded.strategy} folds of {sizes} lines{notes}"

@@ -267,6 +267,15 @@ def test_a_label_that_is_not_a_string_or_number_is_named(split, value, kind):
     assert problem.endswith(': make "class" a string or a number')
 
 
+def test_a_multi_label_line_is_named_as_a_known_limit(split):
+    data = manifest(10) + b'{"source-ref": "s3://smx-in/a.jpg", "class": [0, 1]}\n'
+    [problem] = split.rejects(sample_input(), data=data).problems
+    assert problem.startswith('line 11: has a "class" that is a JSON array (multi-label), which SMX-Validator does not '
+                              'split yet')
+    assert problem.endswith("give each line one class; multi-label manifests (BlazingText's and image-classification's "
+                            "array labels) are a known limit")
+
+
 def test_a_json_number_too_long_to_read_is_named(split):
     data = manifest(10) + b'{"source-ref": "s3://smx-in/a.jpg", "class": "1", "id": ' + b"9" * 5000 + b"}\n"
     rejection = split.rejects(sample_input(), data=data)
@@ -300,8 +309,8 @@ def test_unlabelled_lines_among_labelled_ones_are_named(split):
     document = csv_input("path/input.txt")
     rejection = split.rejects(document, data=b"__label__a one\n__label__b two\n{\"class\": \"a\"}\n__label__a four\n")
     assert rejection.problems == [
-        "line 3: has no __label__ prefix although 3 other lines have one (starts with: '{\"class\": \"a\"}'): start "
-        "every line with __label__<class>, or remove the labels from every line to split without them"
+        "line 3: has no __label__ label although 3 other lines have one (starts with: '{\"class\": \"a\"}'): give "
+        "every line its __label__<class>, or remove the labels from every line to split without them"
     ]
 
 
@@ -591,11 +600,19 @@ def test_more_than_100_hyperparameters_are_refused(split):
 
 
 def test_a_hyperparameter_value_or_name_too_long_is_refused(split):
-    document = csv_input(training={"hyperparameters_template": {"prompt": "v" * 257, "k" * 257: "1"}})
+    # SageMaker's service model: a name of at most 256 characters, a value of at most 2,500
+    document = csv_input(training={"hyperparameters_template": {"prompt": "v" * 2501, "k" * 257: "1"}})
     assert split.rejects(document).problems == [
         f'training.hyperparameters_template: the name "{"k" * 56}... is 257 characters long; names may be at most 256',
-        "training.hyperparameters_template.prompt: is 257 characters long; it must be at most 256",
+        "training.hyperparameters_template.prompt: is 2501 characters long; it must be at most 2500",
     ]
+
+
+def test_a_hyperparameter_value_of_2500_characters_is_taken(split):
+    # GIVEN a custom container's model configuration as one long JSON string (2,500 characters, the API's maximum)
+    split.upload("path/input.csv", csv_rows())
+    plan = split.run(csv_input(training={"hyperparameters_template": {"model_config": "x" * 2500}}))
+    assert plan["folds"][0]["HyperParameters"]["model_config"] == "x" * 2500
 
 
 def test_hyperparameters_too_large_for_the_state_machine_are_refused(split):
@@ -917,11 +934,39 @@ def test_csv_rows_a_numeric_algorithm_cannot_learn_from_are_named(split, image, 
     assert rejection.problems == [expected]
 
 
-def test_xgboost_reads_nan_as_a_missing_value(split):
-    # GIVEN xgboost on rows with NaN features (its CSV reader takes them as missing values)
-    split.upload("path/input.csv", b"0,nan,2\n1,2.5,NaN\n" * 10)
+def test_xgboost_reads_nan_and_empty_fields_as_missing_values(split):
+    # GIVEN xgboost on rows with NaN and empty features (its CSV parser takes both as missing values)
+    split.upload("path/input.csv", b"0,nan,2\n1,2.5,\n0,,3\n1,2.5,NaN\n" * 5)
     plan = split.run(built_in_csv_input(XGBOOST, {"num_round": "5", "objective": "binary:logistic"}))
     assert len(plan["folds"]) == 5
+
+
+def test_quoted_fields_are_refused_for_xgboost_whose_parser_would_read_them_as_missing(split):
+    rejection = split.rejects(built_in_csv_input(XGBOOST, {"num_round": "5"}), data=b'"1","0.5","2"\n"0","1.5","3"\n' * 10)
+    assert rejection.problems == [
+        "line 1: has a quoted field; xgboost's CSV parser does not read quotes and would take the field for a missing "
+        "value: write the numbers without quotes"]
+
+
+def test_a_blazingtext_label_anywhere_in_the_line_is_its_label(split):
+    # GIVEN labels at the start, in the middle and at the end of the lines ("the order doesn't matter")
+    rows = [b"__label__good great film", b"boring __label__bad plot", b"loved it __label__good", b"dull __label__bad"]
+    split.upload("path/input.txt", b"\n".join(rows * 5) + b"\n")
+    document = csv_input("path/input.txt", training={
+        "hyperparameters_template": {"mode": "supervised"},
+        "algorithm_specification": {"TrainingImage": "811284229777.dkr.ecr.us-east-1.amazonaws.com/blazingtext:1",
+                                    "TrainingInputMode": "File"}})
+    plan = split.run(document)
+    assert plan["crossvalidation"]["num_classes"] == 2 and plan["crossvalidation"]["strategy"] == "stratified"
+
+
+def test_auto_does_not_stratify_labels_that_look_like_values_for_a_custom_container(split):
+    # GIVEN a custom container on rows whose first column is an id (every line its own "class")
+    split.upload("path/input.csv", b"".join(f"id{i:04d},{i}.5,{i % 7}\n".encode() for i in range(40)))
+    plan = split.run(csv_input())
+    assert plan["crossvalidation"]["strategy"] == "kfold"
+    assert any(note.startswith("crossvalidation.strategy: auto chose kfold, not stratified folds: the labels look like "
+                               "values, not classes (40 distinct in 40 lines)") for note in plan["job_config"]["notes"])
 
 
 def test_image_classification_takes_class_ids_below_num_classes_with_a_class_missing(split):

@@ -40,6 +40,8 @@ def test_comma_separated_rows_and_single_columns_are_not_taken_for_another_separ
     ([["0", "1", "2"], ["1", "5.5", "3"]], "numbered"),  # short, but the data below is not all integers
     ([["0", "1", "2"], ["1", "5", "3"]], None),          # short all-integer rows may be data
     ([["1", "2", "3", "4", "5", "6"], ["0", "3", "1", "4", "4", "2"]], None),  # 6 integer columns: may be data
+    ([["1", "2", "3"], ["0.5", "1.5", "2.5"]], None),      # a regression sample: pandas numbers from 0, not 1
+    ([[str(index) for index in range(1, 11)], [str(index % 3) for index in range(10)]], None),
     ([["1", "2", "3", "4", "5"], ["1", "2", "3", "4", "5"]], None),  # line 2 is numbered too: data
     ([["3", "1", "2", "0", "4"], ["1", "0.5", "0.3", "2", "1"]], None),  # not in column order
     ([["0", "1.5", "2"], ["1", "2.5", "3"]], None),

@@ -109,7 +109,7 @@ def test_given_a_null_or_structured_label_then_the_line_is_reported():
     problems = problems_of(manifest({"class": "a"}, {"class": None}, {"class": ["a"]}), "jsonl")
     assert [problem.split(" (starts with")[0] for problem in problems] == [
         'line 2: has a "class" that is a JSON null (crossvalidation.label_attribute)',
-        'line 3: has a "class" that is a JSON array (crossvalidation.label_attribute)',
+        'line 3: has a "class" that is a JSON array (multi-label), which SMX-Validator does not split yet',
     ]
 
 
@@ -148,8 +148,8 @@ def test_given_text_without_label_prefixes_then_it_is_unlabelled():
 def test_given_text_with_some_unlabelled_lines_then_they_are_named():
     problems = problems_of(b"__label__a x\nno label here\n__label__b y\n", "text")
     assert problems == [
-        "line 2: has no __label__ prefix although 2 other lines have one (starts with: 'no label here'): "
-        "start every line with __label__<class>, or remove the labels from every line to split without them"
+        "line 2: has no __label__ label although 2 other lines have one (starts with: 'no label here'): "
+        "give every line its __label__<class>, or remove the labels from every line to split without them"
     ]
 
 

@@ -211,6 +211,8 @@ CONTRACTS: Final[dict[str, Contract]] = {
             "prob_buffer_row", "use_dask_gpu_training",
             # the container's aliases (declare_alias)
             "learning_rate", "min_split_loss", "reg_lambda", "reg_alpha",
+            # on the AWS page, taken by the 1.x containers before 1.7-1
+            "single_precision_histogram", "validate_parameters",
         }),
         required=("num_round",),
         required_when=(("num_class", lambda hp: hp.get("objective") in _MULTICLASS_OBJECTIVES,
@@ -254,8 +256,26 @@ CONTRACTS: Final[dict[str, Contract]] = {
             "deterministic_histogram": _choice("true", "false"), "sampling_method": _choice("uniform", "gradient_based"),
             "prob_buffer_row": _int(1, low_open=True), "use_dask_gpu_training": _choice("true", "false"),
         },
-        # "Metric 'auc' can only be applied for classification and ranking problems."
+        # The container's dependency validators (the same file): each fails the job with its message.
         cross_checks=(lambda hp: (
+            "training.hyperparameters_template.monotone_constraints: the xgboost container takes it only with "
+            "tree_method exact or hist; set tree_method"
+            if "monotone_constraints" in hp and hp.get("tree_method") not in ("exact", "hist") else None),
+                      lambda hp: (
+            "training.hyperparameters_template.interaction_constraints: the xgboost container takes it only with "
+            "tree_method exact, hist or approx; set tree_method"
+            if "interaction_constraints" in hp and hp.get("tree_method") not in ("exact", "hist", "approx") else None),
+                      lambda hp: (
+            "training.hyperparameters_template.eval_metric: 'aft-nloglik' applies to objective survival:aft only"
+            if "aft-nloglik" in [m.strip() for m in hp.get("eval_metric", "").split(",")]
+            and hp.get("objective") != "survival:aft" else None),
+                      lambda hp: (
+            "training.hyperparameters_template.updater: with booster gblinear, the updater is one of shotgun or "
+            "coord_descent"
+            if hp.get("booster") == "gblinear" and "updater" in hp
+            and hp["updater"] not in ("shotgun", "coord_descent") else None),
+                      # "Metric 'auc' can only be applied for classification and ranking problems."
+                      lambda hp: (
             "training.hyperparameters_template.eval_metric: 'auc' applies to binary: and rank: objectives only; "
             f"the objective is {hp.get('objective', 'reg:squarederror (the default)')}"
             if "auc" in [m.strip() for m in hp.get("eval_metric", "").split(",")]

@@ -61,12 +61,15 @@ def numeric_header(first: list[str], below: list[list[str]]) -> bool:
     """Line 1 is a row of column numbers (``0,1,2,...``, ``label,1,2,...``), as pandas writes for
     unnamed columns, while line 2 is data.
 
-    Integers in column order, counted from 0 or 1 (with or without the label column), in at least 3
-    columns; other fields are names. All-integer data could hold such a row, so unless some row below
-    holds a number that is not an integer, the row must be at least 8 columns wide.
+    Integers in column order in at least 3 columns: from 0 (pandas numbers unnamed columns from 0), or
+    after a first field that is a name or empty (a label's name, pandas' index column). A data row of
+    0,1,2,... is possible in all-integer data, so unless some row below holds a number that is not an
+    integer, the row must also be at least 8 columns wide.
     """
     if not below or not _column_numbers(first) or _column_numbers(below[0]):
         return False
+    if _is_integer(first[0]) and first[0] != "0":
+        return False  # 1,2,3,...: pandas does not number columns from 1
     return len(first) >= 8 or any(_is_number(field) and not _is_integer(field) for row in below for field in row)
 
 

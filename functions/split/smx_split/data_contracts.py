@@ -109,7 +109,7 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
     if family == CUSTOM:
         return []
     problems = []
-    classifier = _classifier_setting(family, hyperparameters)
+    classifier = classifier_setting(family, hyperparameters)
     if classifier and len(label_names) == 1:
         problems.append(
             f"job_config.input_path: every line of the dataset has the label {label_names[0][:40]!r}, but {family} "
@@ -117,8 +117,8 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
             "crossvalidation.label_attribute)")
     if classifier and not label_names and data_format == "text":
         problems.append(
-            f"job_config.input_path: no line of the dataset has a __label__ prefix, but {family} with {classifier} "
-            "learns from labels; start every line with __label__<class>")
+            f"job_config.input_path: no line of the dataset has a __label__ label, but {family} with {classifier} "
+            "learns from labels; give every line its __label__<class>")
     numbers = [float(name) for name in label_names if _is_number(name)] if len(label_names) else []
     all_numbers = len(numbers) == len(label_names) and bool(numbers)
     predictor = hyperparameters.get("predictor_type")
@@ -172,8 +172,11 @@ def regressor_setting(family: str, hyperparameters: dict[str, str]) -> str | Non
     return f"{setting} {value}" if is_regressor else None
 
 
-def _classifier_setting(family: str, hyperparameters: dict[str, str]) -> str | None:
-    """The hyperparameter that makes the algorithm a classifier, as shown to the user; None for a regressor."""
+def classifier_setting(family: str, hyperparameters: dict[str, str]) -> str | None:
+    """The hyperparameter that makes the algorithm a classifier, as shown to the user; None for a regressor
+    or a custom container."""
+    if family == CUSTOM:
+        return None
     if family == "image-classification":
         return "any hyperparameters"
     setting = {"linear-learner": "predictor_type", "knn": "predictor_type", "xgboost": "objective",
@@ -214,8 +217,11 @@ def _feature_count(first_lines: list[bytes]) -> int | None:
     return len(fields) - 1 if fields else None
 
 
-# XGBoost reads a missing value in CSV as missing (its CSV parser takes "nan"); the other algorithms need a number.
-_MISSING_VALUES_READ: Final = {"xgboost": frozenset({"nan"})}
+# XGBoost's CSV parser (dmlc-core, behind xgb.DMatrix("...?format=csv")) reads an empty field or "nan" as a
+# missing value, a headline feature of XGBoost; the other algorithms need a number in every column. The same
+# parser does not read quotes: a quoted field would be a missing value, silently.
+_MISSING_VALUES_READ: Final = {"xgboost": frozenset({"nan", ""})}
+_READS_QUOTES: Final = frozenset({"linear-learner", "knn"})
 
 
 def _feature_problems(family: str, first_lines: list[bytes]) -> list[str]:
@@ -224,6 +230,9 @@ def _feature_problems(family: str, first_lines: list[bytes]) -> list[str]:
         text = raw.decode("utf-8", "replace").rstrip("\r")
         if "\x00" in text:
             return [f"line {number}: has a NUL byte; {family} reads text/csv numbers: remove it"]
+        if '"' in text and family not in _READS_QUOTES:
+            return [f"line {number}: has a quoted field; {family}'s CSV parser does not read quotes and would take "
+                    "the field for a missing value: write the numbers without quotes"]
         fields = next(csv.reader(io.StringIO(text)), [])
         if number == 1 and len(fields) == 1:
             return ["line 1: has only the label column; " f"{family} learns from the feature columns after the label: "

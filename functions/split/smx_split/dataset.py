@@ -663,6 +663,11 @@ class _JsonLines:
         if attribute not in value:
             return None
         item = value[attribute]
+        if type(item) is list and field == "crossvalidation.label_attribute":
+            raise _LineProblem(
+                f'has a "{attribute}" that is a JSON array (multi-label), which SMX-Validator does not split yet',
+                "give each line one class; multi-label manifests (BlazingText's and image-classification's "
+                "array labels) are a known limit")
         if type(item) not in self._LABEL_TYPES:
             raise _LineProblem(
                 f'has a "{attribute}" that is a JSON {_json_type(item)} ({field})',
@@ -872,13 +877,17 @@ def _is_utf8(block: bytes) -> bool:
 
 
 class _Text:
-    """BlazingText lines: ``__label__<class> [__label__<other>...] words``; the first label stratifies."""
+    """BlazingText lines: ``__label__<class> [__label__<other>...] words``; the first label stratifies.
+
+    A label is any token that starts with ``__label__``, anywhere in the line ("the order of labels within
+    the sentence doesn't matter": https://docs.aws.amazon.com/sagemaker/latest/dg/blazingtext.html)."""
 
     has_groups = False
-    # fastText splits tokens on ASCII whitespace only; both paths use the same definition.
-    _LABEL = re.compile(rb"^(?:__label__([^ \t\n\r\f\v]+))?", re.MULTILINE)
-    _LINE_LABEL = re.compile(r"__label__([^ \t\n\r\f\v]*)")
-    _EMPTY_LABEL = re.compile(rb"^__label__(?:[ \t\r\f\v]|$)", re.MULTILINE)
+    # fastText splits tokens on ASCII whitespace only; both paths use the same definition. A token starts
+    # the line or follows whitespace (the lookbehind: the character before is not a non-space).
+    _LABEL = re.compile(rb"^(?:[^\n]*?(?<![^ \t\n\r\f\v])__label__([^ \t\n\r\f\v]+))?", re.MULTILINE)
+    _LINE_LABEL = re.compile(r"(?<![^ \t\n\r\f\v])__label__([^ \t\n\r\f\v]*)")
+    _EMPTY_LABEL = re.compile(rb"(?<![^ \t\n\r\f\v])__label__(?:[ \t\r\f\v\n]|$)", re.MULTILINE)
 
     def start(self, block: bytes) -> None:
         pass
@@ -890,7 +899,7 @@ class _Text:
         return self._LABEL.findall(block)[:count], None  # b"" (no label) is coded missing
 
     def parse_line(self, text: str, line_number: int) -> tuple[object, None]:
-        match = self._LINE_LABEL.match(text)
+        match = self._LINE_LABEL.search(text)
         if match is None:
             return None, None
         if not match.group(1):
@@ -902,6 +911,6 @@ class _Text:
             unlabeled_lines,
             unlabeled,
             num_lines,
-            "has no __label__ prefix",
-            "start every line with __label__<class>, or remove the labels from every line to split without them",
+            "has no __label__ label",
+            "give every line its __label__<class>, or remove the labels from every line to split without them",
         )

@@ -76,13 +76,13 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
                         group_attribute=spec.group_attribute,
                         streamed_attributes=layout.attribute_names if layout and layout.is_augmented_manifest else ())
     has_labels = scan.labels is not None
-    # A regressor's labels are values, not classes: "auto" does not stratify on them.
-    regressor = data_contracts.regressor_setting(spec.algorithm_family, spec.hyperparameters)
-    stratify_on_labels = has_labels and not (regressor and spec.strategy == "auto")
+    # Values are not classes: "auto" does not stratify on a regressor's labels, nor, unless a built-in is set up
+    # as a classifier, on labels that look like values (most lines their own "class": a target, an id).
+    why_not_classes = _labels_are_values(spec, scan) if spec.strategy == "auto" and has_labels else None
+    stratify_on_labels = has_labels and why_not_classes is None
     strategy = resolve_strategy(spec.strategy, has_labels=stratify_on_labels, has_groups=scan.groups is not None)
-    strategy_note = (f"crossvalidation.strategy: auto chose {strategy}, not stratified folds: {spec.algorithm_family} "
-                     f"with {regressor} is a regressor, whose labels are values, not classes"
-                     if has_labels and not stratify_on_labels else None)
+    strategy_note = (f"crossvalidation.strategy: auto chose {strategy}, not stratified folds: {why_not_classes}"
+                     if why_not_classes else None)
     problems = data_contracts.label_attribute_problems(
         has_labels=has_labels, label_attribute=spec.label_attribute, data_format=spec.data_format,
         attribute_names=spec.channel_layout.attribute_names if spec.channel_layout else None)
@@ -100,6 +100,20 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     if problems:
         raise InvalidInputError(problems)
     return FoldedDataset(scan, strategy, assignment, strategy_note)
+
+
+def _labels_are_values(spec: JobSpec, scan: DatasetScan) -> str | None:
+    """Why the labels are values rather than classes, or None."""
+    regressor = data_contracts.regressor_setting(spec.algorithm_family, spec.hyperparameters)
+    if regressor:
+        return f"{spec.algorithm_family} with {regressor} is a regressor, whose labels are values, not classes"
+    if data_contracts.classifier_setting(spec.algorithm_family, spec.hyperparameters):
+        return None  # a classifier's labels are classes: too few lines of one is a problem to name
+    rare = sum(1 for count in scan.class_counts().values() if count < spec.n_splits)
+    if scan.num_classes > scan.num_lines / 2 and rare:
+        return (f"the labels look like values, not classes ({scan.num_classes} distinct in {scan.num_lines} lines); "
+                "set crossvalidation.strategy to \"stratified\" if they are classes")
+    return None
 
 
 def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, assignment: FoldAssignment,
@@ -138,7 +152,7 @@ def _label_source(spec: JobSpec) -> str:
     return {
         "jsonl": f"the {spec.label_attribute!r} attribute",
         "csv": "the first column",
-        "text": "a __label__ prefix",
+        "text": "a __label__ token",
     }[spec.data_format]
 
 

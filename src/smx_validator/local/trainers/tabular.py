@@ -29,11 +29,15 @@ def require_csv(reader: ChannelReader, algorithm: str, *, default_content_type: 
         f"{algorithm}; the local trainer reads text/csv")
 
 
-def read_label_first_csv(reader: ChannelReader) -> tuple[np.ndarray, np.ndarray]:
-    """(features, labels) of a headerless CSV channel whose first column is the label."""
+def read_label_first_csv(reader: ChannelReader, *, empty_is_missing: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(features, labels) of a headerless CSV channel whose first column is the label.
+
+    ``empty_is_missing``: an empty field is a missing value (NaN), as XGBoost's CSV parser reads it."""
     lines = reader.text_lines()
     if not lines:
         raise TrainingClientError(f"Channel '{reader.channel.name}' has no records")
+    if empty_is_missing:
+        lines = [",".join(field if field.strip() else "nan" for field in line.split(",")) for line in lines]
     try:
         table = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", dtype=np.float64, ndmin=2)
     except ValueError as error:

@@ -92,7 +92,7 @@ class XGBoost:
             media_type = reader.channel.media_type
             weights = None
             if media_type in {"text/csv", "csv"}:
-                features, labels = read_label_first_csv(reader)
+                features, labels = read_label_first_csv(reader, empty_is_missing=True)
                 if weighted:
                     weights, features = features[:, 0], features[:, 1:]
             elif media_type in {None, "libsvm", "text/libsvm", "text/x-libsvm"}:
