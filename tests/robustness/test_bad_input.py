@@ -993,6 +993,19 @@ def test_auto_does_not_stratify_a_regressors_continuous_target(split, image, hyp
     assert "is a regressor, whose labels are values, not classes" in note and note in logs
 
 
+@pytest.mark.parametrize("key, data", [
+    ("path/input.csv", b"1,2,3\n4,5\n,7,8,9\n" * 5),                                       # ragged rows, empty first field
+    ("path/input.jsonl", b'{"class": {"a": 1}}\n{"x": 2}\n{"class": [1]}\n{"class": null}\n' * 4),  # any "class"
+])
+def test_a_custom_container_split_by_plain_k_fold_reads_its_own_format(split, key, data):
+    # GIVEN a custom container, strategy kfold, and lines in the container's own format (no labels needed)
+    split.upload(key, data)
+    plan = split.run(csv_input(key, crossvalidation={"strategy": "kfold"}))
+    # THEN the split takes every line as a record, and writes the folds
+    assert plan["crossvalidation"]["strategy"] == "kfold"
+    assert sum(plan["crossvalidation"]["fold_sizes"]) == data.count(b"\n")
+
+
 def test_one_class_written_two_ways_is_one_class_and_the_run_says_so(split):
     # GIVEN a CSV whose classes are written 1 / 1.0 and 0 / " 0"
     split.upload("path/input.csv", b"".join(f"{label},{i}.5,{i}\n".encode()

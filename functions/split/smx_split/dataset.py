@@ -127,13 +127,17 @@ def scan_dataset(
     label_attribute: str = "class",
     group_attribute: str | int | None = None,
     streamed_attributes: tuple[str, ...] = (),
+    read_labels: bool = True,
 ) -> DatasetScan:
     """Read the dataset once and code every line's label and group; raise on any bad line.
 
     ``streamed_attributes``: the AttributeNames an augmented manifest's channels stream; SageMaker
     needs them on every line (https://docs.aws.amazon.com/sagemaker/latest/dg/augmented-manifest.html).
+    ``read_labels=False``: the lines are opaque records (a custom container's own format, split without
+    labels): only what the split itself needs is checked.
     """
-    line_format = _line_format(data_format, label_attribute, group_attribute, streamed_attributes)
+    line_format = (_line_format(data_format, label_attribute, group_attribute, streamed_attributes) if read_labels
+                   else _Records(data_format))
     problems = _Problems()
     # A number is one class however it is written; group values stay as written ("007" is not "7").
     label_codes, group_codes = _Codes(one_name_per_number=True), _Codes()
@@ -874,6 +878,35 @@ def _is_utf8(block: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+class _Records:
+    """Lines as opaque records, for a custom container split without labels or groups (plain k-fold):
+    the container reads its own format, so only what the split needs is checked (UTF-8 lines, none
+    empty) and, for CSV, what would put a wrong line into a fold (a header, another separator)."""
+
+    has_groups = False
+
+    def __init__(self, data_format: str):
+        self._csv = _Csv(None) if data_format == "csv" else None
+
+    def start(self, block: bytes) -> None:
+        if self._csv is not None:
+            self._csv.start(block)
+
+    def parse_block(self, block: bytes, newlines: np.ndarray, first_line: int) -> tuple[list, None] | None:
+        header = first_line == 1 and self._csv is not None and self._csv.header
+        if header or _has_empty_line(block) or not block.isascii() and not _is_utf8(block):
+            return None
+        return [b""] * len(newlines), None  # no line has a label
+
+    def parse_line(self, text: str, line_number: int) -> tuple[object, None]:
+        if line_number == 1 and self._csv is not None and self._csv.header:
+            self._csv.parse_line(text, line_number)  # raises: the header is named as for any CSV
+        return None, None
+
+    def mixed_labels_problems(self, unlabeled_lines, unlabeled: int, num_lines: int) -> list[str]:
+        return []
 
 
 class _Text:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import builtin_hyperparameters, data_contracts, hyperparameters, naming
+from .builtin_images import CUSTOM
 from .channels import input_data_config
 from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
@@ -72,8 +73,11 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
             yield block
 
     layout = spec.channel_layout
+    # A custom container split by plain k-fold needs no labels: its lines are its own format.
+    read_labels = not (spec.algorithm_family == CUSTOM and spec.strategy == "kfold"
+                       and not hyperparameters.uses_placeholder(spec.hyperparameters, "num_classes"))
     scan = scan_dataset(keep_first_lines(blocks), spec.data_format, label_attribute=spec.label_attribute,
-                        group_attribute=spec.group_attribute,
+                        group_attribute=spec.group_attribute, read_labels=read_labels,
                         streamed_attributes=layout.attribute_names if layout and layout.is_augmented_manifest else ())
     has_labels = scan.labels is not None
     # Values are not classes: "auto" does not stratify on a regressor's labels, nor, unless a built-in is set up
