@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from smx_common.s3uri import S3Uri, encryption_args
 from smx_gather import experiments, payload, reports
 from smx_gather.describe import describe_folds
 from smx_gather.summary import build_summary, fold_splits, strict_json
@@ -39,8 +40,8 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
     s3 = boto3.client("s3", config=_BOTO_CONFIG)
 
     splits = fold_splits(plan, describe_folds(sagemaker, plan), fold_results)
-    bucket, prefix = _split_s3_uri(job_config["run_prefix"])
-    json_key, csv_key = prefix + "summary.json", prefix + "summary.csv"
+    run_prefix = S3Uri.parse(job_config["run_prefix"])
+    bucket, json_key, csv_key = run_prefix.bucket, run_prefix.child("summary.json").key, run_prefix.child("summary.csv").key
     summary = build_summary(
         splits,
         fold_results,
@@ -58,7 +59,7 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
     summary = output["summary"]  # the strict copy: what is written and returned
 
     # S3 first: the summaries must survive an Experiments failure.
-    encryption = _encryption_args(plan["job"].get("OutputDataConfig", {}).get("KmsKeyId"))
+    encryption = encryption_args(plan["job"].get("OutputDataConfig", {}).get("KmsKeyId"))
     s3.put_object(Bucket=bucket, Key=json_key, Body=reports.summary_json(output),
                   ContentType="application/json", **encryption)
     s3.put_object(Bucket=bucket, Key=csv_key, Body=reports.summary_csv(plan, splits, summary).encode("utf-8"),
@@ -81,17 +82,3 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
     return fitted
 
 
-def _split_s3_uri(uri: str) -> tuple[str, str]:
-    """Bucket and key prefix (ending in "/") of the run prefix."""
-    if not uri.startswith("s3://"):
-        raise ValueError(f"plan.job_config.run_prefix is not an S3 URI: {uri!r}")
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key if not key or key.endswith("/") else key + "/"
-
-
-def _encryption_args(kms_key_id: str | None) -> dict[str, str]:
-    """The split step's rule (smx_split.s3uri.encryption_args), which this package cannot import
-    in Lambda: SSE-KMS with the deployer's key, else SSE-S3."""
-    if kms_key_id:
-        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
-    return {"ServerSideEncryption": "AES256"}

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from smx_common.s3uri import S3Uri
+
 
 class UsageError(Exception):
     """A mistake in how a command was called (a path, a file, an option): one line for the user."""
@@ -37,7 +39,7 @@ def data_file(spec: str, option: str = "--data") -> tuple[Path, str | None]:
     """``FILE`` or ``FILE=s3://bucket/key`` (``local run``'s form): the local path, and the S3 URI if given."""
     local, separator, uri = spec.rpartition("=") if "=s3://" in spec or spec.endswith("=") else (spec, "", "")
     if separator:
-        bucket, _, key = uri[len("s3://"):].partition("/") if uri.startswith("s3://") else ("", "", "")
+        bucket = bucket_of(uri)
         if not local or not bucket:
             raise UsageError(f"{option} {spec!r}: expected LOCAL_FILE=s3://bucket/key")
     path = Path(local)
@@ -103,3 +105,11 @@ def _check_writable_folder(folder: Path, option: str) -> None:
     existing = next((parent for parent in [folder, *folder.parents] if parent.exists()), None)
     if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"{option}: cannot write under {folder} ({existing} is not a writable folder)")
+
+
+def bucket_of(uri: object) -> str:
+    """The bucket of an ``s3://bucket/...`` URI, or "" for anything else."""
+    try:
+        return S3Uri.parse(uri).bucket if isinstance(uri, str) else ""
+    except ValueError:
+        return ""

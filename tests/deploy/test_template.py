@@ -306,3 +306,23 @@ def test_outputs_give_the_state_machine_arn(source_template):
     assert output, "Outputs lack CrossValidatorStateMachineArn: users need it for start-execution"
     # Ref of an AWS::Serverless::StateMachine is its ARN.
     assert output["Value"] in ({"Ref": STATE_MACHINE}, {"Fn::GetAtt": [STATE_MACHINE, "Arn"]}), output["Value"]
+
+
+# --- the shared code layer ------------------------------------------------------------------------
+
+
+def test_every_function_that_imports_the_shared_package_has_its_layer():
+    # GIVEN the template's functions and the code under each CodeUri
+    from samcli.yamlhelper import yaml_parse
+
+    resources = yaml_parse(Path("template.yaml").read_text())["Resources"]
+    functions = {name: resource["Properties"] for name, resource in resources.items()
+                 if resource["Type"] == "AWS::Serverless::Function"}
+    assert resources["SharedCodeLayer"]["Properties"]["ContentUri"] == "functions/shared/"
+    for name, properties in functions.items():
+        code = "\n".join(path.read_text() for path in Path(properties["CodeUri"]).rglob("*.py"))
+        # WHEN its code imports smx_common THEN Lambda must mount the layer that holds it (a checkout's
+        # editable install would hide a missing layer from every other test)
+        if re.search(r"^\s*(from|import) smx_common\b", code, re.MULTILINE):
+            layers = [layer.get("Ref") for layer in properties.get("Layers", [])]
+            assert "SharedCodeLayer" in layers, f"{name} imports smx_common but does not mount SharedCodeLayer"

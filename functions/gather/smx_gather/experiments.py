@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
+from smx_common.sagemaker_errors import name_taken
 
 DISPLAY_NAME = "cross-validation-summary"
 MAX_NAME_CHARS = 120
@@ -81,8 +82,7 @@ def record_summary(sagemaker: Any, plan: Mapping[str, Any], summary: Mapping[str
     try:
         sagemaker.create_trial_component(**request)
     except ClientError as error:
-        details = error.response.get("Error", {})
-        if not (details.get("Code") == "ValidationException" and "already exist" in details.get("Message", "")):
+        if not name_taken(error):
             raise
     sagemaker.associate_trial_component(
         TrialComponentName=request["TrialComponentName"],

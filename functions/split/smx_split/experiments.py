@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
-
-
-def _already_exists(error: ClientError) -> bool:
-    # SageMaker words a taken name both ways ("... already exists", "... must be unique within an AWS account").
-    message = error.response.get("Error", {}).get("Message", "").lower()
-    return "already exist" in message or "must be unique" in message
+from smx_common.sagemaker_errors import name_taken
 
 
 def ensure_experiment(sagemaker_client, experiment_name: str) -> None:
@@ -19,13 +14,13 @@ def ensure_experiment(sagemaker_client, experiment_name: str) -> None:
             Description="Cross-validated training runs of SMX-Validator",
         )
     except ClientError as error:
-        if not _already_exists(error):
+        if not name_taken(error):
             raise
 
 
 def trial_name_taken(error: ClientError) -> bool:
     """CreateTrial refused the name because a trial of that name exists (names are per account)."""
-    return error.response.get("Error", {}).get("Code") == "ResourceInUse" or _already_exists(error)
+    return name_taken(error)
 
 
 def create_trial(sagemaker_client, *, trial_name: str, experiment_name: str, tags: list[dict]) -> None:

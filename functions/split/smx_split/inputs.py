@@ -24,7 +24,7 @@ from . import builtin_hyperparameters, builtin_images, hyperparameters, naming
 from .channels import ChannelLayout, resolve_layout
 from .dataset import data_format_for
 from .errors import InvalidInputError
-from .s3uri import S3Uri
+from smx_common.s3uri import S3Uri
 
 SCHEMA_ENV = "SMX_INPUT_SCHEMA"
 # Only the deployed function sets SMX_INPUT_SCHEMA (the schema layer's /opt path); a checkout

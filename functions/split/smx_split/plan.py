@@ -17,7 +17,7 @@ from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
 from .folds import FoldAssignment, assign_folds, resolve_strategy
 from .inputs import Deployment, JobSpec
-from .s3uri import S3Uri
+from smx_common.s3uri import S3Uri
 
 CREATED_BY = "smx-validator"
 

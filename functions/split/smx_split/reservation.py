@@ -11,7 +11,7 @@ from . import naming
 from .experiments import create_trial, trial_name_taken
 from .inputs import JobSpec
 from .plan import RunIdentity
-from .s3uri import encryption_args
+from smx_common.s3uri import encryption_args
 
 RUN_MARKER = "run.json"
 # Conditional PutObject answers 412 when the key exists, 409 when a concurrent put races it.

@@ -26,6 +26,7 @@ GATHER_STATE = "GatherResults"
 from smx_validator.input_files import (
     UsageError,
     artifacts_folder,
+    bucket_of,
     data_file,
     output_file,
     read_execution_input,
@@ -280,7 +281,7 @@ def _deployment_buckets(document: dict[str, Any]) -> tuple[str, str, str]:
     buckets = {}
     for field in ("input_path", "output_prefix"):
         value = job_config.get(field)
-        bucket = value[len("s3://"):].split("/", 1)[0] if isinstance(value, str) and value.startswith("s3://") else ""
+        bucket = bucket_of(value)
         if not bucket:
             raise UsageError(f"job_config.{field} must be an s3:// URI: the local run deploys with its bucket")
         buckets[field] = bucket

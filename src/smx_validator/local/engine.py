@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterator, Mapping
 import boto3
 from botocore.config import Config
 
+from smx_common.s3uri import S3Uri
 from smx_validator.template import IntrinsicResolver, SamTemplate, TemplateError
 
 from . import error_shapes, lambda_runtime, moto_bridge
@@ -231,12 +232,13 @@ class LocalEngine:
 
     def upload(self, local: Path, uri: str) -> list[str]:
         """Upload a file to ``s3://bucket/key``, or a directory under ``s3://bucket/prefix/``."""
-        bucket, _, key = uri[len("s3://"):].partition("/")
+        target_uri = S3Uri.parse(uri)
+        bucket, key = target_uri.bucket, target_uri.key
         self.create_bucket(bucket)
         s3 = self.client("s3")
         if local.is_dir():
             uploaded = []
-            prefix = key if key.endswith("/") or not key else key + "/"
+            prefix = target_uri.folder
             for path in sorted(p for p in local.rglob("*") if p.is_file()):
                 target = prefix + path.relative_to(local).as_posix()
                 s3.upload_file(str(path), bucket, target)
@@ -248,9 +250,8 @@ class LocalEngine:
     def download_prefix(self, uri: str, directory: Path) -> list[Path]:
         """Copy every object under an S3 prefix to ``directory/<key relative to the prefix>``. A key that
         would land outside ``directory`` (``..`` in it) is refused: S3 keys are any text."""
-        bucket, _, prefix = uri[len("s3://"):].partition("/")
-        if prefix and not prefix.endswith("/"):
-            prefix += "/"
+        source = S3Uri.parse(uri)
+        bucket, prefix = source.bucket, source.folder
         s3 = self.client("s3")
         root = Path(directory).resolve()
         written = []

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from smx_common.s3uri import S3Uri
+
 
 class ChannelDataError(Exception):
     """The channel's data cannot be delivered (SageMaker fails the job with a ClientError)."""
@@ -54,10 +56,12 @@ class Channel:
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ChannelDataError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key
+    """(bucket, key) of an S3 URI the request names; a channel SageMaker cannot read fails the job."""
+    try:
+        parsed = S3Uri.parse(uri)
+    except ValueError as error:
+        raise ChannelDataError(str(error)) from None
+    return parsed.bucket, parsed.key
 
 
 class ChannelReader:

@@ -1,4 +1,4 @@
-"""S3 URIs and the encryption settings every object SMX-Validator writes carries."""
+"""S3 URIs and the encryption settings every object SMX-Validator writes carries. Pure."""
 
 from __future__ import annotations
 
@@ -19,10 +19,14 @@ class S3Uri:
             raise ValueError(f"S3 URI has no bucket: {uri!r}")
         return cls(bucket, key)
 
+    @property
+    def folder(self) -> str:
+        """The key as a folder prefix: "" or ending in "/"."""
+        return self.key if not self.key or self.key.endswith("/") else self.key + "/"
+
     def child(self, relative: str) -> "S3Uri":
         """The URI of ``relative`` under this one, treating this key as a folder."""
-        base = self.key if not self.key or self.key.endswith("/") else self.key + "/"
-        return S3Uri(self.bucket, base + relative)
+        return S3Uri(self.bucket, self.folder + relative)
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
