@@ -1,7 +1,7 @@
 """The one module that touches moto internals (moto is pinned to ``MOTO_VERSION``).
 
 moto's Step Functions interpreter runs the real ASL once these gaps are bridged
-(../shared/notes/moto-local-execution.md has the findings behind each one):
+(doc/offline-engine.md has the findings behind each one, and the path of a training job):
 
 - Lambda tasks: moto runs function code only in Docker. ``_invoke_lambda`` is replaced by a
   call of the invoker registered for the function (an in-process call of its handler), and
@@ -350,7 +350,7 @@ def _install_lambda_hooks() -> None:
 
 # --- Step Functions: sagemaker:createTrainingJob(.sync) ----------------------------------
 
-# Parameters Step Functions accepts for CreateTrainingJob (../shared/notes/aws-facts.md):
+# Parameters Step Functions accepts for CreateTrainingJob (doc/offline-engine.md):
 # anything else fails the state instead of being dropped silently, as moto would.
 _CREATE_TRAINING_JOB_PARAMETERS: Final = frozenset({
     "TrainingJobName", "AlgorithmSpecification", "RoleArn", "InputDataConfig", "OutputDataConfig",
