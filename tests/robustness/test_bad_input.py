@@ -1006,6 +1006,14 @@ def test_a_custom_container_split_by_plain_k_fold_reads_its_own_format(split, ke
     assert sum(plan["crossvalidation"]["fold_sizes"]) == data.count(b"\n")
 
 
+def test_a_group_attribute_with_plain_k_fold_is_still_refused_for_a_custom_container(split):
+    # GIVEN kfold (which reads no labels for a custom container) and a group column it would ignore
+    rejection = split.rejects(csv_input(crossvalidation={"strategy": "kfold", "group_attribute": 2}),
+                              data=b"".join(f"{i % 2},{i}.5,{i % 5}\n".encode() for i in range(20)))
+    assert len(rejection.problems) == 1 and rejection.problems[0].startswith("crossvalidation.")
+    assert "group" in rejection.problems[0]
+
+
 def test_one_class_written_two_ways_is_one_class_and_the_run_says_so(split):
     # GIVEN a CSV whose classes are written 1 / 1.0 and 0 / " 0"
     split.upload("path/input.csv", b"".join(f"{label},{i}.5,{i}\n".encode()

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from . import builtin_hyperparameters, data_contracts, hyperparameters, naming
 from .builtin_images import CUSTOM
 from .channels import input_data_config
@@ -73,8 +75,9 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
             yield block
 
     layout = spec.channel_layout
-    # A custom container split by plain k-fold needs no labels: its lines are its own format.
-    read_labels = not (spec.algorithm_family == CUSTOM and spec.strategy == "kfold"
+    # A custom container split by plain k-fold needs no labels: its lines are its own format. (A
+    # group_attribute still needs reading: given with "kfold", it is refused, never silently ignored.)
+    read_labels = not (spec.algorithm_family == CUSTOM and spec.strategy == "kfold" and spec.group_attribute is None
                        and not hyperparameters.uses_placeholder(spec.hyperparameters, "num_classes"))
     scan = scan_dataset(keep_first_lines(blocks), spec.data_format, label_attribute=spec.label_attribute,
                         group_attribute=spec.group_attribute, read_labels=read_labels,
@@ -113,7 +116,7 @@ def _labels_are_values(spec: JobSpec, scan: DatasetScan) -> str | None:
         return f"{spec.algorithm_family} with {regressor} is a regressor, whose labels are values, not classes"
     if data_contracts.classifier_setting(spec.algorithm_family, spec.hyperparameters):
         return None  # a classifier's labels are classes: too few lines of one is a problem to name
-    rare = sum(1 for count in scan.class_counts().values() if count < spec.n_splits)
+    rare = int(np.count_nonzero(np.bincount(scan.labels, minlength=scan.num_classes) < spec.n_splits))
     if scan.num_classes > scan.num_lines / 2 and rare:
         return (f"the labels look like values, not classes ({scan.num_classes} distinct in {scan.num_lines} lines); "
                 "set crossvalidation.strategy to \"stratified\" if they are classes")
