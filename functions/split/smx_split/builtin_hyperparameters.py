@@ -1,7 +1,8 @@
 """Each built-in algorithm's hyperparameter contract, from its AWS documentation: the one home of it.
 
-Per algorithm: the names its container accepts (any other fails the job with "Additional
-hyperparameters are not allowed", so the split step leaves it out and says so), the names it
+Per algorithm: the names its container accepts (any other fails the job: "Additional hyperparameters
+are not allowed", or XGBoost's "Extraneous hyperparameter found"; so the split step leaves it out
+and says so, or refuses a near miss as a typo), the names it
 requires, and the values each name takes. Names starting with "_" are SageMaker's own
 (``_tuning_objective_metric``) and always pass.
 

@@ -47,7 +47,7 @@ def registries() -> dict[str, dict[str, dict[str, str]]]:
 
 def repository_of(training_image: str) -> str:
     """``382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1`` -> ``linear-learner``."""
-    return training_image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0].lower()
+    return repository_path_of(training_image).rsplit("/", 1)[-1]
 
 
 def repository_path_of(training_image: str) -> str:

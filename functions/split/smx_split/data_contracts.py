@@ -119,12 +119,17 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
         problems.append(
             f"job_config.input_path: no line of the dataset has a __label__ label, but {family} with {classifier} "
             "learns from labels; give every line its __label__<class>")
-    numbers = [float(name) for name in label_names if _is_number(name)] if len(label_names) else []
-    all_numbers = len(numbers) == len(label_names) and bool(numbers)
     predictor = hyperparameters.get("predictor_type")
-    if family == "linear-learner" and all_numbers and predictor == "binary_classifier" and not set(numbers) <= {0, 1}:
-        problems.append(_label_range_problem(family, "predictor_type binary_classifier", "0 or 1", label_names))
+    objective = hyperparameters.get("objective", "")
+    binary = family == "linear-learner" and predictor == "binary_classifier"
     class_bound = _class_bound(family, hyperparameters)
+    bounded_objective = family == "xgboost" and objective in _XGBOOST_UNIT_LABELS | _XGBOOST_NON_NEGATIVE_LABELS
+    # The labels as numbers, read only when a rule below bounds them (a regressor may have a million distinct).
+    numbers = ([float(name) for name in label_names if _is_number(name)]
+               if label_names and (binary or class_bound or bounded_objective) else [])
+    all_numbers = len(numbers) == len(label_names) and bool(numbers)
+    if binary and all_numbers and not set(numbers) <= {0, 1}:
+        problems.append(_label_range_problem(family, "predictor_type binary_classifier", "0 or 1", label_names))
     if class_bound is not None and all_numbers:
         bound, why = class_bound
         if any(not number.is_integer() or not 0 <= number < bound for number in numbers):
@@ -133,8 +138,7 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
                 name = why.split()[0]
                 fix = f"set {name} to {int(max(numbers)) + 1} (the highest label + 1), or renumber the labels from 0"
             problems.append(_label_range_problem(family, why, f"the integers 0 to {bound - 1}", label_names, fix))
-    objective = hyperparameters.get("objective", "")
-    if family == "xgboost" and all_numbers:
+    if bounded_objective and all_numbers:
         if objective in _XGBOOST_UNIT_LABELS and any(not 0 <= number <= 1 for number in numbers):
             problems.append(_label_range_problem(family, f"objective {objective}", "in [0, 1]", label_names))
         if objective in _XGBOOST_NON_NEGATIVE_LABELS and any(number < 0 for number in numbers):
@@ -158,37 +162,37 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
     return problems
 
 
+# The hyperparameter that sets each built-in's task, its default, and which values make it a classifier or a
+# regressor (image-classification is always a classifier; a custom container's task is unknown).
+_TASK_SETTING: Final = {
+    "linear-learner": ("predictor_type", "", lambda v: v in {"binary_classifier", "multiclass_classifier"},
+                       lambda v: v == "regressor"),
+    "knn": ("predictor_type", "", lambda v: v == "classifier", lambda v: v == "regressor"),
+    "xgboost": ("objective", "reg:squarederror", lambda v: v.startswith(("binary:", "multi:")),
+                lambda v: v.startswith(("reg:", "count:", "survival:")) and v != "reg:logistic"),
+    "blazingtext": ("mode", "", lambda v: v == "supervised", lambda v: False),
+}
+
+
 def regressor_setting(family: str, hyperparameters: dict[str, str]) -> str | None:
     """The hyperparameter that makes a built-in a regressor (its labels are values, not classes), or None."""
-    setting, value = {"linear-learner": "predictor_type", "knn": "predictor_type", "xgboost": "objective"}.get(
-        family, ""), ""
-    if setting:
-        value = hyperparameters.get(setting, "reg:squarederror" if family == "xgboost" else "")
-    is_regressor = {
-        "linear-learner": value == "regressor",
-        "knn": value == "regressor",
-        "xgboost": value.startswith(("reg:", "count:", "survival:")) and value != "reg:logistic",
-    }.get(family, False)
-    return f"{setting} {value}" if is_regressor else None
+    return _task_setting(family, hyperparameters, regressor=True)
 
 
 def classifier_setting(family: str, hyperparameters: dict[str, str]) -> str | None:
     """The hyperparameter that makes the algorithm a classifier, as shown to the user; None for a regressor
     or a custom container."""
-    if family == CUSTOM:
-        return None
     if family == "image-classification":
         return "any hyperparameters"
-    setting = {"linear-learner": "predictor_type", "knn": "predictor_type", "xgboost": "objective",
-               "blazingtext": "mode"}[family]
-    value = hyperparameters.get(setting, "")
-    is_classifier = {
-        "linear-learner": value in {"binary_classifier", "multiclass_classifier"},
-        "knn": value == "classifier",
-        "xgboost": value.startswith(("binary:", "multi:")),
-        "blazingtext": value == "supervised",
-    }[family]
-    return f"{setting} {value}" if is_classifier else None
+    return _task_setting(family, hyperparameters, regressor=False)
+
+
+def _task_setting(family: str, hyperparameters: dict[str, str], *, regressor: bool) -> str | None:
+    if family not in _TASK_SETTING:
+        return None
+    setting, default, is_classifier, is_regressor = _TASK_SETTING[family]
+    value = hyperparameters.get(setting, default)
+    return f"{setting} {value}" if (is_regressor if regressor else is_classifier)(value) else None
 
 
 def _class_bound(family: str, hyperparameters: dict[str, str]) -> tuple[int, str] | None:

@@ -96,14 +96,14 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     # When the label attribute is wrong, that is the fix; "${num_classes} needs labels" would mislead.
     problems = problems or data_problems(spec, has_labels=has_labels)
     # The sample's last line may be cut where the head ends: the sample stops before it.
+    sample = [line for line in first_lines[:-1] if line]
     problems += data_contracts.contract_problems(spec.algorithm_family, spec.data_format,
-                                                 label_names=scan.label_names if has_labels else (),
-                                                 first_lines=[line for line in first_lines[:-1] if line])
+                                                 label_names=scan.label_names if has_labels else (), first_lines=sample)
     try:
         assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
     except InvalidInputError as error:  # every problem at once, the data's and the folds'
         raise InvalidInputError(problems + error.problems) from None
-    problems += _fold_hyperparameter_problems(spec, scan, assignment, first_lines[:-1])
+    problems += _fold_hyperparameter_problems(spec, scan, assignment, sample)
     if problems:
         raise InvalidInputError(problems)
     return FoldedDataset(scan, strategy, assignment, strategy_note)
@@ -139,7 +139,7 @@ def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, assignment: 
         problems += builtin_hyperparameters.fold_problems(spec.algorithm_family, spec.hyperparameters, rendered)
         problems += data_contracts.hyperparameter_problems(
             spec.algorithm_family, spec.data_format, rendered, label_names=scan.label_names if has_labels else (),
-            first_lines=[line for line in first_lines if line], training_lines=scan.num_lines - fold_size)
+            first_lines=first_lines, training_lines=scan.num_lines - fold_size)
         if problems:
             break
     return problems
