@@ -15,7 +15,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smx_split.dataset import FILE_EXTENSIONS
+from smx_split.data_formats import FILE_EXTENSIONS
 from smx_split.errors import InvalidInputError
 from smx_split.experiments import ensure_experiment
 from smx_split.fold_files import write_validation_chunks

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from smx_split import dataset
+from smx_split import line_problems
 from smx_validator.cli import main as cli_main
 from smx_validator.local.engine import LocalEngine
 
@@ -1100,7 +1100,7 @@ def test_an_environment_variable_name_that_is_not_one_is_refused(split):
 def test_a_group_attribute_on_text_data_is_refused(split):
     document = csv_input("path/input.txt", crossvalidation={"group_attribute": "patient"})
     assert split.rejects(document).problems == [
-        "crossvalidation.group_attribute: text datasets have no attributes to group by; remove it"
+        "crossvalidation.group_attribute: text datasets have no fields to group by: remove group_attribute, or use a JSON Lines manifest with a group attribute"
     ]
 
 
@@ -1154,7 +1154,7 @@ def test_no_message_or_log_shows_more_than_the_first_40_characters_of_a_line(spl
     assert MARKER not in rejection.text
     # AND what is shown of a line is at most PREVIEW_CHARS characters
     for preview in re.findall(r"\(starts with: '((?:[^'\\]|\\.)*)'\)", rejection.message):
-        assert len(preview.encode().decode("unicode_escape")) <= dataset.PREVIEW_CHARS
+        assert len(preview.encode().decode("unicode_escape")) <= line_problems.PREVIEW_CHARS
 
 
 # --- smx-validator validate only: the text Step Functions itself refuses -------------------

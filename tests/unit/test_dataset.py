@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smx_split.dataset import DatasetScan, data_format_for, line_blocks, number_name, scan_dataset
+from smx_split.data_formats import data_format_for
+from smx_split.dataset import DatasetScan, scan_dataset
+from smx_split.label_codes import number_name
+from smx_split.line_blocks import line_blocks
 from smx_split.errors import InvalidInputError
 
 
@@ -388,9 +391,11 @@ def test_given_a_csv_row_with_an_empty_group_then_it_is_reported():
     assert problem.startswith("line 2: has an empty group (column 1, crossvalidation.group_attribute)")
 
 
-def test_given_the_label_column_as_csv_group_then_rows_group_by_label():
-    result = scan(b"a,1\nb,2\na,3\n", "csv", group_attribute=0)
-    assert result.groups.tolist() == result.labels.tolist()
+def test_given_the_label_column_as_csv_group_then_it_is_refused_as_the_input_schema_says():
+    # GIVEN column 0, the label: the schema's minimum is 1, and the scan holds to the same rule
+    (problem,) = problems_of(b"a,1\nb,2\na,3\n", "csv", group_attribute=0)
+    assert problem.startswith("crossvalidation.group_attribute: a CSV dataset is grouped by a zero-based column "
+                              "number of at least 1 (column 0 is the label), not 0")
 
 
 @pytest.mark.parametrize(("classes", "odd_line"), [

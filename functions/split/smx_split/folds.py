@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
-from .dataset import PREVIEW_CHARS, DatasetScan
+from .dataset import DatasetScan
+from .line_problems import PREVIEW_CHARS
 from .errors import InvalidInputError
 from .memory import release_freed_memory
 

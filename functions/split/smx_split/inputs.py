@@ -22,7 +22,7 @@ from jsonschema.exceptions import ValidationError
 
 from . import builtin_hyperparameters, builtin_images, hyperparameters, naming
 from .channels import ChannelLayout, resolve_layout
-from .dataset import data_format_for
+from .data_formats import data_format_for, group_attribute_problem
 from .errors import InvalidInputError
 from smx_common.s3uri import S3Uri
 
@@ -386,8 +386,8 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str] | None = None
 
     label_attribute = crossvalidation.get("label_attribute", "class")
     group_attribute = crossvalidation.get("group_attribute")
-    if data_format:
-        problems += _group_attribute_problems(group_attribute, data_format)
+    if data_format and group_attribute_problem(group_attribute, data_format):
+        problems.append(group_attribute_problem(group_attribute, data_format))
 
     algorithm_specification = {"TrainingInputMode": "File", **training["algorithm_specification"]}
     hyperparameter_template = _hyperparameter_template(training, problems)
@@ -508,18 +508,6 @@ def _tag_problems(tags: list[dict]) -> list[str]:
         elif key in keys[:index]:
             problems.append(f"job_config.tags[{index}].Key: {key!r} appears twice; tag keys must be unique")
     return problems
-
-
-def _group_attribute_problems(group_attribute, data_format: str) -> list[str]:
-    if group_attribute is None:
-        return []
-    if data_format == "text":
-        return ["crossvalidation.group_attribute: text datasets have no attributes to group by; remove it"]
-    if data_format == "jsonl" and not isinstance(group_attribute, str):
-        return ["crossvalidation.group_attribute: for JSON Lines give the attribute name, e.g. \"patient_id\""]
-    if data_format == "csv" and not isinstance(group_attribute, int):
-        return ["crossvalidation.group_attribute: for CSV give the zero-based column number (column 0 is the label)"]
-    return []
 
 
 def _hyperparameter_template(training: dict, problems: list[str]) -> dict:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from . import naming, payload_budget, request_contract
-from .dataset import FILE_EXTENSIONS
+from .data_formats import FILE_EXTENSIONS
 from .errors import InvalidInputError
 from .inputs import Deployment, JobSpec
 from .plan import RunIdentity, build_plan
