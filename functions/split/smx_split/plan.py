@@ -18,7 +18,7 @@ from .channels import input_data_config
 from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
 from .folds import FoldAssignment, assign_folds, resolve_strategy
-from .inputs import Deployment, JobSpec
+from .job_spec import Deployment, JobSpec
 from smx_common.s3uri import S3Uri
 
 CREATED_BY = "smx-validator"

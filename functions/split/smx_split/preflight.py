@@ -19,7 +19,7 @@ from typing import Any, Final
 from . import naming, payload_budget, request_contract
 from .data_formats import FILE_EXTENSIONS
 from .errors import InvalidInputError
-from .inputs import Deployment, JobSpec
+from .job_spec import Deployment, JobSpec
 from .plan import RunIdentity, build_plan
 from .s3_folds import fold_objects
 

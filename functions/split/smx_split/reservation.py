@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from . import naming
 from .experiments import create_trial, trial_name_taken
-from .inputs import JobSpec
+from .job_spec import JobSpec
 from .plan import RunIdentity
 from smx_common.s3uri import encryption_args
 

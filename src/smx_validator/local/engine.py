@@ -40,14 +40,13 @@ from typing import Any, Callable, Iterator, Mapping
 import boto3
 from botocore.config import Config
 
+from smx_common.repository import repository_path
 from smx_common.s3uri import S3Uri
 from smx_validator.template import IntrinsicResolver, SamTemplate, TemplateError
 
 from . import error_shapes, lambda_runtime, moto_bridge
 from .training_jobs import TrainingJobService
 
-REPOSITORY = Path(__file__).resolve().parents[3]
-DEFAULT_TEMPLATE = REPOSITORY / "template.yaml"
 ACCOUNT_ID = "123456789012"  # moto's default account
 _LEFTOVER_SUBSTITUTION = re.compile(r"\$\{[A-Za-z0-9_:.]+\}")
 _TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -80,7 +79,7 @@ class LocalEngine:
 
     def __init__(
         self,
-        template_path: Path | str = DEFAULT_TEMPLATE,
+        template_path: Path | str | None = None,  # default: the checkout's template.yaml
         *,
         parameters: Mapping[str, Any],
         region: str = "us-east-1",
@@ -100,7 +99,7 @@ class LocalEngine:
         ``lambda_timeouts``: for tests only, {function logical id: seconds} replacing those
         functions' Timeout (the template's 300 or 900 s), so that a timeout can be met quickly.
         Every other function times out after its template Timeout."""
-        self.template = SamTemplate.load(template_path)
+        self.template = SamTemplate.load(template_path or repository_path("template.yaml"))
         self.parameters = self.template.parameter_values(parameters)
         self.region = region
         self.stack_name = stack_name

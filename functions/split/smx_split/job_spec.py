@@ -1,0 +1,107 @@
+"""The normalised job (JobSpec) and the deployment's settings it is judged against. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from smx_common.s3uri import S3Uri
+
+from .channels import ChannelLayout
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Facts fixed when the application was deployed (template parameters)."""
+
+    input_bucket: str | None = None
+    output_bucket: str | None = None
+    default_max_concurrency: int = 2
+    output_kms_key_id: str | None = None
+
+    @classmethod
+    def from_event(cls, raw: Mapping[str, Any] | None) -> "Deployment":
+        raw = raw or {}
+        return cls(
+            input_bucket=raw.get("input_bucket") or None,
+            output_bucket=raw.get("output_bucket") or None,
+            default_max_concurrency=int(raw.get("default_max_concurrency") or 2),
+            output_kms_key_id=raw.get("output_kms_key_id") or None,
+        )
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A valid input, normalised: every default resolved and every name SageMaker-safe."""
+
+    raw: dict
+    input_uri: S3Uri
+    output_prefix: S3Uri
+    name: str
+    job_name: str
+    experiment_name: str
+    data_format: str
+    tags: list[dict]
+    n_splits: int
+    random_state: int
+    strategy: str
+    label_attribute: str
+    group_attribute: str | int | None
+    max_concurrency: int
+    hyperparameters: dict[str, str]
+    algorithm_specification: dict
+    stopping_condition: dict
+    resource_config: dict
+    managed_spot_training: bool
+    enable_network_isolation: bool
+    environment: dict[str, str]
+    vpc_config: dict | None
+    algorithm_family: str
+    channel_layout: ChannelLayout
+    name_mapping: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def job_config_section(self) -> dict:
+        return {
+            "input_path": str(self.input_uri),
+            "output_prefix": str(self.output_prefix),
+            "name": self.name,
+            "experiment": self.raw["job_config"].get("experiment", self.name),
+            "input_format": self.data_format,
+            "tags": self.tags,
+            "job_name": self.job_name,
+            "experiment_name": self.experiment_name,
+            "name_mapping": self.name_mapping,
+            "notes": self.notes,
+        }
+
+    def crossvalidation_section(self) -> dict:
+        section = {
+            "n_splits": self.n_splits,
+            "random_state": self.random_state,
+            "strategy": self.strategy,
+            "max_concurrency": self.max_concurrency,
+        }
+        if self.data_format == "jsonl":
+            section["label_attribute"] = self.label_attribute
+        if self.group_attribute is not None:
+            section["group_attribute"] = self.group_attribute
+        return section
+
+    def training_section(self) -> dict:
+        section = {
+            "hyperparameters_template": self.hyperparameters,
+            "algorithm_specification": self.algorithm_specification,
+            "stopping_condition": self.stopping_condition,
+            "resource_config": self.resource_config,
+            "managed_spot_training": self.managed_spot_training,
+            "enable_network_isolation": self.enable_network_isolation,
+            "environment": self.environment,
+            "algorithm_family": self.algorithm_family,
+            "data_format": self.data_format,
+            "channels": self.channel_layout.as_dict(),
+        }
+        if self.vpc_config:
+            section["vpc_config"] = self.vpc_config
+        return section
