@@ -21,7 +21,8 @@ from smx_split.experiments import ensure_experiment
 from smx_split.fold_files import write_validation_chunks
 from smx_split.inputs import Deployment, validate_document
 from smx_split import preflight
-from smx_split.plan import build_plan, fold_dataset
+from smx_split.folding import fold_dataset
+from smx_split.plan import build_plan
 from smx_split.reservation import reserve_run
 from smx_split.s3_folds import s3_block_reader, upload_folds
 

@@ -137,7 +137,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _check_data(spec, path: Path) -> str:
     """Scan and fold a local copy of the dataset exactly as the split function does."""
-    from smx_split.plan import fold_dataset
+    from smx_split.folding import fold_dataset
 
     def blocks():
         with path.open("rb") as stream:

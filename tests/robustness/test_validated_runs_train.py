@@ -32,9 +32,9 @@ from smx_split import preflight
 from smx_split.channels import input_data_config
 from smx_split.errors import InvalidInputError
 from smx_split.fold_files import split_in_memory
-from smx_split.hyperparameters import render
+from smx_split.hyperparameters import placeholder_values, render
 from smx_split.inputs import Deployment, validate_document
-from smx_split.plan import fold_dataset
+from smx_split.folding import fold_dataset
 from smx_validator.local.trainers import TrainingClientError, TrainingContext, trainer_for
 from smx_validator.local.trainers.base import HyperParameters
 from smx_validator.local.trainers.channels import Channel, ChannelDataError, ChannelReader
@@ -234,9 +234,9 @@ def train_every_fold(s3, spec, folded, data: bytes, run: str) -> list[str]:
             key = f"{run}/fold{fold}/{part}/{part}.{ext}"
             s3.put_object(Bucket=BUCKET, Key=key, Body=body)
             uris[part] = f"s3://{BUCKET}/{key}"
-        hyperparameters = render(spec.hyperparameters, {
-            "num_training_samples": training_file.count(b"\n"), "num_validation_samples": validation_file.count(b"\n"),
-            "num_classes": folded.num_classes or 0})
+        hyperparameters = render(spec.hyperparameters, placeholder_values(
+            num_training_samples=training_file.count(b"\n"), num_validation_samples=validation_file.count(b"\n"),
+            num_classes=folded.num_classes))
         request = {"AlgorithmSpecification": spec.algorithm_specification, "HyperParameters": hyperparameters,
                    "InputDataConfig": input_data_config(spec.channel_layout, train=uris["train"],
                                                         validation=uris["validation"])}

@@ -93,7 +93,7 @@ def test_given_a_label_attribute_then_the_manifest_is_labelled_by_it():
 def test_given_a_manifest_without_the_label_attribute_then_it_is_unlabelled():
     result = scan(manifest({"source-ref": "a"}, {"source-ref": "b"}), "jsonl")
     assert result.labels is None
-    assert (result.num_classes, result.class_counts()) == (0, {})
+    assert (result.num_classes, result.class_counts()) == (None, {})
 
 
 def test_given_some_manifest_lines_without_a_label_then_the_first_of_them_are_named():

@@ -8,7 +8,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from smx_split.inputs import Deployment, validate_input
-from smx_split.plan import RunIdentity, build_plan, data_problems
+from smx_split.folding import data_problems
+from smx_split.plan import build_plan
+from smx_split.reservation import RunIdentity
 from smx_common.s3uri import S3Uri
 
 SAMPLE_EVENT = json.loads((Path(__file__).resolve().parents[2] / "doc" / "sample_event.json").read_text())

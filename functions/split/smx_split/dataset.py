@@ -45,8 +45,9 @@ class DatasetScan:
     label_spellings: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
-    def num_classes(self) -> int:
-        return len(self.label_names) if self.labels is not None else 0
+    def num_classes(self) -> int | None:
+        """How many classes the labels have; None when the dataset has no labels (never 0)."""
+        return len(self.label_names) if self.labels is not None else None
 
     def class_counts(self) -> dict[str, int]:
         if self.labels is None:

@@ -50,6 +50,14 @@ def uses_placeholder(template: Mapping[str, str], name: str) -> bool:
     return any(name in placeholders_in(value) for value in template.values())
 
 
-def render(template: Mapping[str, str], values: Mapping[str, int]) -> dict[str, str]:
+def placeholder_values(*, num_training_samples: int, num_validation_samples: int,
+                       num_classes: int | None) -> dict[str, int | None]:
+    """What each of PLACEHOLDERS stands for in one fold's job. num_classes is None without labels, and a
+    template that uses ${num_classes} is refused for such data before any fold is rendered."""
+    return {"num_training_samples": num_training_samples, "num_validation_samples": num_validation_samples,
+            "num_classes": num_classes}
+
+
+def render(template: Mapping[str, str], values: Mapping[str, int | None]) -> dict[str, str]:
     """The fold's hyperparameters: each ``${name}`` replaced by ``values[name]``."""
     return {key: _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), value) for key, value in template.items()}

@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from . import naming, payload_budget, request_contract
+from . import payload_budget, request_contract
 from .data_formats import FILE_EXTENSIONS
 from .errors import InvalidInputError
 from .job_spec import Deployment, JobSpec
-from .plan import RunIdentity, build_plan
+from .plan import build_plan
+from .reservation import RunIdentity
 from .s3_folds import fold_objects
 
 # Only the request's shape is checked against it; the state machine passes the deployment's role.
@@ -33,9 +34,7 @@ def provisional_plan(spec: JobSpec, deployment: Deployment, *, started_at: datet
                      fold_sizes: Sequence[int] | None = None, num_classes: int | None = None,
                      strategy: str | None = None) -> dict:
     """The plan the run would return, under the run id it would claim first."""
-    run_id = naming.run_id(spec.job_name, started_at)
-    run = RunIdentity(run_id=run_id, run_prefix=spec.output_prefix.child(run_id + "/"), started_at=started_at,
-                      execution_name=execution_name)
+    run = RunIdentity.at(spec, started_at, execution_name)
     if fold_sizes is None:
         fold_sizes = [PROVISIONAL_LINES // spec.n_splits] * spec.n_splits
     folds = fold_objects(str(run.run_prefix), FILE_EXTENSIONS[spec.data_format], fold_sizes)

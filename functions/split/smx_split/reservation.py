@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
@@ -10,13 +11,41 @@ from botocore.exceptions import ClientError
 from . import naming
 from .experiments import create_trial, trial_name_taken
 from .job_spec import JobSpec
-from .plan import RunIdentity
-from smx_common.s3uri import encryption_args
+from smx_common.s3uri import S3Uri, encryption_args
 
 RUN_MARKER = "run.json"
 # Conditional PutObject answers 412 when the key exists, 409 when a concurrent put races it.
 _TAKEN = {"PreconditionFailed", "ConditionalRequestConflict"}
 _MAX_ATTEMPTS = 120
+
+
+# How the plan, run.json and the output state when a run started (ISO 8601, UTC, seconds).
+CREATED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What makes a run unique: its id (the job-name stem) and the prefix it alone writes to."""
+
+    run_id: str
+    run_prefix: S3Uri
+    started_at: datetime
+    execution_name: str
+
+    @classmethod
+    def at(cls, spec: JobSpec, started_at: datetime, execution_name: str) -> "RunIdentity":
+        """The identity a run started at ``started_at`` asks for (``reserve_run`` claims it, or a later one)."""
+        run_id = naming.run_id(spec.job_name, started_at)
+        return cls(run_id=run_id, run_prefix=spec.output_prefix.child(run_id + "/"), started_at=started_at,
+                   execution_name=execution_name)
+
+    @property
+    def trial_name(self) -> str:
+        return self.run_id
+
+    @property
+    def created_at(self) -> str:
+        return self.started_at.strftime(CREATED_AT_FORMAT)
 
 
 class RunPrefixUnavailable(RuntimeError):
@@ -34,10 +63,7 @@ def reserve_run(s3_client, sagemaker_client, spec: JobSpec, *, started_at: datet
     output prefixes, get consecutive timestamps instead of sharing job names or objects.
     """
     for attempt in range(_MAX_ATTEMPTS):
-        candidate_time = started_at + timedelta(seconds=attempt)
-        run_id = naming.run_id(spec.job_name, candidate_time)
-        run = RunIdentity(run_id=run_id, run_prefix=spec.output_prefix.child(run_id + "/"),
-                          started_at=candidate_time, execution_name=execution_name)
+        run = RunIdentity.at(spec, started_at + timedelta(seconds=attempt), execution_name)
         try:
             create_trial(sagemaker_client, trial_name=run.trial_name, experiment_name=spec.experiment_name,
                          tags=spec.tags)
@@ -69,7 +95,7 @@ def _marker_body(spec: JobSpec, run: RunIdentity) -> bytes:
     return json.dumps({
         "run_id": run.run_id,
         "execution_name": run.execution_name,
-        "created_at": run.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": run.created_at,
         "input": spec.raw,
         "job_config": spec.job_config_section(),
         "crossvalidation": spec.crossvalidation_section(),
