@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from smx_validator.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from smx_validator.exit_codes import EXIT_OK, EXIT_USAGE
+
 # samcli's YAML helper reads and writes CloudFormation short-form intrinsics (!Ref, !GetAtt, !Sub,
 # !If ...), which plain PyYAML rejects; it is the same helper `sam build` and `sam package` use.
 from samcli.yamlhelper import yaml_dump, yaml_parse
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             text = inline_definition(args.template, relative_to=args.output.resolve().parent)
     except (OSError, SarTemplateError) as error:
         print(f"smx-validator sar-template: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
     if args.output is None:
         sys.stdout.write(text)
@@ -131,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output} (state machine definition inline)", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from smx_validator.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
 SCHEMA_PATH = Path("resources/schemas/input.schema.json")
 DOC_PATH = Path("doc/input.schema.md")
 
@@ -56,16 +58,16 @@ def main(argv: list[str] | None = None) -> int:
                     f"{args.output} is out of date with {args.schema}: run python -m smx_validator.schema_doc",
                     file=sys.stderr,
                 )
-                return 1
-            return 0
+                return EXIT_FAILED
+            return EXIT_OK
         text = render(_load(args.schema), _display(args.schema))
     except (OSError, ValueError) as error:
         print(f"schema_doc: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -9,12 +9,12 @@ characters, and a status message of at most 1024 characters.
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
 from smx_common.sagemaker_errors import name_taken
+from smx_common.sagemaker_names import sagemaker_safe
 
 DISPLAY_NAME = "cross-validation-summary"
 MAX_NAME_CHARS = 120
@@ -27,7 +27,7 @@ STATISTICS = ("mean", "std", "min", "max")
 def trial_component_name(run_id: str) -> str:
     """``{run_id}-summary``, made valid: run ids are valid already, this guards hand-made plans."""
     suffix = "-summary"
-    base = re.sub(r"[^a-zA-Z0-9-]+", "-", run_id).strip("-")[: MAX_NAME_CHARS - len(suffix)]
+    base = sagemaker_safe(run_id)[: MAX_NAME_CHARS - len(suffix)]
     return base.rstrip("-") + suffix
 
 

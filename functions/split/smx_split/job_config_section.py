@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smx_common.s3uri import S3Uri
+from smx_common.sagemaker_names import sagemaker_safe
 
 from . import naming
 from .data_formats import data_format_for
@@ -65,7 +66,7 @@ def _bucket_problems(input_uri: S3Uri, output_prefix: S3Uri, deployment: Deploym
 
 
 def _derived_name(field_path: str, given: str, mapping: list[dict], problems: list[str]) -> str:
-    used = naming.sagemaker_safe(given)
+    used = sagemaker_safe(given)
     if not used:
         problems.append(f"{field_path}: {given!r} has no letter or digit to build a SageMaker name from")
     elif used != given:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 JOB_NAME_PREFIX = "crossvalidator"
@@ -11,16 +10,6 @@ TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
 # TrainingJobName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$ (1-63 characters).
 JOB_NAME_MAX_LENGTH = 63
 EXPERIMENT_NAME_MAX_LENGTH = 120
-_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9-]+")
-
-
-def sagemaker_safe(name: str) -> str:
-    """``name`` with every run of characters SageMaker names reject replaced by ``-``.
-
-    The documented input example uses underscores (``my_training``), which no SageMaker
-    name allows; deriving ``my-training`` keeps that example working.
-    """
-    return _NOT_ALLOWED.sub("-", name).strip("-")
 
 
 def max_name_length(n_splits: int) -> int:

@@ -1,7 +1,7 @@
 """``smx-validator local run``, ``local serve`` and ``start`` (the CLI parses the options).
 
-Exit codes: 0 the execution SUCCEEDED (``serve``: stopped by Ctrl-C), 1 it did not (error
-and cause are printed), 2 usage errors (unreadable input, bad ``--data``).
+Exit codes (smx_validator.exit_codes): 0 the execution SUCCEEDED (``serve``: stopped by Ctrl-C), 1 it
+did not (error and cause are printed), 2 usage errors (unreadable input, bad ``--data``).
 """
 
 from __future__ import annotations
@@ -18,11 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# `local serve` deploys with the buckets the bundled examples (doc/examples) use.
-GATHER_STATE = "GatherResults"
-
-
+from smx_validator.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from smx_validator.input_files import (
     UsageError,
     artifacts_folder,
@@ -32,6 +28,9 @@ from smx_validator.input_files import (
     read_execution_input,
 )
 from smx_validator.interrupts import interrupted_exit_code, raise_if_interrupted
+
+# The state machine's gather state (statemachines/crossvalidator.asl.json): its output is the run's result.
+GATHER_STATE = "GatherResults"
 
 
 # -- local run --------------------------------------------------------------------------------

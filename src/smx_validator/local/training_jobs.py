@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+import botocore.session
 from threadpoolctl import threadpool_limits
 
 from .moto_bridge import SageMakerApiError
@@ -47,7 +48,9 @@ _FAILURE_REASON_LIMIT = 1024
 _MAX_RUNTIME_MESSAGE = "Training job runtime exceeded MaxRuntimeInSeconds provided"
 _MAX_WAIT_MESSAGE = "Training job wait time exceeded MaxWaitTimeInSeconds provided"
 _NO_CAPACITY_MESSAGE = "Insufficient capacity error from EC2 while launching instances, retrying!"
-_TRAINING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# SageMaker's own pattern for TrainingJobName, from its service model (botocore sagemaker 2017-07-24).
+_TRAINING_JOB_NAME_PATTERN = botocore.session.get_session().get_service_model("sagemaker").shape_for(
+    "TrainingJobName").metadata["pattern"]
 
 
 @dataclass
@@ -393,10 +396,10 @@ def _max_wait_seconds(request: dict[str, Any]) -> float:
 def _request_problems(request: dict[str, Any]) -> list[str]:
     """CreateTrainingJob validations SageMaker makes before a job exists."""
     problems = []
-    if not _TRAINING_JOB_NAME.match(request["TrainingJobName"]):
+    if not re.fullmatch(_TRAINING_JOB_NAME_PATTERN, request["TrainingJobName"]):
         problems.append(f"1 validation error detected: Value '{request['TrainingJobName']}' at 'trainingJobName' "
                         "failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                        "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+                        f"^{_TRAINING_JOB_NAME_PATTERN}")
     if not request["AlgorithmSpecification"].get("TrainingImage"):
         problems.append("AlgorithmSpecification.TrainingImage is required (algorithm resources are not emulated)")
     stopping = request["StoppingCondition"]
