@@ -17,7 +17,7 @@ JOB_NAME = re.compile(r"^crossvalidator-my-training-\d{8}-\d{6}-fold(\d)$")
 
 
 def seed_input(output_prefix: str) -> dict:
-    """The seed README's sample input, on the bundled digits; only the hyperparameters differ:
+    """The original application's README sample input, on the bundled digits; only the hyperparameters differ:
     small images and few epochs keep it fast ("foo" is the test after this one)."""
     return {
         "job_config": {
@@ -72,12 +72,12 @@ def peak_training_overlap(descriptions: list[dict]) -> int:
 
 
 def test_the_seed_example_runs_end_to_end(app_engine, example):
-    # GIVEN the seed's sample input shape: an image-classification augmented manifest, 5 folds,
+    # GIVEN the original application's sample input shape: an image-classification augmented manifest, 5 folds,
     # ${num_classes}/${num_training_samples} templating, spot training, tags and an experiment
     output_prefix = example("image-classification")["job_config"]["output_prefix"]
     # WHEN one execution of the deployed state machine runs it
     result = app_engine.run(seed_input(output_prefix))
-    # THEN it succeeds with the seed's output shape plus the cross-validated summary
+    # THEN it succeeds with the original application's output shape plus the cross-validated summary
     assert result.status == "SUCCEEDED", result.cause
     output = result.output
     assert {"job_config", "crossvalidation", "training", "splits", "summary"} <= set(output)
@@ -103,7 +103,7 @@ def test_the_seed_example_runs_end_to_end(app_engine, example):
 
 
 def test_the_seeds_extra_hyperparameter_is_left_out_so_every_fold_trains(app_engine, example):
-    # GIVEN the seed's hyperparameters verbatim, including "foo": "bar", which the built-in
+    # GIVEN the original application's hyperparameters verbatim, including "foo": "bar", which the built-in
     # image-classification container refuses ("Additional hyperparameters are not allowed")
     document = seed_input(example("image-classification")["job_config"]["output_prefix"])
     document["training"]["hyperparameters_template"]["foo"] = "bar"

@@ -24,7 +24,7 @@ ALLOWED_ACCOUNT_IDS = {
     "382416733822": "us-east-1 registry of the built-in algorithms linear-learner, knn, kmeans, pca, ...",
     "811284229777": "us-east-1 registry of the first-generation built-ins: image-classification, blazingtext, ...",
     "683313688378": "us-east-1 registry of sagemaker-xgboost (and the framework containers)",
-    "685385470294": "eu-west-1 registry of the first-generation built-ins (the seed's image-classification example)",
+    "685385470294": "eu-west-1 registry of the first-generation built-ins (the original application's image-classification example)",
     # Placeholders that are nobody's account.
     "123456789012": "moto's fake default account (the offline engine and tests), also AWS's documentation example",
     "111122223333": "AWS's documentation example account (used in test ARNs)",
