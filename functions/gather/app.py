@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from smx_common.deployment import Deployment
 from smx_common.s3uri import S3Uri, encryption_args
 from smx_gather import experiments, payload, reports
 from smx_gather.describe import describe_folds
@@ -32,6 +33,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _gather(event: dict[str, Any]) -> dict[str, Any]:
     plan, fold_results = event["plan"], event.get("fold_results") or []
+    deployment = Deployment.from_event(event.get("deployment"))
     job_config = plan["job_config"]
     logger.append_keys(run_id=job_config["run_id"])
     # Clients are made per invocation: the step runs once per execution, so there is nothing
@@ -59,7 +61,7 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
     summary = output["summary"]  # the strict copy: what is written and returned
 
     # S3 first: the summaries must survive an Experiments failure.
-    encryption = encryption_args(plan["job"].get("OutputDataConfig", {}).get("KmsKeyId"))
+    encryption = encryption_args(deployment.output_kms_key_id)
     s3.put_object(Bucket=bucket, Key=json_key, Body=reports.summary_json(output),
                   ContentType="application/json", **encryption)
     s3.put_object(Bucket=bucket, Key=csv_key, Body=reports.summary_csv(plan, splits, summary).encode("utf-8"),

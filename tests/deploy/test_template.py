@@ -220,6 +220,14 @@ def test_gather_then_check_folds_fails_naming_the_failed_folds(states):
     assert any(states.get(t, {}).get("Type") == "Succeed" for t in targets), "CheckFolds must also lead to success"
 
 
+def test_the_split_and_the_gather_receive_the_same_deployment_settings(states):
+    # The gather encrypts its summaries with OutputKmsKeyId as the split encrypts the folds: both read it
+    # from the same block of template parameters (smx_common.deployment), not one from the other's output.
+    split, gather = states["SplitDataset"]["Parameters"], states["GatherResults"]["Parameters"]
+    assert gather["deployment"] == split["deployment"]
+    assert set(split["deployment"]) == {"input_bucket", "output_bucket", "default_max_concurrency", "output_kms_key_id"}
+
+
 # --- Serverless Application Repository metadata ---------------------------------------------------
 
 # Limits of SAR's CreateApplication API (botocore's serverlessrepo model documents them).

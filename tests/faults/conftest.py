@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from jsonschema import Draft202012Validator
 
+from smx_common.repository import repository_path
 from smx_validator.local.engine import ExecutionResult, LocalEngine
 from engine_support import FAST, wait_for_job  # noqa: F401 (re-exported to the tests)
 
@@ -92,6 +94,21 @@ def lambda_outputs(result: ExecutionResult) -> list[dict[str, Any]]:
     """The outputs of the execution's Lambda tasks, in order (split's plan, then gather's output)."""
     return [json.loads(event["lambdaFunctionSucceededEventDetails"]["output"])
             for event in result.history if event["type"] == "LambdaFunctionSucceeded"]
+
+
+FOLD_RESULTS_SCHEMA = json.loads(repository_path("resources/schemas/fold-results.schema.json").read_text())
+
+
+def fold_results_problems(fold_results: list) -> list[str]:
+    """Where the Map's fold results break resources/schemas/fold-results.schema.json."""
+    return [error.message for error in Draft202012Validator(FOLD_RESULTS_SCHEMA).iter_errors(fold_results)]
+
+
+def gather_input(result: ExecutionResult) -> dict[str, Any]:
+    """What the gather step received: the plan and the Map's fold results."""
+    (entered,) = [event["stateEnteredEventDetails"]["input"] for event in result.history
+                  if event.get("stateEnteredEventDetails", {}).get("name") == "GatherResults"]
+    return json.loads(entered)
 
 
 def plan_of(result: ExecutionResult) -> dict[str, Any]:

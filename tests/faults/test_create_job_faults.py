@@ -14,6 +14,8 @@ import re
 import pytest
 
 from .conftest import (
+    fold_results_problems,
+    gather_input,
     DOCUMENTED_JOB_NAME,
     INSTANCE_TYPE,
     REPO,
@@ -132,6 +134,9 @@ def test_a_validation_refusal_is_not_retried_and_fails_the_fold_at_once_with_its
     assert result.cause.startswith(f"1 of 3 folds failed: fold1 ({jobs[1]}): {GENERIC}: {message} (Service: AmazonSageMaker;")
     assert "Error Code: ValidationException;" in result.cause
     assert gathered(result)["summary"]["completed_folds"] == [0, 2]
+    # AND the failed create reached the gather step in FoldFailed's documented shape, with its cause
+    fold_results = gather_input(result)["fold_results"]
+    assert fold_results[1]["cause"].startswith(message) and fold_results_problems(fold_results) == []
 
 
 QUOTA_MESSAGE = ("The account-level service limit 'ml.m5.large for training job usage' is 0 Instances, with current "

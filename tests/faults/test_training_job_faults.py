@@ -10,6 +10,8 @@ import json
 from .conftest import (
     created_jobs,
     describe_job,
+    fold_results_problems,
+    gather_input,
     gathered,
     keys_under,
     plan_of,
@@ -54,6 +56,11 @@ def test_a_failed_training_job_fails_the_run_naming_the_fold_and_keeps_the_other
     assert summary_component["Parameters"]["validation:score:mean"]["NumberValue"] == 0.5
     # AND each job was created once
     assert sorted(created_jobs(engine, output["job_config"]["run_id"])) == jobs
+    # AND the Map handed the gather step fold results in their documented shapes (FoldSucceeded, FoldJobFailed)
+    fold_results = gather_input(result)["fold_results"]
+    assert [(r["fold_index"], r["status"], r.get("error")) for r in fold_results] == [
+        (0, "Completed", None), (1, "Failed", "States.TaskFailed"), (2, "Completed", None)]
+    assert fold_results_problems(fold_results) == []
 
 
 def test_a_job_over_max_runtime_is_stopped_and_the_run_fails_naming_the_fold(engine, output_prefix):

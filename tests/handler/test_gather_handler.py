@@ -37,8 +37,11 @@ def app(aws, function_handler):
     return function_handler("GatherFunction")
 
 
-def run_gather(app, plan, fold_results):
-    output = app({"plan": plan, "fold_results": fold_results}, lambda_context())
+def run_gather(app, plan, fold_results, deployment=None):
+    """The gather as GatherResults invokes it: the plan, the Map's fold results and the deployment's settings."""
+    deployment = {"input_bucket": "", "output_bucket": OUTPUT_BUCKET, "default_max_concurrency": "2",
+                  "output_kms_key_id": "", **(deployment or {})}
+    output = app({"plan": plan, "fold_results": fold_results, "deployment": deployment}, lambda_context())
     json.dumps(output)  # Step Functions receives it as JSON: it must serialise as is
     return output
 
@@ -136,6 +139,7 @@ def test_given_a_failed_job_and_a_rejected_job_when_gathered_then_both_are_repor
 
 
 def test_given_an_output_kms_key_when_gathered_then_summaries_are_encrypted_with_it(aws, app):
+    # GIVEN a deployment with OutputKmsKeyId, handed to the gather as to the split (the deployment block)
     sagemaker, s3 = aws
     key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
     plan = make_plan(kms_key_id=key_arn)
@@ -143,7 +147,7 @@ def test_given_an_output_kms_key_when_gathered_then_summaries_are_encrypted_with
     for i in range(3):
         create_training_job(sagemaker, plan, i, metrics={"validation:accuracy": ACCURACY[i]})
 
-    run_gather(app, plan, [fold_result(plan, i) for i in range(3)])
+    run_gather(app, plan, [fold_result(plan, i) for i in range(3)], deployment={"output_kms_key_id": key_arn})
 
     for name in ("summary.json", "summary.csv"):
         stored = read_object(s3, name)

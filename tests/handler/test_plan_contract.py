@@ -83,3 +83,20 @@ def test_a_drifted_plan_is_refused_by_the_contract(run_split, drift):
     plan = run_split(*sample_event())
     drift(plan)
     assert list(Draft202012Validator(SCHEMA).iter_errors(plan)), "the schema let a drifted plan through"
+
+
+FOLD_RESULTS_SCHEMA = json.loads((REPO / "resources" / "schemas" / "fold-results.schema.json").read_text())
+JOB = "crossvalidator-plan-20261130-090000-fold0"
+
+
+@pytest.mark.parametrize("fold_results, valid", [
+    ([{"fold_index": 0, "TrainingJobName": JOB, "status": "Completed"}], True),
+    ([{"fold_index": 0, "TrainingJobName": JOB, "status": "Failed", "error": "States.TaskFailed"}], True),
+    ([{"fold_index": 0, "TrainingJobName": JOB, "status": "Failed", "error": "SageMaker.AmazonSageMakerException",
+       "cause": "Rate exceeded"}], True),
+    ([{"fold_index": 0, "TrainingJobName": JOB, "Status": "Completed"}], False),   # the gather reads "status"
+    ([{"fold_index": 0, "TrainingJobName": JOB, "status": "Failed"}], False),      # a failure says which error
+    ([{"fold_index": "0", "TrainingJobName": JOB, "status": "Completed"}], False),  # fold_index is an integer
+], ids=["succeeded", "job-failed", "create-failed", "renamed-status", "failure-without-error", "string-index"])
+def test_the_fold_results_contract_takes_the_maps_three_shapes_and_nothing_else(fold_results, valid):
+    assert (not list(Draft202012Validator(FOLD_RESULTS_SCHEMA).iter_errors(fold_results))) == valid

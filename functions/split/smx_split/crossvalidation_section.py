@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 
+from smx_common.deployment import Deployment
+
 from .data_formats import group_attribute_problem
-from .job_spec import Deployment
 
 
 def normalise(crossvalidation: dict, data_format: str | None, deployment: Deployment,

@@ -15,11 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from smx_common.deployment import Deployment
 from smx_common.repository import repository_path
 
 from . import crossvalidation_section, job_config_section, training_section
 from .errors import InvalidInputError
-from .job_spec import Deployment, JobSpec
+from .job_spec import JobSpec
 from .schema_wording import schema_problems
 from .whole_numbers import whole_numbers
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from smx_common.deployment import Deployment
 from smx_common.s3uri import S3Uri
 from smx_common.sagemaker_names import sagemaker_safe
 
 from . import naming
 from .data_formats import data_format_for
 from .errors import InvalidInputError
-from .job_spec import Deployment
 
 # Tag keys SMX-Validator sets on every training job itself.
 RESERVED_TAG_KEYS = ("fold", "crossvalidation_job", "created_by")

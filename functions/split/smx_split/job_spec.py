@@ -1,34 +1,12 @@
-"""The normalised job (JobSpec) and the deployment's settings it is judged against. Pure."""
+"""The normalised job (JobSpec): what every later step of the split reads of the input. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from smx_common.s3uri import S3Uri
 
 from .channels import ChannelLayout
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """Facts fixed when the application was deployed (template parameters)."""
-
-    input_bucket: str | None = None
-    output_bucket: str | None = None
-    default_max_concurrency: int = 2
-    output_kms_key_id: str | None = None
-
-    @classmethod
-    def from_event(cls, raw: Mapping[str, Any] | None) -> "Deployment":
-        raw = raw or {}
-        return cls(
-            input_bucket=raw.get("input_bucket") or None,
-            output_bucket=raw.get("output_bucket") or None,
-            default_max_concurrency=int(raw.get("default_max_concurrency") or 2),
-            output_kms_key_id=raw.get("output_kms_key_id") or None,
-        )
 
 
 @dataclass(frozen=True)

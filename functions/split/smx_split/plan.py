@@ -6,9 +6,11 @@ iteration's item, so the plan is the only place a training request is composed.
 
 from __future__ import annotations
 
+from smx_common.deployment import Deployment
+
 from . import hyperparameters, naming
 from .channels import input_data_config
-from .job_spec import Deployment, JobSpec
+from .job_spec import JobSpec
 from .reservation import RunIdentity
 
 # The created_by tag of every training job (beside the fold and crossvalidation_job tags).

@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from smx_common.deployment import Deployment
+
 from . import payload_budget, request_contract
 from .data_formats import FILE_EXTENSIONS
 from .errors import InvalidInputError
-from .job_spec import Deployment, JobSpec
+from .job_spec import JobSpec
 from .plan import build_plan
 from .reservation import RunIdentity
 from .s3_folds import fold_objects

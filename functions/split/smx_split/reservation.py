@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
+from smx_common.s3uri import S3Uri, encryption_args
+
 from . import naming
 from .experiments import create_trial, trial_name_taken
 from .job_spec import JobSpec
-from smx_common.s3uri import S3Uri, encryption_args
 
 RUN_MARKER = "run.json"
 # Conditional PutObject answers 412 when the key exists, 409 when a concurrent put races it.

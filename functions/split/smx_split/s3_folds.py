@@ -17,10 +17,11 @@ from pathlib import Path
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from smx_common.s3uri import S3Uri, encryption_args
+
 from .errors import InvalidInputError
 from .fold_files import concatenate_training_file
 from .folds import FoldAssignment
-from smx_common.s3uri import S3Uri, encryption_args
 
 MIN_PART_BYTES = 5 << 20  # S3's minimum for every part of a multipart upload but the last
 MAX_PART_BYTES = 5 << 30  # S3's maximum for one part (and one UploadPartCopy)
