@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from smx_validator.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from smx_validator.exit_codes import EXIT_OK, EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from smx_common.repository import repository_path
-from smx_validator.local.engine import ExecutionResult, LocalEngine
+from smx_validator.local.engine import LocalEngine
+from smx_validator.local.executions import ExecutionResult
 from engine_support import FAST, wait_for_job  # noqa: F401 (re-exported to the tests)
 
 REPO = Path(__file__).resolve().parents[2]

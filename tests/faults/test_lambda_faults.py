@@ -49,7 +49,7 @@ def _in(output_prefix: str, part: str):
 
 def test_a_split_crash_fails_the_run_before_any_training_and_names_the_object(engine, output_prefix):
     # GIVEN S3 refusing the split's write of fold 1's validation file (AccessDenied, as a bucket policy would)
-    engine.inject_s3_put_error("AccessDenied", "Access Denied", keys=_in(output_prefix, "/fold1/"))
+    engine.s3_faults.inject_error("AccessDenied", "Access Denied", keys=_in(output_prefix, "/fold1/"))
     # WHEN the run executes
     result = engine.run(run_input(output_prefix, name="flt-split-crash"))
     # THEN the execution fails in SplitDataset with the exception's class name (not retried), and the
@@ -72,7 +72,7 @@ def test_a_split_crash_fails_the_run_before_any_training_and_names_the_object(en
 
 def test_a_gather_crash_fails_the_run_after_training_and_keeps_every_model(engine, output_prefix):
     # GIVEN S3 refusing the gather's write of summary.json
-    engine.inject_s3_put_error("AccessDenied", "Access Denied", keys=_in(output_prefix, "summary.json"))
+    engine.s3_faults.inject_error("AccessDenied", "Access Denied", keys=_in(output_prefix, "summary.json"))
     # WHEN the run executes
     result = engine.run(run_input(output_prefix, name="flt-gather-crash"))
     # THEN the execution fails in GatherResults with the exception's class name and S3's message
@@ -94,7 +94,7 @@ def test_a_gather_crash_fails_the_run_after_training_and_keeps_every_model(engin
 
 def test_a_split_timeout_fails_the_run_with_sandbox_timedout_and_nothing_is_written_after_it(engine, output_prefix):
     # GIVEN the split's write of fold 1's validation file never completing
-    engine.hang_s3_puts(keys=_in(output_prefix, "/fold1/"))
+    engine.s3_faults.hang(keys=_in(output_prefix, "/fold1/"))
     # WHEN the run executes
     started = time.monotonic()
     result = engine.run(run_input(output_prefix, name="flt-split-timeout"), timeout=60)
@@ -116,7 +116,7 @@ def test_a_split_timeout_fails_the_run_with_sandbox_timedout_and_nothing_is_writ
 
 def test_a_gather_that_times_out_once_is_retried_and_the_run_succeeds_with_its_summary(engine, output_prefix):
     # GIVEN the gather's first write of summary.json never completing (a stalled transfer)
-    engine.hang_s3_puts(keys=_in(output_prefix, "summary.json"), times=1)
+    engine.s3_faults.hang(keys=_in(output_prefix, "summary.json"), times=1)
     # WHEN the run executes
     result = engine.run(run_input(output_prefix, name="flt-gather-retry"), timeout=60)
     # THEN the timed-out attempt is retried and the run succeeds: every fold trained, nothing is lost
@@ -131,7 +131,7 @@ def test_a_gather_that_times_out_once_is_retried_and_the_run_succeeds_with_its_s
 
 def test_a_gather_that_keeps_timing_out_fails_the_run_with_sandbox_timedout_and_keeps_every_model(engine, output_prefix):
     # GIVEN every write of summary.json never completing (the first attempt and both retries)
-    engine.hang_s3_puts(keys=_in(output_prefix, "summary.json"), times=3)
+    engine.s3_faults.hang(keys=_in(output_prefix, "summary.json"), times=3)
     # WHEN the run executes
     result = engine.run(run_input(output_prefix, name="flt-gather-timeout"), timeout=90)
     # THEN after three attempts the execution fails in GatherResults with Lambda's timeout error

@@ -13,7 +13,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from smx_validator.local.engine import ExecutionResult, LocalEngine
+from smx_validator.local.engine import LocalEngine
+from smx_validator.local.executions import ExecutionResult
 from engine_support import FAST
 
 REPO = Path(__file__).resolve().parents[2]

@@ -214,7 +214,7 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .engine import wait_for_execution
+    from .executions import wait_for_execution
 
     client_arguments: dict[str, Any] = {"region_name": region}
     if args.endpoint_url:

@@ -1,9 +1,11 @@
 """Deploy ``template.yaml`` on moto and run executions of the real state machine offline.
 
-The engine reads the template (``smx_validator.template``) and creates what it declares: the
-IAM roles, the functions (their handlers run in-process, from CodeUri + Handler), and the
-state machine from the real ASL file with the template's DefinitionSubstitutions resolved.
-SageMaker training jobs run on local trainers (``training_jobs``).
+This module owns the engine's lifecycle: the emulator (moto in-process or as a server), the
+process environment the handlers see, and tearing both down. What it delegates, one module
+each: creating what the template declares (``stack_deployment``), executions
+(``executions``), files in and out of S3 (``s3_transfer``), S3 write faults (``s3_faults``),
+and SageMaker training jobs on local trainers (``training_jobs``). doc/offline-engine.md
+draws the whole path of a training job.
 
 Two modes:
 - in-process (``server_port=None``): ``mock_aws`` intercepts every boto3 call of this process;
@@ -15,63 +17,37 @@ Use it as a context manager: leaving it waits for running executions and trainin
 (moto's backends disappear with the mock) and restores the environment variables it set.
 
 Faults, for tests (doc/faults.md): the functions' Timeouts are enforced (``lambda_timeouts``
-shortens them); ``inject_s3_put_error`` and ``hang_s3_puts`` make S3 refuse or stall an object
-write; ``training`` (``TrainingJobService``) refuses CreateTrainingJob requests
+shortens them); ``s3_faults`` makes S3 refuse or stall an object write (``inject_error``, ``hang``); ``training`` (``TrainingJobService``) refuses CreateTrainingJob requests
 (``inject_create_error``, ``set_instance_limit``) and withholds spot capacity
 (``delay_spot_capacity``); ``lambda_function(id).module`` is a function's loaded handler module.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-import re
 import threading
 import time
-import uuid
-import zipfile
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import boto3
 from botocore.config import Config
 
 from smx_common.repository import repository_path
-from smx_common.s3uri import S3Uri
-from smx_validator.template import IntrinsicResolver, SamTemplate, TemplateError
+from smx_validator.template import SamTemplate, TemplateError
 
-from . import error_shapes, lambda_runtime, moto_bridge
+from . import error_shapes, lambda_runtime, moto_bridge, s3_transfer
+from .executions import ExecutionResult, ProgressCallback, execution_history, execution_name, wait_for_execution
+from .s3_faults import S3PutFaults
+from .stack_deployment import DeployedStack, StackDeployment
 from .training_jobs import TrainingJobService
 
-ACCOUNT_ID = "123456789012"  # moto's default account
-_LEFTOVER_SUBSTITUTION = re.compile(r"\$\{[A-Za-z0-9_:.]+\}")
-_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
-
-# Called with the execution's history whenever it grew (see progress.py to read it).
-ProgressCallback = Callable[[list[dict[str, Any]]], None]
-
+# moto's backends and the bridge's registries are process-wide: one engine at a time.
 _active_engine: "LocalEngine | None" = None
 _active_lock = threading.Lock()
-
-
-@dataclass
-class ExecutionResult:
-    execution_arn: str
-    status: str
-    input: Any
-    output: Any = None
-    error: str | None = None
-    cause: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == "SUCCEEDED"
 
 
 class LocalEngine:
@@ -112,12 +88,8 @@ class LocalEngine:
             raise TemplateError(f"lambda_timeouts names no function of the template: {', '.join(unknown)}")
         self.training = TrainingJobService(lambda: self.client("s3"), script_root=script_root)
         self.endpoint_url: str | None = None
-        self.state_machine_arn: str = ""
-        self.function_names: dict[str, str] = {}
-        self._functions: dict[str, lambda_runtime.InProcessFunction] = {}
-        self._s3_faults: list[_S3PutFault] = []
-        self._s3_faults_lock = threading.Lock()
-        self._hung_writes: set[threading.Event] = set()  # one per write now hanging
+        self.s3_faults = S3PutFaults()
+        self._stack = DeployedStack()
         self._mock: Any = None
         self._server: Any = None
         self._saved_environment: dict[str, str | None] = {}
@@ -147,7 +119,7 @@ class LocalEngine:
         self._saved_poll_interval = moto_bridge.set_sync_poll_interval(self.sync_poll_seconds)
         self._saved_wait_cap = moto_bridge.set_wait_cap(self.retry_delay_cap_seconds)
         moto_bridge.set_training_service(self.training)
-        moto_bridge.set_s3_put_interceptor(self._intercept_s3_put)
+        moto_bridge.set_s3_put_interceptor(self.s3_faults.intercept)
         if self.server_port is None:
             from moto import mock_aws
 
@@ -188,12 +160,12 @@ class LocalEngine:
 
     def _tear_down(self) -> None:
         global _active_engine
-        for name in list(self.function_names.values()):
+        for name in list(self._stack.function_names.values()):
             moto_bridge.unregister_lambda(name)
         moto_bridge.set_training_service(None)
         moto_bridge.set_sagemaker_error_variant("modeled")
         moto_bridge.set_s3_put_interceptor(None)
-        self._release_hung_writes()
+        self.s3_faults.release_hung_writes()
         if self._saved_poll_interval is not None:
             moto_bridge.set_sync_poll_interval(self._saved_poll_interval)
             self._saved_poll_interval = None
@@ -221,54 +193,21 @@ class LocalEngine:
                             aws_session_token="testing", config=Config(retries={"total_max_attempts": 1}))
 
     def create_bucket(self, name: str) -> None:
-        s3 = self.client("s3")
-        try:
-            s3.head_bucket(Bucket=name)
-        except s3.exceptions.ClientError:
-            arguments = {} if self.region == "us-east-1" else {
-                "CreateBucketConfiguration": {"LocationConstraint": self.region}}
-            s3.create_bucket(Bucket=name, **arguments)
+        s3_transfer.create_bucket(self.client("s3"), name, self.region)
 
     def upload(self, local: Path, uri: str) -> list[str]:
         """Upload a file to ``s3://bucket/key``, or a directory under ``s3://bucket/prefix/``."""
-        target_uri = S3Uri.parse(uri)
-        bucket, key = target_uri.bucket, target_uri.key
-        self.create_bucket(bucket)
-        s3 = self.client("s3")
-        if local.is_dir():
-            uploaded = []
-            prefix = target_uri.folder
-            for path in sorted(p for p in local.rglob("*") if p.is_file()):
-                target = prefix + path.relative_to(local).as_posix()
-                s3.upload_file(str(path), bucket, target)
-                uploaded.append(f"s3://{bucket}/{target}")
-            return uploaded
-        s3.upload_file(str(local), bucket, key)
-        return [uri]
+        return s3_transfer.upload(self.client("s3"), local, uri, self.region)
 
     def download_prefix(self, uri: str, directory: Path) -> list[Path]:
-        """Copy every object under an S3 prefix to ``directory/<key relative to the prefix>``. A key that
-        would land outside ``directory`` (``..`` in it) is refused: S3 keys are any text."""
-        source = S3Uri.parse(uri)
-        bucket, prefix = source.bucket, source.folder
-        s3 = self.client("s3")
-        root = Path(directory).resolve()
-        written = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                target = (root / item["Key"][len(prefix):]).resolve()
-                if root not in target.parents:
-                    raise ValueError(f"s3://{bucket}/{item['Key']} would be written outside {directory}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(bucket, item["Key"], str(target))
-                written.append(target)
-        return written
+        """Copy every object under an S3 prefix to ``directory`` (s3_transfer.download_prefix)."""
+        return s3_transfer.download_prefix(self.client("s3"), uri, directory)
 
     # -- faults (for tests) --------------------------------------------------------------------
 
     def lambda_function(self, logical_id: str) -> lambda_runtime.InProcessFunction:
         """The in-process runtime of one of the template's functions (``.module``: its handler module)."""
-        return self._functions[logical_id]
+        return self._stack.functions[logical_id]
 
     def report_sagemaker_errors_as(self, variant: error_shapes.SageMakerErrorVariant) -> None:
         """How this account's Step Functions names the errors SageMaker models for CreateTrainingJob
@@ -277,53 +216,11 @@ class LocalEngine:
         (error_shapes.SAGEMAKER_CREATE_REFUSALS); reset to "modeled" when the engine closes."""
         moto_bridge.set_sagemaker_error_variant(variant)
 
-    def inject_s3_put_error(self, code: str, message: str, *, keys: Callable[[str, str], bool],
-                            times: int = 1) -> None:
-        """The next ``times`` object writes whose (bucket, key) ``keys`` accepts are refused by S3
-        with ``code`` (e.g. AccessDenied, as a bucket policy or a KMS key policy refuses them)."""
-        with self._s3_faults_lock:
-            self._s3_faults.append(_S3PutFault(keys, times, error=(code, message)))
-
-    def hang_s3_puts(self, *, keys: Callable[[str, str], bool], times: int = 1, limit_seconds: float = 60.0) -> None:
-        """The next ``times`` object writes whose (bucket, key) ``keys`` accepts never complete: they
-        block until a Lambda invocation times out (Lambda then stops the sandbox that made them; here
-        they fail, and are not retried) or ``limit_seconds`` pass. A stalled S3 transfer or a
-        dataset too big for the function's Timeout looks like this."""
-        with self._s3_faults_lock:
-            self._s3_faults.append(_S3PutFault(keys, times, hang=True, hang_limit=limit_seconds))
-
-    def _intercept_s3_put(self, bucket: str, key: str) -> None:
-        with self._s3_faults_lock:
-            fault = next((f for f in self._s3_faults if f.remaining > 0 and f.keys(bucket, key)), None)
-            if fault is None:
-                return
-            fault.remaining -= 1
-        if fault.error is not None:
-            raise moto_bridge.S3ApiError(*fault.error)
-        assert fault.hang
-        # Each write hangs on its own: a timeout releases the writes hanging then, not later ones
-        # (a retried invocation meets the fault again while it has times left).
-        released = threading.Event()
-        with self._s3_faults_lock:
-            self._hung_writes.add(released)
-        try:
-            released.wait(fault.hang_limit)
-        finally:
-            with self._s3_faults_lock:
-                self._hung_writes.discard(released)
-        raise moto_bridge.S3ApiError(
-            "LocalEngine.SandboxStopped", "the write never completed: the Lambda invocation making it timed out")
-
-    def _release_hung_writes(self, request_id: str | None = None) -> None:
-        with self._s3_faults_lock:
-            for released in self._hung_writes:
-                released.set()
-
     # -- executions ------------------------------------------------------------------------------
 
     def start_execution(self, execution_input: Any, name: str | None = None) -> str:
         # moto names an execution started without a name ":None": always pass one.
-        name = name or _execution_name()
+        name = name or execution_name()
         document = execution_input if isinstance(execution_input, str) else json.dumps(execution_input)
         arn = self.client("stepfunctions").start_execution(
             stateMachineArn=self.state_machine_arn, name=name, input=document)["executionArn"]
@@ -357,93 +254,23 @@ class LocalEngine:
 
     # -- deployment ------------------------------------------------------------------------------
 
+    @property
+    def state_machine_arn(self) -> str:
+        return self._stack.state_machine_arn
+
+    @property
+    def function_names(self) -> dict[str, str]:
+        """{logical id: function name} of the template's functions."""
+        return self._stack.function_names
+
     def _deploy(self) -> None:
-        machine = self.template.state_machine()
-        role_arns = {role.logical_id: self._role_arn(role.logical_id) for role in self.template.roles()}
-        functions = self.template.functions()
-        self.function_names = {f.logical_id: self._physical_name(f.logical_id) for f in functions}
-        function_arns = {logical_id: f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
-                         for logical_id, name in self.function_names.items()}
-        layer_arns = {logical_id: f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:layer:{self._physical_name(logical_id)}:1"
-                      for logical_id in self.template.resources_of_type("AWS::Serverless::LayerVersion")}
-        resolver = IntrinsicResolver(
-            self.template, parameters=self.parameters, region=self.region, account_id=ACCOUNT_ID,
-            stack_name=self.stack_name,
-            physical_ids={**self.function_names, **layer_arns,
-                          **{logical_id: arn.rsplit("/", 1)[-1] for logical_id, arn in role_arns.items()}},
-            attributes={**{(logical_id, "Arn"): arn for logical_id, arn in function_arns.items()},
-                        **{(logical_id, "Arn"): arn for logical_id, arn in role_arns.items()}},
-        )
-        iam = self.client("iam")
-        for role in self.template.roles():
-            self._create_role(iam, role_arns[role.logical_id], resolver.resolve(role.properties))
-
-        layer_dirs = {arn: self.template.layer_content_dir(logical_id) for logical_id, arn in layer_arns.items()}
-        environments: dict[str, dict[str, str]] = {}
-        lambda_client = self.client("lambda")
-        for function in functions:
-            name = self.function_names[function.logical_id]
-            role_arn = self._create_role(iam, self._role_arn(f"{function.logical_id}Role"), {
-                "AssumeRolePolicyDocument": _assume_role_policy("lambda.amazonaws.com"),
-                "Policies": _sam_policies(list(function.policies), resolver),
-            })
-            variables = {key: str(value) for key, value in (resolver.resolve(function.environment) or {}).items()}
-            layers = [layer_dirs[arn] for arn in resolver.resolve(list(function.layers)) if arn in layer_dirs]
-            environments[name] = {key: _layer_path(value, layers) for key, value in variables.items()}
-            lambda_client.create_function(
-                FunctionName=name, Runtime=function.runtime, Role=role_arn, Handler=function.handler,
-                Code={"ZipFile": _zip_directory(function.code_dir)}, Timeout=function.timeout,
-                MemorySize=function.memory_size, Environment={"Variables": environments[name]},
-            )
-            code = lambda_runtime.FunctionCode(
-                function_name=name, function_arn=function_arns[function.logical_id], code_dir=function.code_dir,
-                handler=function.handler, memory_size=function.memory_size,
-                timeout=self.lambda_timeouts.get(function.logical_id, function.timeout))
-            runtime = lambda_runtime.InProcessFunction(code, log_sink=self._write_logs,
-                                                       on_timeout=self._release_hung_writes)
-            self._functions[function.logical_id] = runtime
-            moto_bridge.register_lambda(name, runtime)
-        self._set_environment(lambda_runtime.lambda_environment(environments))
-        # The split function accepts local: script images only from this engine (functions/split/app.py).
-        self._set_environment({"SMX_VALIDATOR_OFFLINE_ENGINE": "1"})
-
-        definition = self._definition(machine.definition_path, resolver.resolve(machine.substitutions))
-        machine_role = self._create_role(iam, self._role_arn(f"{machine.logical_id}Role"), {
-            "AssumeRolePolicyDocument": _assume_role_policy("states.amazonaws.com"),
-            "Policies": _sam_policies(list(machine.policies), resolver),
-        })
-        self.state_machine_arn = self.client("stepfunctions").create_state_machine(
-            name=self._physical_name(machine.logical_id), definition=definition, roleArn=machine_role,
-        )["stateMachineArn"]
-
-    def _definition(self, path: Path, substitutions: Mapping[str, Any]) -> str:
-        text = path.read_text(encoding="utf-8")
-        for key, value in substitutions.items():
-            text = text.replace("${" + key + "}", str(value))
-        for pseudo, value in {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws"}.items():
-            text = text.replace("${" + pseudo + "}", value)
-        leftover = sorted(set(_LEFTOVER_SUBSTITUTION.findall(text)))
-        if leftover:
-            raise TemplateError(f"{path.name}: {', '.join(leftover)} not in the template's DefinitionSubstitutions")
-        if self.retry_delay_cap_seconds is not None:
-            document = json.loads(text)
-            _cap_retry_delays(document, self.retry_delay_cap_seconds)
-            text = json.dumps(document)
-        return text
-
-    def _create_role(self, iam: Any, arn: str, properties: Mapping[str, Any]) -> str:
-        name = arn.rsplit("/", 1)[-1]
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(properties.get("AssumeRolePolicyDocument", {})))
-        for index, policy in enumerate(properties.get("Policies") or []):
-            iam.put_role_policy(RoleName=name, PolicyName=policy.get("PolicyName", f"policy{index}"),
-                                PolicyDocument=json.dumps(policy["PolicyDocument"]))
-        return arn
-
-    def _role_arn(self, logical_id: str) -> str:
-        return f"arn:aws:iam::{ACCOUNT_ID}:role/{self._physical_name(logical_id)[:64]}"
-
-    def _physical_name(self, logical_id: str) -> str:
-        return f"{self.stack_name}-{logical_id}"
+        StackDeployment(
+            template=self.template, parameters=self.parameters, region=self.region, stack_name=self.stack_name,
+            client=self.client, lambda_timeouts=self.lambda_timeouts,
+            retry_delay_cap_seconds=self.retry_delay_cap_seconds, write_logs=self._write_logs,
+            on_timeout=self.s3_faults.release_hung_writes,
+        ).deploy(self._stack)
+        self._set_environment(self._stack.environment)
 
     def _write_logs(self, function_name: str, stream: str, lines: list[str]) -> None:
         """The function's output, in its CloudWatch Logs group as Lambda writes it."""
@@ -475,120 +302,3 @@ class LocalEngine:
             else:
                 os.environ[key] = value
         self._saved_environment.clear()
-
-
-# -- shared with `smx-validator start` (real AWS or a local endpoint) ---------------------------
-
-def execution_history(stepfunctions: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events, token = [], None
-    while True:
-        arguments = {"executionArn": execution_arn, "maxResults": 1000, **({"nextToken": token} if token else {})}
-        page = stepfunctions.get_execution_history(**arguments)
-        events.extend(page["events"])
-        token = page.get("nextToken")
-        if not token:
-            return events
-
-
-def wait_for_execution(stepfunctions: Any, execution_arn: str, *, progress: ProgressCallback | None = None,
-                       timeout: float = 600.0, poll_seconds: float = 1.0,
-                       on_poll: Callable[[], None] | None = None) -> ExecutionResult:
-    """Poll until the execution ends, passing the history to ``progress`` whenever it grew and calling
-    ``on_poll`` before every poll (the CLI re-raises there an interrupt a library swallowed)."""
-    deadline = time.monotonic() + timeout
-    reported = 0
-    while True:
-        if on_poll is not None:
-            on_poll()
-        description = stepfunctions.describe_execution(executionArn=execution_arn)
-        status = description["status"]
-        history = execution_history(stepfunctions, execution_arn) if progress or status in _TERMINAL else []
-        if progress is not None and len(history) != reported:
-            progress(history)
-            reported = len(history)
-        if status in _TERMINAL:
-            return ExecutionResult(
-                execution_arn=execution_arn, status=status, input=_json(description.get("input")),
-                output=_json(description.get("output")), error=description.get("error"),
-                cause=description.get("cause"), history=history)
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{execution_arn} still {status} after {timeout:.0f} s")
-        time.sleep(poll_seconds)
-
-
-@dataclass
-class _S3PutFault:
-    keys: Callable[[str, str], bool]
-    remaining: int
-    error: tuple[str, str] | None = None
-    hang: bool = False
-    hang_limit: float = 60.0
-
-
-def _execution_name() -> str:
-    return f"local-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
-
-
-def _json(value: str | None) -> Any:
-    return json.loads(value) if value else None
-
-
-def _cap_retry_delays(node: Any, cap: int) -> None:
-    """Every Retry of every state, at any depth (Map ItemProcessor/Iterator, Parallel Branches)."""
-    if isinstance(node, dict):
-        for retrier in node.get("Retry", []) if isinstance(node.get("Retry"), list) else []:
-            retrier["IntervalSeconds"] = min(int(retrier.get("IntervalSeconds", 1)), cap)
-            retrier["MaxDelaySeconds"] = min(int(retrier.get("MaxDelaySeconds", cap)), cap)
-        for value in node.values():
-            _cap_retry_delays(value, cap)
-    elif isinstance(node, list):
-        for item in node:
-            _cap_retry_delays(item, cap)
-
-
-def _assume_role_policy(service: str) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
-
-
-def _sam_policies(policies: list[Any], resolver: IntrinsicResolver) -> list[dict[str, Any]]:
-    """SAM ``Policies`` entries as inline role policies: policy documents as written, SAM policy
-    templates (``LambdaInvokePolicy: {FunctionName: ...}``) expanded by the SAM translator's own
-    processor, as ``sam deploy`` expands them. AWS managed policy names are not emulated."""
-    from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
-
-    templates = PolicyTemplatesProcessor(PolicyTemplatesProcessor.get_default_policy_templates_json())
-    documents = []
-    for index, policy in enumerate(resolver.resolve(list(policies or [])) or []):
-        if isinstance(policy, Mapping) and len(policy) == 1 and templates.has(next(iter(policy))):
-            name, values = next(iter(policy.items()))
-            policy = resolver.resolve(templates.convert(name, dict(values or {})))
-        if isinstance(policy, Mapping) and "Statement" in policy:
-            documents.append({"PolicyName": f"inline{index}",
-                              "PolicyDocument": {"Version": "2012-10-17", **policy}})
-    return documents
-
-
-def _layer_path(value: str, layer_dirs: list[Path]) -> str:
-    """Layers are mounted at /opt in Lambda; locally /opt/... is the layer's ContentUri directory."""
-    if not value.startswith("/opt/") or not layer_dirs:
-        return value
-    relative = value[len("/opt/"):]
-    for layer_dir in layer_dirs:
-        if (layer_dir / relative).exists():
-            return str(layer_dir / relative)
-    return str(layer_dirs[0] / relative)
-
-
-def _zip_directory(directory: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(_code_files(directory)):
-            archive.write(path, path.relative_to(directory).as_posix())
-    return buffer.getvalue()
-
-
-def _code_files(directory: Path) -> Iterator[Path]:
-    for path in directory.rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts:
-            yield path
