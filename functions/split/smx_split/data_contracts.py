@@ -108,29 +108,42 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
     """
     if family == CUSTOM:
         return []
-    problems = []
+    return (_class_count_problems(family, data_format, hyperparameters, label_names)
+            + _label_value_problems(family, hyperparameters, label_names)
+            + _shape_problems(family, data_format, hyperparameters, first_lines, training_lines))
+
+
+def _class_count_problems(family: str, data_format: str, hyperparameters: dict[str, str],
+                          label_names: tuple[str, ...]) -> list[str]:
+    """A classifier needs two classes at least, and text data needs __label__ labels to learn from."""
     classifier = classifier_setting(family, hyperparameters)
     if classifier and len(label_names) == 1:
-        problems.append(
+        return [
             f"job_config.input_path: every line of the dataset has the label {label_names[0][:40]!r}, but {family} "
             f"with {classifier} is a classifier and needs at least two classes; check the labels (or "
-            "crossvalidation.label_attribute)")
+            "crossvalidation.label_attribute)"]
     if classifier and not label_names and data_format == "text":
-        problems.append(
+        return [
             f"job_config.input_path: no line of the dataset has a __label__ label, but {family} with {classifier} "
-            "learns from labels; give every line its __label__<class>")
-    predictor = hyperparameters.get("predictor_type")
+            "learns from labels; give every line its __label__<class>"]
+    return []
+
+
+def _label_value_problems(family: str, hyperparameters: dict[str, str], label_names: tuple[str, ...]) -> list[str]:
+    """Labels outside the values the task's hyperparameters allow (0/1, a class bound, an objective's range)."""
     objective = hyperparameters.get("objective", "")
-    binary = family == "linear-learner" and predictor == "binary_classifier"
+    binary = family == "linear-learner" and hyperparameters.get("predictor_type") == "binary_classifier"
     class_bound = _class_bound(family, hyperparameters)
     bounded_objective = family == "xgboost" and objective in _XGBOOST_UNIT_LABELS | _XGBOOST_NON_NEGATIVE_LABELS
     # The labels as numbers, read only when a rule below bounds them (a regressor may have a million distinct).
     numbers = ([float(name) for name in label_names if _is_number(name)]
                if label_names and (binary or class_bound or bounded_objective) else [])
-    all_numbers = len(numbers) == len(label_names) and bool(numbers)
-    if binary and all_numbers and not set(numbers) <= {0, 1}:
+    if not numbers or len(numbers) != len(label_names):
+        return []  # no bound applies, or some labels are not numbers (another check names those)
+    problems = []
+    if binary and not set(numbers) <= {0, 1}:
         problems.append(_label_range_problem(family, "predictor_type binary_classifier", "0 or 1", label_names))
-    if class_bound is not None and all_numbers:
+    if class_bound is not None:
         bound, why = class_bound
         if any(not number.is_integer() or not 0 <= number < bound for number in numbers):
             fix = None
@@ -138,11 +151,18 @@ def hyperparameter_problems(family: str, data_format: str, hyperparameters: dict
                 name = why.split()[0]
                 fix = f"set {name} to {int(max(numbers)) + 1} (the highest label + 1), or renumber the labels from 0"
             problems.append(_label_range_problem(family, why, f"the integers 0 to {bound - 1}", label_names, fix))
-    if bounded_objective and all_numbers:
+    if bounded_objective:
         if objective in _XGBOOST_UNIT_LABELS and any(not 0 <= number <= 1 for number in numbers):
             problems.append(_label_range_problem(family, f"objective {objective}", "in [0, 1]", label_names))
         if objective in _XGBOOST_NON_NEGATIVE_LABELS and any(number < 0 for number in numbers):
             problems.append(_label_range_problem(family, f"objective {objective}", "non-negative", label_names))
+    return problems
+
+
+def _shape_problems(family: str, data_format: str, hyperparameters: dict[str, str], first_lines: list[bytes],
+                    training_lines: int | None) -> list[str]:
+    """feature_dim against the CSV's columns; knn's k against the points a fold's job indexes."""
+    problems = []
     feature_dim = hyperparameters.get("feature_dim", "")
     features = _feature_count(first_lines) if data_format == "csv" else None
     if family in {"knn", "linear-learner"} and feature_dim.strip().isdigit() and features \
