@@ -14,8 +14,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # sar-template owns its argument parsing (it is also a standalone packaging step).
     if argv[:1] == ["sar-template"]:
-        from smx_validator import sar
-
+        try:
+            from smx_validator import sar
+        except ModuleNotFoundError as missing:
+            if missing.name and missing.name.split(".")[0] in ENGINE_EXTRA_MODULES:
+                return _engine_extra_missing("sar-template", missing)
+            raise
         return sar.main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
@@ -85,9 +89,24 @@ def _delegate(name: str):
     def handler(args: argparse.Namespace) -> int:
         from smx_validator.local import commands
 
-        return getattr(commands, name)(args)
+        try:
+            return getattr(commands, name)(args)
+        except ModuleNotFoundError as missing:
+            if missing.name and missing.name.split(".")[0] in ENGINE_EXTRA_MODULES:
+                return _engine_extra_missing("local " + name.removesuffix("_command"), missing)
+            raise
 
     return handler
+
+
+# What the engine extra installs (pyproject.toml): a command that needs one says how to get it.
+ENGINE_EXTRA_MODULES = {"moto", "samcli", "samtranslator", "joblib", "threadpoolctl"}
+
+
+def _engine_extra_missing(command: str, missing: ModuleNotFoundError) -> int:
+    print(f"error: smx-validator {command} needs the offline engine's packages ({missing.name.split('.')[0]} is not "
+          "installed): pip install -e '.[engine]' in the checkout (make installs it)", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -405,3 +405,19 @@ def test_local_serve_on_a_port_in_use_fails_at_once(tmp_path):
     assert completed.returncode == 2
     assert completed.stderr.strip() == (f"error: port {port} on 127.0.0.1 is in use: stop what listens there, or pick "
                                         "another with --port (0 picks a free one)")
+
+
+@pytest.mark.parametrize("argv, command", [
+    (["local", "run", str(EXAMPLES / "linear-learner.json")], "local run"),
+    (["sar-template", str(REPO / "template.yaml")], "sar-template"),
+], ids=["local-run", "sar-template"])
+def test_without_the_engine_extra_a_command_that_needs_it_says_how_to_install_it(argv, command):
+    # GIVEN an install without the engine extra (moto and aws-sam-cli absent)
+    script = ("import sys; sys.modules['moto'] = sys.modules['samcli'] = None\n"
+              f"from smx_validator.cli import main; sys.exit(main({argv!r}))")
+    # WHEN the command runs
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
+    # THEN it says which command needs what, and how to install it, without a traceback (exit 2)
+    assert result.returncode == 2, result.stderr
+    assert f"error: smx-validator {command} needs the offline engine's packages" in result.stderr
+    assert "pip install -e '.[engine]'" in result.stderr and "Traceback" not in result.stderr
