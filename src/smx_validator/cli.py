@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     run = local_commands.add_parser("run", help="deploy the template offline, run one execution and print the results")
     run.add_argument("input", type=Path, help="execution input JSON")
     run.add_argument("--data", action="append", default=[], metavar="LOCAL_FILE=s3://bucket/key",
-                     help="upload a local file to the emulated S3 first (repeatable)")
+                     help="upload a local file (or a folder, under the prefix) to the emulated S3 first (repeatable)")
     # A string, not a Path: "out/" (a folder) must stay distinguishable from "out" (a file).
     run.add_argument("--output", help="write the execution output JSON here")
     run.add_argument("--artifacts", type=Path, help="copy everything the run wrote to S3 into DIR/<run id>/")

@@ -38,10 +38,18 @@ def read_execution_input(path: Path) -> Any:
 def data_file(spec: str, option: str = "--data") -> tuple[Path, str | None]:
     """``FILE`` or ``FILE=s3://bucket/key`` (``local run``'s form): the local path, and the S3 URI if given."""
     local, separator, uri = spec.rpartition("=") if "=s3://" in spec or spec.endswith("=") else (spec, "", "")
+    if not separator and "=" in spec and not Path(spec).exists():
+        left, right = spec.rsplit("=", 1)
+        if left.startswith("s3://"):
+            raise UsageError(f"{option} {spec!r}: the local file comes first: {right}={left}")
+        raise UsageError(f"{option} {spec!r}: {right!r} is not an S3 URI: write LOCAL_FILE=s3://bucket/key")
     if separator:
         bucket = bucket_of(uri)
         if not local or not bucket:
             raise UsageError(f"{option} {spec!r}: expected LOCAL_FILE=s3://bucket/key")
+        if not S3Uri.parse(uri).key and not uri.endswith("/"):
+            raise UsageError(f"{option} {spec!r}: {uri} names a bucket, not an object: write s3://{bucket}/key "
+                             f"(or s3://{bucket}/prefix/ to keep the file's name)")
     path = Path(local)
     if not path.exists():
         raise UsageError(f"{option} {spec!r}: {path} does not exist")

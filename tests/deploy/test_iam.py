@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from smx_split import naming
+
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
 INPUT_BUCKET, OUTPUT_BUCKET = "smx-test-input", "smx-test-output"
 KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
@@ -35,7 +37,8 @@ PARAMETERS = {
     "AWS::URLSuffix": "amazonaws.com",
 }
 SAGEMAKER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/SageMakerExecutionRole"
-JOB_PREFIX = "crossvalidator-"
+# The run's names start with the job-name prefix (naming.py): the grants on "crossvalidator-*" must follow it.
+JOB_PREFIX = naming.JOB_NAME_PREFIX + "-"
 
 # The only actions allowed on Resource "*": each has no usable resource-level permission.
 STAR_RESOURCE_ALLOWED = {

@@ -253,7 +253,14 @@ def test_start_follows_an_execution_on_a_local_endpoint(served):
                                "dataset file itself (the CSV, the JSON Lines manifest or the text file)"),
     (f"{DATASETS / 'iris.csv'}=s3://", f"error: --data '{DATASETS / 'iris.csv'}=s3://': expected "
                                        "LOCAL_FILE=s3://bucket/key"),
-], ids=["missing", "folder", "uri-without-bucket"])
+    (f"{DATASETS / 'iris.csv'}=s3://smx-demo-input", f"error: --data '{DATASETS / 'iris.csv'}=s3://smx-demo-input': "
+     "s3://smx-demo-input names a bucket, not an object: write s3://smx-demo-input/key (or s3://smx-demo-input/prefix/ "
+     "to keep the file's name)"),
+    (f"{DATASETS / 'iris.csv'}=notanuri", f"error: --data '{DATASETS / 'iris.csv'}=notanuri': 'notanuri' is not an S3 "
+                                          "URI: write LOCAL_FILE=s3://bucket/key"),
+    (f"s3://smx-demo-input/iris.csv={DATASETS / 'iris.csv'}", f"error: --data 's3://smx-demo-input/iris.csv="
+     f"{DATASETS / 'iris.csv'}': the local file comes first: {DATASETS / 'iris.csv'}=s3://smx-demo-input/iris.csv"),
+], ids=["missing", "folder", "uri-without-bucket", "bucket-without-key", "not-a-uri", "swapped"])
 def test_validate_refuses_an_unusable_data_option_in_one_line(capsys, data, message):
     assert cli_main(["validate", str(EXAMPLES / "knn.json"), "--data", data]) == 2
     assert capsys.readouterr().err.splitlines() == [message]

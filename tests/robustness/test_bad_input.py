@@ -450,13 +450,15 @@ def test_a_uri_that_is_not_s3_is_refused(split, field, uri, expected):
 # --- names -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field, given", [("name", "my training"), ("name", "-leading"), ("name", "modèle"),
-                                          ("experiment", "exp/1")])
-def test_a_name_sagemaker_cannot_take_is_refused(split, field, given):
+@pytest.mark.parametrize("field, given, offender", [
+    ("name", "my training", ": ' ' is not allowed"), ("name", "-leading", ": it starts with '-'"),
+    ("name", "modèle", ": 'è' is not allowed"), ("experiment", "exp/1", ": '/' is not allowed"),
+])
+def test_a_name_sagemaker_cannot_take_is_refused_naming_the_character(split, field, given, offender):
     rejection = split.rejects(sample_input(job_config={field: given}))
     assert rejection.problems == [
-        f"job_config.{field}: {json.dumps(given)} may only contain letters, digits, '-', '_' and '.', and must start "
-        "with a letter or digit"
+        f"job_config.{field}: {json.dumps(given, ensure_ascii=False)} may only contain ASCII letters, digits, '-', "
+        f"'_' and '.', and must start with a letter or digit{offender}"
     ]
 
 
@@ -789,6 +791,16 @@ def test_a_compressed_dataset_is_refused_saying_it_is_compressed(split, compress
     [problem] = split.rejects(csv_input(), data=data).problems
     assert problem.startswith(f"job_config.input_path: the dataset is {name}-compressed (it starts with {name}'s "
                               f"signature, bytes {signature}); SMX-Validator splits newline-separated text")
+
+
+@pytest.mark.parametrize("key, name", [("path/input.csv.gz", "gzip"), ("path/input.jsonl.zst", "zstd")])
+def test_a_dataset_named_as_compressed_is_refused_at_once_saying_so(split, key, name):
+    # GIVEN an input_path whose name says the file is compressed, and no input_format
+    document = csv_input(key)
+    # WHEN the split step runs THEN the first answer is that it is compressed (not "cannot tell the format")
+    [problem] = split.rejects(document).problems
+    assert problem.startswith(f"job_config.input_path: the dataset is {name}-compressed (its name ends with "
+                              f"{key[key.rfind('.'):]}); SMX-Validator splits newline-separated text")
 
 
 def test_a_gzip_channel_is_refused_since_the_folds_are_uncompressed(split):
@@ -1288,8 +1300,8 @@ class TestThroughTheStateMachine:
             "crossvalidation.seed: unknown field; allowed fields: group_attribute, label_attribute, max_concurrency, "
             "n_splits, random_state, strategy",
             "crossvalidation.n_splits: 30 is out of range; it must be at most 20",
-            "job_config.name: \"my training\" may only contain letters, digits, '-', '_' and '.', and must start with "
-            "a letter or digit",
+            "job_config.name: \"my training\" may only contain ASCII letters, digits, '-', '_' and '.', and must start "
+            "with a letter or digit: ' ' is not allowed",
         ]
 
     def test_a_missing_dataset_object_fails_the_execution(self, engine):

@@ -188,6 +188,7 @@ def test_given_a_manifest_line_without_the_group_then_it_is_reported():
         ("csv", b"1,2\n", 5, "column 5 does not exist; rows have 2 columns (0 to 1)"),
         ("csv", b"1,2\n", "patient", "a CSV dataset is grouped by a zero-based column number"),
         ("jsonl", b'{"a": 1}\n', 3, "a JSON Lines dataset is grouped by an attribute name"),
+        ("csv", b"1,2\n", "1", "'1' is a string; a CSV dataset is grouped by a column number: write it without quotes, 1"),
     ],
 )
 def test_given_a_group_attribute_the_format_cannot_use_then_the_field_is_named(data_format, data, group_attribute, expected):

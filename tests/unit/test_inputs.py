@@ -194,3 +194,11 @@ def test_the_input_document_is_never_modified():
     before = copy.deepcopy(document)
     validate_input(document)
     assert document == before
+
+
+def test_given_column_0_as_the_group_then_the_message_says_it_is_the_label():
+    # GIVEN the label's column as the group column (the schema's minimum is 1)
+    problems = problems_of(sample(job_config__input_path="s3://bucket/data.csv", crossvalidation__group_attribute=0))
+    # THEN the one problem says why 0 is refused
+    assert problems == ["crossvalidation.group_attribute: must be an attribute name (JSON Lines) or a column number "
+                        "of at least 1 (CSV) (column 0 is the label)"]

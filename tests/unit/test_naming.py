@@ -1,7 +1,9 @@
 """Names follow the documented template and SageMaker's rules."""
 
+import json
 import re
 from datetime import datetime
+from pathlib import Path
 
 import botocore.session
 import pytest
@@ -37,3 +39,12 @@ def test_derived_names_match_the_service_models_pattern_for_training_jobs(given)
 def test_name_budget_shrinks_when_fold_indexes_need_two_digits():
     assert naming.max_name_length(10) == 26
     assert naming.max_name_length(11) == 25
+
+
+def test_the_schema_states_the_name_budget_naming_computes():
+    # The input schema tells users how long job_config.name may be; it must say what naming.py enforces.
+    schema = json.loads((Path(__file__).resolve().parents[2] / "resources/schemas/input.schema.json").read_text())
+    description = schema["properties"]["job_config"]["properties"]["name"]["description"]
+    assert (f"At most {naming.max_name_length(10)} characters when n_splits <= 10, "
+            f"{naming.max_name_length(11)} otherwise") in description
+    assert naming.JOB_NAME_TEMPLATE.replace("{name}", "x").startswith(naming.JOB_NAME_PREFIX + "-")

@@ -14,10 +14,10 @@ from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
 from smx_common.sagemaker_errors import name_taken
-from smx_common.sagemaker_names import sagemaker_safe
+from smx_common.sagemaker_names import EXPERIMENT_ENTITY_NAME_MAX_LENGTH, sagemaker_safe
 
 DISPLAY_NAME = "cross-validation-summary"
-MAX_NAME_CHARS = 120
+MAX_NAME_CHARS = EXPERIMENT_ENTITY_NAME_MAX_LENGTH
 MAX_PARAMETERS = 300
 MAX_PARAMETER_KEY_CHARS = 320
 MAX_STATUS_MESSAGE_CHARS = 1024

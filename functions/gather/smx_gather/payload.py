@@ -10,8 +10,10 @@ import copy
 import json
 from typing import Any, Mapping
 
-# 240 KiB leaves room under 256 KiB for what Step Functions adds around a state's output.
-LIMIT_BYTES = 240 * 1024
+from smx_common.step_functions_limits import BUDGET_BYTES
+
+# The output is trimmed to the budget the split plans every state within.
+LIMIT_BYTES = BUDGET_BYTES
 
 # Bulkiest and least needed first: status history, then metrics (summary.metrics has them),
 # then hyperparameters and channels (the plan and summary.json have them).

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import re
 
+# The longest names the model allows: TrainingJobName, and ExperimentEntityName (experiments, trials,
+# trial components).
+TRAINING_JOB_NAME_MAX_LENGTH = 63
+EXPERIMENT_ENTITY_NAME_MAX_LENGTH = 120
+
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9-]+")
 
 

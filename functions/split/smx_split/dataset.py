@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .data_formats import COMPRESSIONS, compressed_problem
 from .errors import InvalidInputError
 from .label_codes import MISSING_CODE, Codes
 from .line_blocks import block_lines, line_blocks, newlines
@@ -172,20 +173,11 @@ def _parse_lines(reader: LineReader, block: bytes, first_line: int, problems: Pr
     return labels, (groups if reader.has_groups else None)
 
 
-# Signatures of compressed files: the split reads newline-separated text and writes the folds as it reads them.
-_COMPRESSED_SIGNATURES = ((b"\x1f\x8b", "gzip", "gunzip FILE.gz"), (b"BZh", "bzip2", "bunzip2 FILE.bz2"),
-                          (b"\xfd7zXZ\x00", "xz", "unxz FILE.xz"), (b"PK\x03\x04", "zip", "unzip FILE.zip"),
-                          (b"\x28\xb5\x2f\xfd", "zstd", "unzstd FILE.zst"))
-
-
 def _refuse_compressed(first_block: bytes) -> None:
-    for signature, name, command in _COMPRESSED_SIGNATURES:
-        if first_block.startswith(signature):
-            raise InvalidInputError([
-                f"job_config.input_path: the dataset is {name}-compressed (it starts with {name}'s signature, bytes "
-                f"{signature.hex(' ')}); SMX-Validator splits newline-separated text and writes the folds "
-                f"uncompressed: upload the decompressed file ({command}) and point input_path at it"
-            ])
+    for compression in COMPRESSIONS:
+        if first_block.startswith(compression.signature):
+            raise InvalidInputError([compressed_problem(
+                compression, f"it starts with {compression.name}'s signature, bytes {compression.signature.hex(' ')}")])
 
 
 def _refuse_utf16(first_block: bytes) -> None:

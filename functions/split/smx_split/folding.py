@@ -28,6 +28,7 @@ class FoldedDataset:
     strategy: str
     assignment: FoldAssignment
     strategy_note: str | None = None
+    group_note: str | None = None
 
     @property
     def num_classes(self) -> int | None:
@@ -39,7 +40,7 @@ class FoldedDataset:
         notes = [f"labels {' and '.join(repr(spelling) for spelling in spellings)} are one class, {name!r}: labels "
                  "are compared as numbers (the fold files keep every line as written)"
                  for name, spellings in self.scan.label_spellings]
-        return notes + ([self.strategy_note] if self.strategy_note else [])
+        return notes + [note for note in (self.strategy_note, self.group_note) if note]
 
 
 def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
@@ -84,7 +85,16 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     problems += _fold_hyperparameter_problems(spec, scan, assignment, sample)
     if problems:
         raise InvalidInputError(problems)
-    return FoldedDataset(scan, strategy, assignment, strategy_note)
+    return FoldedDataset(scan, strategy, assignment, strategy_note, _group_column_note(spec))
+
+
+def _group_column_note(spec: JobSpec) -> str | None:
+    """A CSV row is copied into the fold files whole: a built-in reads its group column as one more feature."""
+    if spec.data_format != "csv" or spec.group_attribute is None or spec.algorithm_family == CUSTOM:
+        return None
+    return (f"crossvalidation.group_attribute: column {spec.group_attribute} stays in every row the training jobs "
+            f"read, so {spec.algorithm_family} learns from it as a feature; if the group id should not be a feature, "
+            "train with a custom container that drops the column")
 
 
 def _labels_are_values(spec: JobSpec, scan: DatasetScan) -> str | None:

@@ -11,7 +11,7 @@ from .data_formats import data_format_for
 from .errors import InvalidInputError
 
 # Tag keys SMX-Validator sets on every training job itself.
-RESERVED_TAG_KEYS = ("fold", "crossvalidation_job", "created_by")
+RESERVED_TAG_KEYS = (naming.FOLD_TAG, naming.RUN_TAG, naming.CREATED_BY_TAG)
 
 
 def normalise(job_config: dict, n_splits: int, deployment: Deployment, problems: list[str]) -> dict:

@@ -1,15 +1,25 @@
-"""Names SageMaker sees: the documented job-name template and SageMaker's naming rules."""
+"""The names a run gives what SageMaker sees: the documented job-name template, the run id, the budget
+a user's name has within SageMaker's length limit, and the tags every training job carries. (Which
+characters SageMaker allows, and its length limits: smx_common.sagemaker_names.)
+
+The IAM policies in template.yaml grant access to ``crossvalidator-*`` names: tests/deploy/test_iam.py
+holds them to JOB_NAME_PREFIX.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from smx_common.sagemaker_names import EXPERIMENT_ENTITY_NAME_MAX_LENGTH, TRAINING_JOB_NAME_MAX_LENGTH
+
 JOB_NAME_PREFIX = "crossvalidator"
 JOB_NAME_TEMPLATE = "crossvalidator-{name}-{YYYYMMDD}-{HHMMSS}-fold{fold_idx}"
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
-# TrainingJobName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$ (1-63 characters).
-JOB_NAME_MAX_LENGTH = 63
-EXPERIMENT_NAME_MAX_LENGTH = 120
+JOB_NAME_MAX_LENGTH = TRAINING_JOB_NAME_MAX_LENGTH
+EXPERIMENT_NAME_MAX_LENGTH = EXPERIMENT_ENTITY_NAME_MAX_LENGTH
+# The tags SMX-Validator sets on every training job (a user's tags may not use these keys).
+FOLD_TAG, RUN_TAG, CREATED_BY_TAG = "fold", "crossvalidation_job", "created_by"
+CREATED_BY = "smx-validator"
 
 
 def max_name_length(n_splits: int) -> int:
@@ -29,3 +39,10 @@ def fold_job_name(run: str, fold_index: int) -> str:
 
 def fold_display_name(fold_index: int) -> str:
     return f"fold{fold_index}"
+
+
+def run_tags(run_id: str, fold_index: int) -> list[dict[str, str]]:
+    """The tags SMX-Validator adds to a fold's training job, after the user's."""
+    return [{"Key": FOLD_TAG, "Value": fold_display_name(fold_index)},
+            {"Key": RUN_TAG, "Value": run_id},
+            {"Key": CREATED_BY_TAG, "Value": CREATED_BY}]

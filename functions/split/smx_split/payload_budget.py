@@ -22,9 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-LIMIT_BYTES: Final = 256 * 1024
-# What SMX-Validator allows a state: the gather trims its output to the same figure.
-BUDGET_BYTES: Final = 240 * 1024
+from smx_common.step_functions_limits import BUDGET_BYTES, LIMIT_BYTES  # noqa: F401 (the budget's home)
 
 # Upper bounds of what the definition adds to the plan, per fold and per state (bytes):
 # a failed fold's result keeps SageMaker's cause (messages of up to about 1 KiB are common);

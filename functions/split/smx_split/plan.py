@@ -13,8 +13,6 @@ from .channels import input_data_config
 from .job_spec import JobSpec
 from .reservation import RunIdentity
 
-# The created_by tag of every training job (beside the fold and crossvalidation_job tags).
-CREATED_BY = "smx-validator"
 
 
 def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strategy: str,
@@ -77,11 +75,7 @@ def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None
             "TrialName": run.trial_name,
             "TrialComponentDisplayName": display_name,
         },
-        "Tags": spec.tags + [
-            {"Key": "fold", "Value": display_name},
-            {"Key": "crossvalidation_job", "Value": run.run_id},
-            {"Key": "created_by", "Value": CREATED_BY},
-        ],
+        "Tags": spec.tags + naming.run_tags(run.run_id, fold.fold_index),
         "num_training_samples": fold.num_training_samples,
         "num_validation_samples": fold.num_validation_samples,
     }

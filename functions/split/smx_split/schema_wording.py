@@ -65,7 +65,11 @@ def _describe(error: ValidationError) -> str:
     if kind == "enum":
         return f"{where}: {_short(value)} is not one of {', '.join(map(json.dumps, error.validator_value))}"
     if kind == "pattern":
-        return f"{where}: {_short(value)} {_PATTERN_HINTS.get(error.absolute_path[-1], 'has characters that are not allowed')}"
+        field = error.absolute_path[-1]
+        hint = _PATTERN_HINTS.get(field, "has characters that are not allowed")
+        if field in _NAME_FIELDS and isinstance(value, str):
+            hint += _name_offender(value)
+        return f"{where}: {_short(value)} {hint}"
     if kind in ("minimum", "maximum"):
         bound = "at least" if kind == "minimum" else "at most"
         return f"{where}: {value} is out of range; it must be {bound} {error.validator_value}"
@@ -76,7 +80,8 @@ def _describe(error: ValidationError) -> str:
         bound = "at least" if kind.startswith("min") else "at most"
         return f"{where}: has {len(value)} entries; it may have {bound} {error.validator_value}"
     if kind == "oneOf" and error.absolute_path and error.absolute_path[-1] == "group_attribute":
-        return f"{where}: must be an attribute name (JSON Lines) or a column number of at least 1 (CSV)"
+        label_column = " (column 0 is the label)" if value == 0 and not isinstance(value, bool) else ""
+        return f"{where}: must be an attribute name (JSON Lines) or a column number of at least 1 (CSV){label_column}"
     return f"{where}: {error.message}"
 
 
@@ -109,11 +114,22 @@ def _describe_name(where: str, error: ValidationError) -> str:
 _PATTERN_HINTS = {
     "input_path": "is not an S3 object URI; write it like s3://bucket/path/data.jsonl",
     "output_prefix": "is not an S3 URI; write it like s3://bucket/prefix",
-    "name": "may only contain letters, digits, '-', '_' and '.', and must start with a letter or digit",
-    "experiment": "may only contain letters, digits, '-', '_' and '.', and must start with a letter or digit",
+    "name": "may only contain ASCII letters, digits, '-', '_' and '.', and must start with a letter or digit",
+    "experiment": "may only contain ASCII letters, digits, '-', '_' and '.', and must start with a letter or digit",
     "Key": "starts with 'aws:', which AWS reserves for its own tags",
     "InstanceType": "is not a SageMaker instance type such as ml.m5.xlarge",
 }
+
+
+_NAME_FIELDS = ("name", "experiment")
+
+
+def _name_offender(name: str) -> str:
+    """Which character of a refused name breaks the rule, so a user sees it at once."""
+    if name and not (name[0].isascii() and name[0].isalnum()):
+        return f": it starts with {name[0]!r}"
+    bad = next((char for char in name if not (char.isascii() and (char.isalnum() or char in "-_."))), None)
+    return f": {bad!r} is not allowed" if bad else ""
 
 
 def _expected(types) -> str:
@@ -125,5 +141,5 @@ def _json_type(value) -> str:
 
 
 def _short(value, limit: int = 60) -> str:
-    text = json.dumps(value)
+    text = json.dumps(value, ensure_ascii=False)  # "modèle", not "mod\u00e8le"
     return text if len(text) <= limit else text[: limit - 3] + "..."
