@@ -266,6 +266,17 @@ def test_validate_refuses_an_unusable_data_option_in_one_line(capsys, data, mess
     assert capsys.readouterr().err.splitlines() == [message]
 
 
+@pytest.mark.parametrize("data", [[], [f"{DATASETS / 'iris.csv'}=s3://smx-demo-input/iris/other.csv"]],
+                         ids=["no-data", "another-key"])
+def test_local_run_refuses_at_once_a_run_whose_dataset_it_does_not_upload(capsys, data):
+    # GIVEN a local run whose --data does not upload job_config.input_path (the emulated S3 holds nothing else)
+    args = run_args(EXAMPLES / "knn.json", *data)
+    # WHEN it runs THEN it stops before deploying, naming the upload that would work
+    assert commands.run_command(args) == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(
+        ": the offline run reads only what --data uploads; give --data LOCAL_FILE=s3://smx-demo-input/iris/iris.csv")
+
+
 def test_validate_takes_local_runs_data_form(capsys):
     # GIVEN --data written as local run writes it (FILE=s3://bucket/key), which users copy between commands
     data = f"{DATASETS / 'iris.csv'}=s3://smx-demo-input/iris/iris.csv"
@@ -415,7 +426,7 @@ def test_local_serve_on_a_port_in_use_fails_at_once(tmp_path):
 
 
 @pytest.mark.parametrize("argv, command", [
-    (["local", "run", str(EXAMPLES / "linear-learner.json")], "local run"),
+    (["local", "run", str(EXAMPLES / "linear-learner.json"), "--data", DEMO_DATA], "local run"),
     (["sar-template", str(REPO / "template.yaml")], "sar-template"),
 ], ids=["local-run", "sar-template"])
 def test_without_the_engine_extra_a_command_that_needs_it_says_how_to_install_it(argv, command):

@@ -43,6 +43,7 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         input_bucket, output_bucket, output_prefix = _deployment_buckets(document)
         output = output_file(args.output, input_path=args.input) if args.output is not None else None
         artifacts = artifacts_folder(args.artifacts, input_path=args.input) if args.artifacts is not None else None
+        _check_dataset_uploaded(document["job_config"]["input_path"], uploads)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -271,6 +272,18 @@ def _data_spec(spec: str) -> tuple[Path, str]:
     if path.is_file() and uri.endswith("/"):
         uri += path.name
     return path, uri
+
+
+def _check_dataset_uploaded(input_path: str, uploads: list[tuple[Path, str]]) -> None:
+    """The emulated S3 holds only what --data uploads: a run whose input_path none of them is would only
+    fail in its split step, after the deployment."""
+    for local, uri in uploads:
+        if uri == input_path or (local.is_dir() and input_path.startswith(uri.rstrip("/") + "/")):
+            return
+    given = ", ".join(uri for _, uri in uploads)
+    raise UsageError(
+        f"job_config.input_path is {input_path}, but " + (f"--data uploads {given}" if uploads else "no --data uploads it")
+        + f": the offline run reads only what --data uploads; give --data LOCAL_FILE={input_path}")
 
 
 def _deployment_buckets(document: dict[str, Any]) -> tuple[str, str, str]:
