@@ -1144,6 +1144,27 @@ def test_a_line_without_its_group_is_named(split):
     ]
 
 
+def test_a_misnamed_group_attribute_is_one_problem_naming_the_attributes_line_1_has(split):
+    # GIVEN "Patient" where every line has "patient"
+    data = b"".join(json.dumps({"source-ref": f"s3://smx-in/{i}.jpg", "class": str(i % 2), "patient": i}).encode()
+                    + b"\n" for i in range(200))
+    document = sample_input(crossvalidation={"group_attribute": "Patient"})
+    # THEN one problem lists line 1's attributes and the likely one, instead of one problem per line
+    assert split.rejects(document, data=data).problems == [
+        "crossvalidation.group_attribute: line 1 has no 'Patient' attribute; its attributes are \"source-ref\", "
+        "\"class\", \"patient\": did you mean 'patient'?"
+    ]
+
+
+def test_blazingtext_lines_read_as_csv_say_to_set_the_text_format(split):
+    # GIVEN a text dataset of __label__ lines under a .csv name
+    data = b"__label__a good fast\n__label__b slow, dull and, late\n" * 10
+    # THEN the rows' problems say how to read it as text
+    problems = split.rejects(csv_input(), data=data).problems
+    assert problems[0].endswith(": if the file is BlazingText text (__label__ tokens), set job_config.input_format "
+                                "to text")
+
+
 # --- what a message may show of the data -----------------------------------------------------
 
 

@@ -98,9 +98,11 @@ class CsvReader:
                 "close every quote on the row it opens (a record may not span lines) and double quotes inside quoted fields",
             ) from None
         if len(fields) != self.field_count:
+            looks_like_text = "__label__" in text
             raise LineProblem(
                 f"has {len(fields)} fields but line 1 has {self.field_count}",
-                "give every row the same comma-separated columns, the label first",
+                "if the file is BlazingText text (__label__ tokens), set job_config.input_format to text"
+                if looks_like_text else "give every row the same comma-separated columns, the label first",
             )
         if not fields[0]:
             raise LineProblem("has an empty label (column 0)", "put each row's label in its first column")

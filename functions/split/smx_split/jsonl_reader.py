@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import json.decoder
@@ -12,6 +13,7 @@ from operator import methodcaller
 
 import numpy as np
 
+from .errors import InvalidInputError
 from .label_codes import Distinct
 from .line_blocks import line_indices
 from .line_problems import LineProblem, is_utf8, mixed_labels_problems
@@ -56,7 +58,22 @@ class JsonLinesReader:
         self._templates_apply = not re.search("[0-9]", "".join((label_attribute, group_attribute or "", *self.streamed)))
 
     def start(self, block: bytes) -> None:
-        pass
+        """A group attribute missing from line 1 is most likely misnamed: one problem naming the attributes the
+        line has, instead of the same problem for every line."""
+        if not self.has_groups:
+            return
+        try:
+            first = json.loads(block[:block.index(b"\n")])
+        except (ValueError, RecursionError):
+            return  # the per-line path words what is wrong with line 1
+        if type(first) is dict and self.group_attribute not in first:
+            names = ", ".join(json.dumps(name) for name in first)
+            close = difflib.get_close_matches(self.group_attribute, list(first), n=1, cutoff=0.6)
+            close = close or [name for name in first if name.lower() == self.group_attribute.lower()]
+            hint = f"did you mean {close[0]!r}?" if close else "give the name of the attribute that holds the group"
+            raise InvalidInputError([
+                f"crossvalidation.group_attribute: line 1 has no {self.group_attribute!r} attribute; its attributes "
+                f"are {names}: {hint}"])
 
     def parse_block(self, block: bytes, newlines: np.ndarray, first_line: int) -> tuple | None:
         # json.loads(bytes) would let UTF-8-encoded surrogates through: check UTF-8 strictly first.
