@@ -8,11 +8,18 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 
 from smx_split.dataset import scan_dataset
 from smx_split.errors import InvalidInputError
-from smx_split.folds import STRATEGIES, assign_folds, resolve_strategy
+from smx_split.folds import STRATEGIES, assign_folds, assign_repeated_folds, resolve_strategy
 
 
 def manifest_scan(labels, groups=None):
@@ -175,3 +182,44 @@ def test_given_fewer_groups_than_folds_then_group_attribute_is_named():
     assert raised.value.problems[0].startswith(
         "crossvalidation.group_attribute: 4 folds need at least 4 distinct groups, but the dataset has 3"
     )
+
+
+# --- repeated k-fold ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy, splitter", [("stratified", RepeatedStratifiedKFold), ("kfold", RepeatedKFold)])
+def test_given_repeats_then_each_repeats_folds_are_scikit_learns_repeated_splits(strategy, splitter):
+    # GIVEN 4 unbalanced classes, 5 folds, 3 repeats
+    labels = class_sorted_labels(num_classes=4, per_class=30)[:110]
+    scan = manifest_scan(labels)
+    # WHEN the folds are assigned
+    repeats = assign_repeated_folds(scan, n_splits=5, n_repeats=3, random_state=7, strategy=strategy)
+    # THEN repeat r, fold i validates exactly the r * 5 + i-th test set of scikit-learn's repeated splitter
+    expected = [test for _, test in splitter(n_splits=5, n_repeats=3, random_state=7).split(
+        np.empty((len(labels), 0)), np.array(labels))]
+    assert len(repeats) == 3
+    for r, assignment in enumerate(repeats):
+        for fold in range(5):
+            assert assignment.members(fold).tolist() == sorted(expected[r * 5 + fold].tolist())
+    # AND the repeats differ (a repeat that copied the first would compare nothing)
+    assert repeats[0].fold_of.tolist() != repeats[1].fold_of.tolist()
+
+
+def test_given_one_repeat_then_the_folds_and_file_orders_are_todays():
+    scan = manifest_scan(class_sorted_labels())
+    single = assign_folds(scan, n_splits=4, random_state=3, strategy="stratified")
+    (repeat,) = assign_repeated_folds(scan, n_splits=4, n_repeats=1, random_state=3, strategy="stratified")
+    first_of_three = assign_repeated_folds(scan, n_splits=4, n_repeats=3, random_state=3, strategy="stratified")[0]
+    for assignment in (repeat, first_of_three):
+        assert assignment.fold_of.tolist() == single.fold_of.tolist()
+        assert assignment.rank.tolist() == single.rank.tolist()
+
+
+@pytest.mark.parametrize("strategy", ["group", "stratified_group"])
+def test_given_repeats_with_groups_then_it_is_refused_saying_why(strategy):
+    scan = manifest_scan(class_sorted_labels(2, 20), groups=[f"p{i % 8}" for i in range(40)])
+    with pytest.raises(InvalidInputError) as refused:
+        assign_repeated_folds(scan, n_splits=4, n_repeats=2, random_state=1, strategy=strategy)
+    assert refused.value.problems == [
+        f"crossvalidation.n_repeats: {strategy} folds cannot repeat (scikit-learn has no repeated group splitter, so "
+        "repeats could not be reproduced with it): set n_repeats to 1"]

@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 
 from .dataset import DatasetScan
 from .line_problems import PREVIEW_CHARS
@@ -113,19 +120,43 @@ class FoldAssignment:
 
 def assign_folds(scan: DatasetScan, *, n_splits: int, random_state: int, strategy: str) -> FoldAssignment:
     """Assign every line to the fold it validates; raise before splitting what cannot be split."""
+    return assign_repeated_folds(scan, n_splits=n_splits, n_repeats=1, random_state=random_state,
+                                 strategy=strategy)[0]
+
+
+def assign_repeated_folds(scan: DatasetScan, *, n_splits: int, n_repeats: int, random_state: int,
+                          strategy: str) -> tuple[FoldAssignment, ...]:
+    """One assignment per repeat: repeat r's folds are the r-th n_splits splits of scikit-learn's
+    RepeatedStratifiedKFold (RepeatedKFold for "kfold") with this random_state, so repeat 0 is exactly
+    the single k-fold split. scikit-learn has no repeated group splitter: group strategies cannot repeat.
+
+    The ranks inside the validation files come from one generator, drawn in repeat then fold order.
+    Memory: 6 bytes a line a repeat (fold index and rank).
+    """
     has_labels, has_groups = scan.labels is not None, scan.groups is not None
     strategy = resolve_strategy(strategy, has_labels=has_labels, has_groups=has_groups)
+    if n_repeats > 1 and strategy in _NEEDS_GROUPS:
+        raise InvalidInputError([
+            f"crossvalidation.n_repeats: {strategy} folds cannot repeat (scikit-learn has no repeated group "
+            "splitter, so repeats could not be reproduced with it): set n_repeats to 1"])
     _check_splittable(scan, n_splits, strategy)
+    rng = np.random.default_rng(random_state)
+    splits = _splits(scan, n_splits, n_repeats, random_state, strategy)
+    assignments = tuple(_assignment(scan, n_splits, strategy, [next(splits) for _ in range(n_splits)], rng)
+                        for _ in range(n_repeats))
+    release_freed_memory()  # the splitter's temporaries, before the writer's window
+    return assignments
+
+
+def _assignment(scan: DatasetScan, n_splits: int, strategy: str, splits: list, rng: np.random.Generator) -> FoldAssignment:
     fold_of = np.empty(scan.num_lines, dtype=np.int16)  # n_splits is at most 20 (the input schema)
     rank = np.empty(scan.num_lines, dtype=np.int32)
-    rng = np.random.default_rng(random_state)
     fold_sizes = []
-    for fold, (_, test) in enumerate(_splits(scan, n_splits, random_state, strategy)):
+    for fold, (_, test) in enumerate(splits):
         members = test if _ascending(test) else np.sort(test)  # KFold's shuffled test indices are not
         fold_of[members] = fold
         rank[members] = rng.permutation(len(members))  # members in file order, as the contract draws them
         fold_sizes.append(len(members))
-    release_freed_memory()  # the splitter's temporaries, before the writer's window
     return FoldAssignment(
         strategy=strategy,
         n_splits=n_splits,
@@ -141,10 +172,15 @@ def _ascending(indices: np.ndarray) -> bool:
     return bool(np.all(indices[1:] > indices[:-1]))
 
 
-def _splits(scan: DatasetScan, n_splits: int, random_state: int, strategy: str):
-    """scikit-learn's (train, test) index pairs; labels and groups go in as int codes."""
+def _splits(scan: DatasetScan, n_splits: int, n_repeats: int, random_state: int, strategy: str):
+    """scikit-learn's (train, test) index pairs, repeat after repeat; labels and groups go in as int codes."""
     # The splitters only take the sample count from X: a zero-width array costs no memory.
     placeholder = np.empty((scan.num_lines, 0), dtype=np.uint8)
+    if strategy == "kfold" and n_repeats > 1:
+        return RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=random_state).split(placeholder)
+    if strategy == "stratified" and n_repeats > 1:
+        return RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=random_state).split(
+            placeholder, scan.labels)
     if strategy == "kfold":
         return KFold(n_splits, shuffle=True, random_state=random_state).split(placeholder)
     if strategy == "stratified":
