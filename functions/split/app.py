@@ -41,12 +41,12 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     except InvalidInputError as error:
         logger.error("invalid input", extra={"problems": error.problems})
         raise
-    assignment = folded.assignment
     for note in folded.notes:
         logger.info("normalised the data", extra={"note": note})
     logger.info("assigned folds", extra={
         "lines": folded.scan.num_lines, "bytes": folded.scan.num_bytes, "strategy": folded.strategy,
-        "num_classes": folded.num_classes, "fold_sizes": list(assignment.fold_sizes),
+        "num_classes": folded.num_classes, "fold_sizes": list(folded.assignment.fold_sizes),
+        "n_repeats": len(folded.assignments),
     })
 
     sagemaker = boto3.client("sagemaker")
@@ -56,19 +56,23 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         execution_name=event.get("execution_name") or context.aws_request_id,
         kms_key_id=deployment.output_kms_key_id,
     )
-    # Lambda reuses /tmp between invocations: the chunks must not outlive this one.
-    with tempfile.TemporaryDirectory() as workdir:
-        chunks = write_validation_chunks(read_blocks, assignment, Path(workdir))
-        upload = upload_folds(
-            s3, chunks, assignment, str(run.run_prefix), FILE_EXTENSIONS[spec.data_format], deployment.output_kms_key_id,
-        )
-    logger.info("wrote folds", extra={
-        "run_id": run.run_id, "run_prefix": str(run.run_prefix),
-        "bytes_uploaded": upload.bytes_uploaded, "composed_server_side": upload.composed_server_side,
-    })
+    folds = []
+    for repeat, assignment in enumerate(folded.assignments):
+        # Lambda reuses /tmp between invocations: the chunks must not outlive this one (nor this repeat).
+        with tempfile.TemporaryDirectory() as workdir:
+            chunks = write_validation_chunks(read_blocks, assignment, Path(workdir))
+            upload = upload_folds(
+                s3, chunks, assignment, str(run.run_prefix), FILE_EXTENSIONS[spec.data_format],
+                deployment.output_kms_key_id, repeat if spec.n_repeats > 1 else None,
+            )
+        folds += upload.folds
+        logger.info("wrote folds", extra={
+            "run_id": run.run_id, "run_prefix": str(run.run_prefix), "repeat": repeat,
+            "bytes_uploaded": upload.bytes_uploaded, "composed_server_side": upload.composed_server_side,
+        })
     return build_plan(
         spec, run, deployment=deployment, strategy=folded.strategy, num_samples=folded.scan.num_lines,
-        num_classes=folded.num_classes, folds=upload.folds, data_notes=folded.notes,
+        num_classes=folded.num_classes, folds=folds, data_notes=folded.notes,
     )
 
 

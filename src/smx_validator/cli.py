@@ -168,7 +168,8 @@ def _check_data(spec, path: Path) -> str:
     classes = f", {folded.num_classes} classes" if folded.num_classes is not None and not folded.strategy_note else ""
     sizes = ", ".join(map(str, folded.assignment.fold_sizes))
     notes = "".join(f"\n  {note}" for note in folded.notes)
-    return f"{folded.scan.num_lines} lines{classes}, {folded.strategy} folds of {sizes} lines{notes}"
+    repeats = f", repeated {len(folded.assignments)} times" if len(folded.assignments) > 1 else ""
+    return f"{folded.scan.num_lines} lines{classes}, {folded.strategy} folds of {sizes} lines{repeats}{notes}"
 
 
 if __name__ == "__main__":

@@ -1134,6 +1134,17 @@ def test_fewer_groups_than_folds_is_refused(split):
     ]
 
 
+def test_repeats_of_group_folds_are_refused_saying_why(split):
+    # GIVEN groups (so auto chooses stratified_group) and n_repeats 2
+    data = b"".join(json.dumps({"source-ref": f"s3://smx-in/{i}.jpg", "class": str(i % 2), "patient": i % 10}).encode()
+                    + b"\n" for i in range(40))
+    document = sample_input(crossvalidation={"group_attribute": "patient", "n_repeats": 2})
+    # THEN it is refused before anything is written: scikit-learn has no repeated group splitter
+    assert split.rejects(document, data=data).problems == [
+        "crossvalidation.n_repeats: stratified_group folds cannot repeat (scikit-learn has no repeated group "
+        "splitter, so repeats could not be reproduced with it): set n_repeats to 1"]
+
+
 def test_a_line_without_its_group_is_named(split):
     data = b"".join(json.dumps({"source-ref": f"s3://smx-in/{i}.jpg", "class": str(i % 2), "patient": i}).encode()
                     + b"\n" for i in range(10)) + b'{"source-ref": "s3://smx-in/x.jpg", "class": "1"}\n'
@@ -1319,7 +1330,7 @@ class TestThroughTheStateMachine:
         cause = self.fails_with_invalid_input(engine, document)
         assert cause.splitlines() == [
             "crossvalidation.seed: unknown field; allowed fields: group_attribute, label_attribute, max_concurrency, "
-            "n_splits, random_state, strategy",
+            "n_repeats, n_splits, random_state, strategy",
             "crossvalidation.n_splits: 30 is out of range; it must be at most 20",
             "job_config.name: \"my training\" may only contain ASCII letters, digits, '-', '_' and '.', and must start "
             "with a letter or digit: ' ' is not allowed",

@@ -38,10 +38,11 @@ def test_given_one_job_exists_and_one_never_did_when_described_then_the_missing_
     with stub:
         descriptions = describe_folds(client, PLAN)
 
-    assert descriptions[1] is None
-    assert "ResponseMetadata" not in descriptions[0]
-    assert descriptions[0]["CreationTime"] == "2026-11-22T12:00:00+00:00"
-    assert descriptions[0]["FinalMetricDataList"][0]["Timestamp"] == "2026-11-22T12:00:00+00:00"
+    fold0, fold1 = "crossvalidator-demo-fold0", "crossvalidator-demo-fold1"
+    assert descriptions[fold1] is None
+    assert "ResponseMetadata" not in descriptions[fold0]
+    assert descriptions[fold0]["CreationTime"] == "2026-11-22T12:00:00+00:00"
+    assert descriptions[fold0]["FinalMetricDataList"][0]["Timestamp"] == "2026-11-22T12:00:00+00:00"
 
 
 def test_given_describe_is_not_permitted_when_described_then_the_step_fails_instead_of_reporting_failed_folds():

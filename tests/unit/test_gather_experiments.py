@@ -14,7 +14,7 @@ from smx_gather.experiments import record_summary, trial_component_name, trial_c
 
 RUN = "crossvalidator-demo-20261122-120000"
 PLAN = {"job_config": {"run_id": RUN, "trial_name": RUN, "created_at": "2026-11-22T12:00:00Z"},
-        "folds": [{"fold_index": i} for i in range(5)]}
+        "crossvalidation": {"n_splits": 5}, "folds": [{"fold_index": i} for i in range(5)]}
 MODEL = botocore.session.get_session().get_service_model("sagemaker")
 
 

@@ -22,7 +22,9 @@ def described(i, status="Completed", metrics=None, **extra):
 
 
 def report(descriptions, fold_results=()):
-    splits = fold_splits(PLAN, descriptions, fold_results)
+    """descriptions and fold results by fold index, as the plan names their jobs."""
+    fold_results = [{"TrainingJobName": f"{RUN}-fold{r['fold_index']}", **r} for r in fold_results]
+    splits = fold_splits(PLAN, {f"{RUN}-fold{i}": d for i, d in descriptions.items()}, fold_results)
     summary = build_summary(splits, fold_results, summary_json="s3://b/summary.json", summary_csv="s3://b/summary.csv",
                             trial_component_name=f"{RUN}-summary")
     return splits, summary

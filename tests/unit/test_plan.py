@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
+import copy
 
 from smx_split.inputs import Deployment, validate_input
 from smx_split.folding import data_problems
 from smx_split.plan import build_plan
+from smx_split.s3_folds import fold_objects
 from smx_split.reservation import RunIdentity
 from smx_common.s3uri import S3Uri
 
@@ -22,20 +23,16 @@ RUN = RunIdentity(
 )
 
 
-def folds(k: int, n: int) -> list:
+def folds(k: int, n: int, repeats: int = 1) -> list:
     size = n // k
-    return [SimpleNamespace(
-        fold_index=i,
-        train_uri=f"s3://bucket/{RUN.run_prefix.key}fold{i}/train/train.jsonl",
-        validation_uri=f"s3://bucket/{RUN.run_prefix.key}fold{i}/validation/validation.jsonl",
-        num_training_samples=n - size, num_validation_samples=size,
-    ) for i in range(k)]
+    return [fold for repeat in ([None] if repeats == 1 else range(repeats))
+            for fold in fold_objects(str(RUN.run_prefix), "jsonl", [size] * k, repeat)]
 
 
-def plan_for(document=SAMPLE_EVENT, deployment=Deployment(), k=5, n=1000):
+def plan_for(document=SAMPLE_EVENT, deployment=Deployment(), k=5, n=1000, repeats=1):
     spec = validate_input(document, deployment)
     return build_plan(spec, RUN, deployment=deployment, strategy="stratified", num_samples=n, num_classes=2,
-                      folds=folds(k, n))
+                      folds=folds(k, n, repeats))
 
 
 def test_shared_request_fields_are_sent_once_and_fold_fields_per_fold():
@@ -88,3 +85,21 @@ def test_the_largest_allowed_plan_fits_the_step_functions_payload():
     assert len(plan["folds"][0]["HyperParameters"]) == 25
     # THEN the whole plan stays well below the 256 KiB state limit
     assert len(json.dumps(plan)) < 200 * 1024
+
+
+def test_given_repeats_then_each_job_names_its_repeat_and_fold_and_the_sizes_are_one_repeats():
+    # GIVEN 3 folds repeated twice
+    document = copy.deepcopy(SAMPLE_EVENT)
+    document["crossvalidation"].update(n_splits=3, n_repeats=2)
+    plan = plan_for(document, k=3, n=300, repeats=2)
+    # THEN six jobs, named -r{r}-fold{i}, each reading its repeat's files, and the section says n_repeats
+    assert [(f["repeat_index"], f["fold_index"]) for f in plan["folds"]] == [(r, i) for r in range(2) for i in range(3)]
+    assert plan["folds"][4]["TrainingJobName"] == "crossvalidator-my-training-20261122-120000-r1-fold1"
+    assert plan["folds"][4]["ExperimentConfig"]["TrialComponentDisplayName"] == "r1-fold1"
+    assert "/repeat1/fold1/train/" in json.dumps(plan["folds"][4]["InputDataConfig"])
+    assert (plan["crossvalidation"]["n_repeats"], plan["crossvalidation"]["fold_sizes"]) == (2, [100, 100, 100])
+
+
+def test_given_no_repeats_then_the_plan_has_no_repeat_fields():
+    plan = plan_for()
+    assert "n_repeats" not in plan["crossvalidation"] and all("repeat_index" not in f for f in plan["folds"])

@@ -31,8 +31,9 @@ def described(i: int, status: str = "Completed", metrics: dict | None = None, se
 
 
 def summarise(k: int, descriptions: dict, fold_results: list | None = None) -> tuple[list, dict]:
-    fold_results = fold_results or []
-    splits = fold_splits(plan(k), descriptions, fold_results)
+    """descriptions and fold results by fold index, as the plan names their jobs."""
+    fold_results = [{"TrainingJobName": f"{RUN}-fold{r['fold_index']}", **r} for r in fold_results or []]
+    splits = fold_splits(plan(k), {f"{RUN}-fold{i}": d for i, d in descriptions.items()}, fold_results)
     return splits, build_summary(splits, fold_results, summary_json="s3://b/r/summary.json",
                                  summary_csv="s3://b/r/summary.csv", trial_component_name=f"{RUN}-summary")
 
@@ -160,3 +161,22 @@ def test_given_more_failure_text_than_a_fail_cause_holds_when_messaged_then_it_i
 
     assert len(message) == MAX_FAILURE_MESSAGE_CHARS
     assert message.startswith(f"40 of 40 folds failed: fold0 ({RUN}-fold0): rrr")
+
+
+def test_given_a_repeated_run_with_a_failed_job_then_positions_and_labels_name_repeat_and_fold():
+    # GIVEN 2 folds repeated twice, repeat 1's fold 0 failed
+    names = {(r, i): f"{RUN}-r{r}-fold{i}" for r in range(2) for i in range(2)}
+    repeated_plan = {"folds": [{"repeat_index": r, "fold_index": i, "TrainingJobName": names[r, i]}
+                               for r in range(2) for i in range(2)]}
+    descriptions = {name: {"TrainingJobName": name, "TrainingJobStatus": "Completed",
+                           "FinalMetricDataList": [{"MetricName": "m", "Value": 0.5 + r / 10 + i / 100}]}
+                    for (r, i), name in names.items()}
+    descriptions[names[1, 0]] = {"TrainingJobName": names[1, 0], "TrainingJobStatus": "Failed",
+                                 "FailureReason": "AlgorithmError: boom"}
+    splits = fold_splits(repeated_plan, descriptions, [])
+    summary = build_summary(splits, [], summary_json="s", summary_csv="c", trial_component_name="t")
+    # THEN the completed jobs are named by their positions in splits, and the failure by repeat and fold
+    assert summary["completed_folds"] == [0, 1, 3]
+    assert summary["metrics"]["m"]["values"] == [0.5, 0.51, 0.61]
+    assert summary["failed_folds"][0]["repeat_index"] == 1 and summary["failed_folds"][0]["fold_index"] == 0
+    assert summary["failure_message"] == f"1 of 4 folds failed: r1-fold0 ({names[1, 0]}): AlgorithmError: boom"

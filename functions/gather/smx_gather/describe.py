@@ -8,14 +8,14 @@ from typing import Any, Mapping
 from botocore.exceptions import ClientError
 
 
-def describe_folds(sagemaker: Any, plan: Mapping[str, Any]) -> dict[int, dict[str, Any] | None]:
-    """fold_index -> the fold's DescribeTrainingJob result (JSON-ready), or None when the job does
+def describe_folds(sagemaker: Any, plan: Mapping[str, Any]) -> dict[str, dict[str, Any] | None]:
+    """TrainingJobName -> the job's DescribeTrainingJob result (JSON-ready), or None when the job does
     not exist (CreateTrainingJob was rejected, so the Map caught the error before any job ran).
 
     Every other error propagates: a missing permission must fail the step loudly rather than
     report healthy folds as failed.
     """
-    descriptions: dict[int, dict[str, Any] | None] = {}
+    descriptions: dict[str, dict[str, Any] | None] = {}
     for fold in plan["folds"]:
         try:
             response = sagemaker.describe_training_job(TrainingJobName=fold["TrainingJobName"])
@@ -24,10 +24,10 @@ def describe_folds(sagemaker: Any, plan: Mapping[str, Any]) -> dict[int, dict[st
             # "no such job" (AWS: "Requested resource not found").
             if error.response.get("Error", {}).get("Code") != "ValidationException":
                 raise
-            descriptions[fold["fold_index"]] = None
+            descriptions[fold["TrainingJobName"]] = None
             continue
         response.pop("ResponseMetadata", None)
-        descriptions[fold["fold_index"]] = jsonable(response)
+        descriptions[fold["TrainingJobName"]] = jsonable(response)
     return descriptions
 
 

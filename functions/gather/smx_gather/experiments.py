@@ -56,7 +56,9 @@ def trial_component_request(plan: Mapping[str, Any], summary: Mapping[str, Any])
 
 def parameters(plan: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     params: dict[str, dict[str, float]] = {
-        "n_splits": {"NumberValue": float(len(plan["folds"]))},
+        "n_splits": {"NumberValue": float(plan["crossvalidation"]["n_splits"])},
+        **({"n_repeats": {"NumberValue": float(plan["crossvalidation"]["n_repeats"])}}
+           if "n_repeats" in plan["crossvalidation"] else {}),
         "completed_folds": {"NumberValue": float(len(summary["completed_folds"]))},
         "failed_folds": {"NumberValue": float(summary["failed_fold_count"])},
     }

@@ -21,7 +21,7 @@ TRIM_ORDER = ("SecondaryStatusTransitions", "FinalMetricDataList", "HyperParamet
 
 # Last resort when the four above are not enough: what identifies a fold and what it cost.
 KEEP_FIELDS = frozenset({
-    "fold_index", "TrainingJobName", "TrainingJobArn", "TrainingJobStatus", "SecondaryStatus",
+    "repeat_index", "fold_index", "TrainingJobName", "TrainingJobArn", "TrainingJobStatus", "SecondaryStatus",
     "FailureReason", "ModelArtifacts", "TrainingStartTime", "TrainingEndTime",
     "TrainingTimeInSeconds", "BillableTimeInSeconds",
 })

@@ -28,29 +28,32 @@ def summary_json(output: Mapping[str, Any]) -> bytes:
 
 
 def summary_csv(plan: Mapping[str, Any], splits: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> str:
-    """One row per fold, header first. Metric columns are the summary's metrics, sorted. Like the
-    statistics, the cells hold completed folds' values only (a failed job's partial metrics stay
-    in summary.json), so averaging a column reproduces the summary's mean."""
+    """One row per training job, header first (a repeated run's rows start with their repeat_index).
+    Metric columns are the summary's metrics, sorted. Like the statistics, the cells hold completed
+    folds' values only (a failed job's partial metrics stay in summary.json), so averaging a column
+    reproduces the summary's mean."""
     metric_names = sorted(summary["metrics"])
-    sample_counts = {f["fold_index"]: f for f in plan["folds"]}
+    planned = {f["TrainingJobName"]: f for f in plan["folds"]}
+    repeated = any("repeat_index" in split for split in splits)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*FOLD_COLUMNS, *metric_names, "FailureReason"])
-    reasons = {f["fold_index"]: f["FailureReason"] for f in summary["failed_folds"]}
+    writer.writerow([*(["repeat_index"] if repeated else []), *FOLD_COLUMNS, *metric_names, "FailureReason"])
+    reasons = {f["TrainingJobName"]: f["FailureReason"] for f in summary["failed_folds"]}
     for split in splits:
-        index = split["fold_index"]
-        fold = sample_counts.get(index, {})
+        name = split.get("TrainingJobName", "")
+        fold = planned.get(name, {})
         metrics = final_metrics(split) if split.get("TrainingJobStatus") == COMPLETED else {}
         writer.writerow([
-            index,
-            split.get("TrainingJobName", ""),
+            *([split.get("repeat_index")] if repeated else []),
+            split["fold_index"],
+            name,
             split.get("TrainingJobStatus", ""),
             _cell(fold.get("num_training_samples")),
             _cell(fold.get("num_validation_samples")),
             _cell(split.get("TrainingTimeInSeconds")),
             _cell(split.get("BillableTimeInSeconds")),
-            *(_cell(metrics.get(name)) for name in metric_names),
-            reasons.get(index, ""),
+            *(_cell(metrics.get(metric)) for metric in metric_names),
+            reasons.get(name, ""),
         ])
     return buffer.getvalue()
 

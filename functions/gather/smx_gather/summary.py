@@ -3,6 +3,10 @@
 A fold counts as completed only when DescribeTrainingJob says ``Completed``: SageMaker, not the
 Map's catch, decides whether a model exists. Metric statistics cover completed folds only, and
 ``values[i]`` belongs to ``completed_folds[i]`` (``None`` where that fold did not report the metric).
+
+Folds are named by their position in ``splits`` (the plan's order): in a run without repeats that is
+the fold index; in a repeated k-fold run, repeat r's fold i is at r * n_splits + i, and each entry
+of ``splits`` carries its ``repeat_index``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import math
 import statistics
 from typing import Any, Iterable, Mapping
+
+from smx_common.fold_labels import job_label
 
 COMPLETED = "Completed"
 # A fold whose CreateTrainingJob was rejected has no job to describe; this status marks its entry.
@@ -21,26 +27,26 @@ MAX_FAILURE_MESSAGE_CHARS = 32_768
 
 def fold_splits(
     plan: Mapping[str, Any],
-    descriptions: Mapping[int, Mapping[str, Any] | None],
+    descriptions: Mapping[str, Mapping[str, Any] | None],
     fold_results: Iterable[Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
-    """One entry per planned fold, in fold order: ``fold_index`` + its DescribeTrainingJob result.
+    """One entry per planned job, in the plan's order: its fold (and repeat) index + its DescribeTrainingJob
+    result.
 
-    ``descriptions[i]`` is None when fold i's job does not exist; its entry then carries the
-    Map's error instead (``TrainingJobStatus`` "NotCreated").
+    ``descriptions[name]`` is None when that job does not exist; its entry then carries the Map's error
+    instead (``TrainingJobStatus`` "NotCreated").
     """
-    results = _by_fold(fold_results)
+    results = _by_job(fold_results)
     splits = []
     for fold in plan["folds"]:
-        index = fold["fold_index"]
-        description = descriptions.get(index)
+        identity = {key: fold[key] for key in ("repeat_index", "fold_index") if key in fold}
+        description = descriptions.get(fold["TrainingJobName"])
         if description is not None:
-            splits.append({"fold_index": index, **description})
+            splits.append({**identity, **description})
             continue
-        result = results.get(index, {})
-        reason = _error_text(result) or "the training job was never created"
+        reason = _error_text(results.get(fold["TrainingJobName"], {})) or "the training job was never created"
         splits.append({
-            "fold_index": index,
+            **identity,
             "TrainingJobName": fold["TrainingJobName"],
             "TrainingJobStatus": NOT_CREATED,
             "FailureReason": _clip(reason, MAX_REASON_CHARS),
@@ -57,23 +63,23 @@ def build_summary(
     trial_component_name: str,
 ) -> dict[str, Any]:
     """The ``summary`` block of the execution output (see doc/architecture.md, "Gather step")."""
-    results = _by_fold(fold_results)
-    completed = [s for s in splits if s.get("TrainingJobStatus") == COMPLETED]
+    results = _by_job(fold_results)
+    completed = [position for position, s in enumerate(splits) if s.get("TrainingJobStatus") == COMPLETED]
     failed = [
         {
-            "fold_index": s["fold_index"],
+            **{key: s[key] for key in ("repeat_index", "fold_index") if key in s},
             "TrainingJobName": s.get("TrainingJobName"),
             "TrainingJobStatus": s.get("TrainingJobStatus"),
-            "FailureReason": failure_reason(s, results.get(s["fold_index"], {})),
+            "FailureReason": failure_reason(s, results.get(s.get("TrainingJobName"), {})),
         }
         for s in splits
         if s.get("TrainingJobStatus") != COMPLETED
     ]
-    metrics = metric_statistics(completed)
+    metrics = metric_statistics([splits[position] for position in completed], completed)
     diverged_folds = sorted({fold for stats in metrics.values() for fold in stats["diverged_folds"]})
     return {
         "metrics": metrics,
-        "completed_folds": [s["fold_index"] for s in completed],
+        "completed_folds": completed,
         "diverged_folds": diverged_folds,
         "diverged_fold_count": len(diverged_folds),
         "failed_folds": failed,
@@ -106,10 +112,11 @@ def diverged_metrics(split: Mapping[str, Any]) -> list[str]:
                    if isinstance(item.get("Value"), float) and not math.isfinite(item["Value"])})
 
 
-def metric_statistics(completed: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def metric_statistics(completed: list[Mapping[str, Any]], positions: list[int] | None = None) -> dict[str, dict[str, Any]]:
     """Per metric: every completed fold's value (None where it reported none, or a non-finite one), their
-    mean, population std, min, max and count over the finite values, and the folds that diverged: a
-    statistic over fewer folds than it seems must say so."""
+    mean, population std, min, max and count over the finite values, and the folds that diverged (by their
+    position in ``splits``, ``positions``): a statistic over fewer folds than it seems must say so."""
+    positions = positions if positions is not None else [split["fold_index"] for split in completed]
     per_fold = [final_metrics(s) for s in completed]
     diverged = [set(diverged_metrics(s)) for s in completed]
     names = sorted({name for metrics in per_fold for name in metrics} | {name for names in diverged for name in names})
@@ -125,7 +132,7 @@ def metric_statistics(completed: list[Mapping[str, Any]]) -> dict[str, dict[str,
             "min": min(present) if present else None,
             "max": max(present) if present else None,
             "count": len(present),
-            "diverged_folds": [split["fold_index"] for split, names_ in zip(completed, diverged) if name in names_],
+            "diverged_folds": [position for position, names_ in zip(positions, diverged) if name in names_],
         }
     return stats
 
@@ -170,13 +177,14 @@ def _stop_explanation(split: Mapping[str, Any]) -> str:
 def failure_message(failed: list[Mapping[str, Any]], n_folds: int) -> str:
     if not failed:
         return ""
-    parts = [f"fold{f['fold_index']} ({f['TrainingJobName']}): {f['FailureReason']}" for f in failed]
+    parts = [f"{job_label(f)} ({f['TrainingJobName']}): {f['FailureReason']}" for f in failed]
     message = f"{len(failed)} of {n_folds} folds failed: " + "; ".join(parts)
     return _clip(message, MAX_FAILURE_MESSAGE_CHARS)
 
 
-def _by_fold(fold_results: Iterable[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
-    return {r["fold_index"]: r for r in fold_results or [] if "fold_index" in r}
+def _by_job(fold_results: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The Map's results by training job name (resources/schemas/fold-results.schema.json)."""
+    return {r["TrainingJobName"]: r for r in fold_results or [] if "TrainingJobName" in r}
 
 
 def _error_text(fold_result: Mapping[str, Any]) -> str:

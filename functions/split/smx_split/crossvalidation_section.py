@@ -22,6 +22,7 @@ def normalise(crossvalidation: dict, data_format: str | None, deployment: Deploy
         problems.append(problem)
     return dict(
         n_splits=crossvalidation["n_splits"],
+        n_repeats=crossvalidation.get("n_repeats", 1),
         random_state=random_state,
         strategy=crossvalidation.get("strategy", "auto"),
         label_attribute=crossvalidation.get("label_attribute", "class"),

@@ -16,7 +16,7 @@ from . import builtin_hyperparameters, data_contracts, hyperparameters
 from .builtin_images import CUSTOM
 from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
-from .folds import FoldAssignment, assign_folds, resolve_strategy
+from .folds import FoldAssignment, assign_repeated_folds, resolve_strategy
 from .job_spec import JobSpec
 
 
@@ -26,9 +26,14 @@ class FoldedDataset:
 
     scan: DatasetScan
     strategy: str
-    assignment: FoldAssignment
+    assignments: tuple[FoldAssignment, ...]  # one per repeat (crossvalidation.n_repeats)
     strategy_note: str | None = None
     group_note: str | None = None
+
+    @property
+    def assignment(self) -> FoldAssignment:
+        """The first repeat's folds: a run without repeats has only these."""
+        return self.assignments[0]
 
     @property
     def num_classes(self) -> int | None:
@@ -79,13 +84,15 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     problems += data_contracts.contract_problems(spec.algorithm_family, spec.data_format,
                                                  label_names=scan.label_names if has_labels else (), first_lines=sample)
     try:
-        assignment = assign_folds(scan, n_splits=spec.n_splits, random_state=spec.random_state, strategy=strategy)
+        assignments = assign_repeated_folds(scan, n_splits=spec.n_splits, n_repeats=spec.n_repeats,
+                                            random_state=spec.random_state, strategy=strategy)
     except InvalidInputError as error:  # every problem at once, the data's and the folds'
         raise InvalidInputError(problems + error.problems) from None
-    problems += _fold_hyperparameter_problems(spec, scan, assignment, sample)
+    fold_sizes = {size for assignment in assignments for size in assignment.fold_sizes}
+    problems += _fold_hyperparameter_problems(spec, scan, fold_sizes, sample)
     if problems:
         raise InvalidInputError(problems)
-    return FoldedDataset(scan, strategy, assignment, strategy_note, _group_column_note(spec))
+    return FoldedDataset(scan, strategy, assignments, strategy_note, _group_column_note(spec))
 
 
 def _group_column_note(spec: JobSpec) -> str | None:
@@ -111,7 +118,7 @@ def _labels_are_values(spec: JobSpec, scan: DatasetScan) -> str | None:
     return None
 
 
-def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, assignment: FoldAssignment,
+def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, fold_sizes: set[int],
                                   first_lines: list[bytes]) -> list[str]:
     """Each fold's hyperparameters as its job gets them, checked against the algorithm and the data."""
     has_labels = scan.labels is not None
@@ -120,7 +127,7 @@ def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, assignment: 
     problems: list[str] = []
     # The folds differ only in their sample counts: the smallest training set first, and the first
     # fold size with problems speaks for the others (their messages would differ only in counts).
-    for fold_size in sorted(set(assignment.fold_sizes), reverse=True):
+    for fold_size in sorted(fold_sizes, reverse=True):
         rendered = hyperparameters.render(spec.hyperparameters, hyperparameters.placeholder_values(
             num_training_samples=scan.num_lines - fold_size, num_validation_samples=fold_size,
             num_classes=scan.num_classes))

@@ -98,7 +98,8 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str]) -> JobSpec:
     """The three sections in turn; every problem of all three is reported at once."""
     problems: list[str] = []
     crossvalidation = raw["crossvalidation"]
-    job_config = job_config_section.normalise(raw["job_config"], crossvalidation["n_splits"], deployment, problems)
+    job_config = job_config_section.normalise(raw["job_config"], crossvalidation["n_splits"],
+                                              crossvalidation.get("n_repeats", 1), deployment, problems)
     data_format = job_config["data_format"]
     cv = crossvalidation_section.normalise(crossvalidation, data_format, deployment, problems, notes)
     training = training_section.normalise(raw["training"], data_format, cv["label_attribute"], problems, notes)

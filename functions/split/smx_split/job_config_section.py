@@ -14,7 +14,7 @@ from .errors import InvalidInputError
 RESERVED_TAG_KEYS = (naming.FOLD_TAG, naming.RUN_TAG, naming.CREATED_BY_TAG)
 
 
-def normalise(job_config: dict, n_splits: int, deployment: Deployment, problems: list[str]) -> dict:
+def normalise(job_config: dict, n_splits: int, n_repeats: int, deployment: Deployment, problems: list[str]) -> dict:
     """JobSpec's job_config fields; problems are appended (data_format is None when it cannot be told)."""
     input_uri = S3Uri.parse(job_config["input_path"])
     output_prefix = S3Uri.parse(job_config["output_prefix"].rstrip("/"))
@@ -26,12 +26,13 @@ def normalise(job_config: dict, n_splits: int, deployment: Deployment, problems:
         )
     name_mapping: list[dict] = []
     job_name = _derived_name("job_config.name", job_config["name"], name_mapping, problems)
-    longest = naming.max_name_length(n_splits)
+    longest = naming.max_name_length(n_splits, n_repeats)
     if job_name and len(job_name) > longest:
         problems.append(
             f"job_config.name: {job_name!r} is {len(job_name)} characters; training jobs are named "
-            f"{naming.JOB_NAME_TEMPLATE} and SageMaker allows {naming.JOB_NAME_MAX_LENGTH} characters, "
-            f"so with n_splits={n_splits} the name may be at most {longest} characters"
+            f"{naming.REPEATED_JOB_NAME_TEMPLATE if n_repeats > 1 else naming.JOB_NAME_TEMPLATE} and SageMaker allows {naming.JOB_NAME_MAX_LENGTH} characters, "
+            f"so with n_splits={n_splits}{f' and n_repeats={n_repeats}' if n_repeats > 1 else ''} the name may be "
+            f"at most {longest} characters"
         )
     experiment_given = job_config.get("experiment", job_config["name"])
     experiment_name = _derived_name("job_config.experiment", experiment_given, name_mapping, problems)

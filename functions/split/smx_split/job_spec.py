@@ -22,6 +22,7 @@ class JobSpec:
     data_format: str
     tags: list[dict]
     n_splits: int
+    n_repeats: int
     random_state: int
     strategy: str
     label_attribute: str
@@ -57,6 +58,7 @@ class JobSpec:
     def crossvalidation_section(self) -> dict:
         section = {
             "n_splits": self.n_splits,
+            **({"n_repeats": self.n_repeats} if self.n_repeats > 1 else {}),
             "random_state": self.random_state,
             "strategy": self.strategy,
             "max_concurrency": self.max_concurrency,

@@ -30,7 +30,8 @@ def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strat
         "strategy": strategy,
         "num_samples": num_samples,
         "num_classes": num_classes,
-        "fold_sizes": [fold.num_validation_samples for fold in folds],
+        # A repeat's folds have the sizes of the first (scikit-learn's splitters size folds by counts only).
+        "fold_sizes": [fold.num_validation_samples for fold in folds if not fold.repeat_index],
     }
     return {
         "job_config": job_config,
@@ -64,10 +65,12 @@ def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None
     values = hyperparameters.placeholder_values(num_training_samples=fold.num_training_samples,
                                                 num_validation_samples=fold.num_validation_samples,
                                                 num_classes=num_classes)
-    display_name = naming.fold_display_name(fold.fold_index)
+    display_name = naming.fold_display_name(fold.fold_index, fold.repeat_index)
+    repeat = {} if fold.repeat_index is None else {"repeat_index": fold.repeat_index}
     return {
         "fold_index": fold.fold_index,
-        "TrainingJobName": naming.fold_job_name(run.run_id, fold.fold_index),
+        **repeat,
+        "TrainingJobName": naming.fold_job_name(run.run_id, fold.fold_index, fold.repeat_index),
         "HyperParameters": hyperparameters.render(spec.hyperparameters, values),
         "InputDataConfig": input_data_config(spec.channel_layout, train=fold.train_uri, validation=fold.validation_uri),
         "ExperimentConfig": {
@@ -75,7 +78,7 @@ def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None
             "TrialName": run.trial_name,
             "TrialComponentDisplayName": display_name,
         },
-        "Tags": spec.tags + naming.run_tags(run.run_id, fold.fold_index),
+        "Tags": spec.tags + naming.run_tags(run.run_id, fold.fold_index, fold.repeat_index),
         "num_training_samples": fold.num_training_samples,
         "num_validation_samples": fold.num_validation_samples,
     }

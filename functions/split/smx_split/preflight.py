@@ -39,7 +39,9 @@ def provisional_plan(spec: JobSpec, deployment: Deployment, *, started_at: datet
     run = RunIdentity.at(spec, started_at, execution_name)
     if fold_sizes is None:
         fold_sizes = [PROVISIONAL_LINES // spec.n_splits] * spec.n_splits
-    folds = fold_objects(str(run.run_prefix), FILE_EXTENSIONS[spec.data_format], fold_sizes)
+    repeats = [None] if spec.n_repeats == 1 else list(range(spec.n_repeats))
+    folds = [fold for repeat in repeats
+             for fold in fold_objects(str(run.run_prefix), FILE_EXTENSIONS[spec.data_format], fold_sizes, repeat)]
     return build_plan(spec, run, deployment=deployment, strategy=strategy or spec.strategy,
                       num_samples=sum(fold_sizes), num_classes=num_classes, folds=folds)
 

@@ -39,6 +39,7 @@ class FoldObjects:
     validation_uri: str
     num_training_samples: int
     num_validation_samples: int
+    repeat_index: int | None = None  # set in a repeated k-fold run only
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,13 @@ def upload_folds(
     run_prefix: str,
     extension: str,
     kms_key_id: str | None,
+    repeat_index: int | None = None,
 ) -> UploadReport:
-    """Upload chunk i as fold i's validation object and build every fold's training object."""
+    """Upload chunk i as fold i's validation object and build every fold's training object (a repeat's
+    under ``repeat{r}/``)."""
     written = encryption_args(kms_key_id)
     sizes = [chunk.stat().st_size for chunk in chunks]
-    folds = fold_objects(run_prefix, extension, assignment.fold_sizes)
+    folds = fold_objects(run_prefix, extension, assignment.fold_sizes, repeat_index)
     validation = [S3Uri.parse(fold.validation_uri) for fold in folds]
     training = [S3Uri.parse(fold.train_uri) for fold in folds]
     for chunk, target in zip(chunks, validation):
@@ -119,9 +122,13 @@ def upload_folds(
     return UploadReport(folds=folds, bytes_uploaded=bytes_uploaded, composed_server_side=composed_server_side)
 
 
-def fold_objects(run_prefix: str, extension: str, fold_sizes: Sequence[int]) -> list[FoldObjects]:
-    """Where each fold's files live under the run prefix, and its sample counts (pure: nothing is written)."""
+def fold_objects(run_prefix: str, extension: str, fold_sizes: Sequence[int],
+                 repeat_index: int | None = None) -> list[FoldObjects]:
+    """Where each fold's files live under the run prefix (a repeat's under ``repeat{r}/``), and its sample
+    counts (pure: nothing is written)."""
     run = S3Uri.parse(run_prefix)
+    if repeat_index is not None:
+        run = run.child(f"repeat{repeat_index}/")
     total = sum(fold_sizes)
     return [
         FoldObjects(
@@ -132,6 +139,7 @@ def fold_objects(run_prefix: str, extension: str, fold_sizes: Sequence[int]) -> 
             validation_uri=str(run.child(f"fold{fold}/validation/validation.{extension}")),
             num_training_samples=total - size,
             num_validation_samples=size,
+            repeat_index=repeat_index,
         )
         for fold, size in enumerate(fold_sizes)
     ]

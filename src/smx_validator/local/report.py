@@ -3,9 +3,15 @@ cross-validated mean ± std (the gather step's statistics, not recomputed here).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
+from smx_common.fold_labels import job_label
+
 from .progress import FoldState
+
+# The end of a job's name: its fold label (smx_common.fold_labels), "fold3" or "r1-fold3".
+_LABEL_AT_END = re.compile(r"(?:r\d+-)?fold\d+$")
 
 
 def summary_table(gather_output: Mapping[str, Any]) -> str:
@@ -13,9 +19,10 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
     summary = gather_output.get("summary") or {}
     statistics = summary.get("metrics") or {}
     lines = ["Folds"]
+    label_width = max([7, *(len(job_label(split)) for split in splits)])
     for split in splits:
         seconds = split.get("TrainingTimeInSeconds")
-        line = (f"  fold{split['fold_index']:<3} {split.get('TrainingJobStatus', '?'):<10} "
+        line = (f"  {job_label(split):<{label_width}} {split.get('TrainingJobStatus', '?'):<10} "
                 f"{split.get('TrainingJobName', '')}" + (f"  {seconds} s" if seconds is not None else ""))
         if split.get("FailureReason"):
             line += f"\n         {split['FailureReason']}"
@@ -23,7 +30,8 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
     if statistics:
         completed = summary.get("completed_folds") or []
         name_width = max(len(name) for name in statistics) + 2
-        header = f"  {'metric':<{name_width}}" + "".join(f"{'fold' + str(i):>9}" for i in completed) + "   mean ± std"
+        labels = {position: job_label(splits[position]) for position in completed if position < len(splits)}
+        header = f"  {'metric':<{name_width}}" + "".join(f"{labels.get(i, i):>9}" for i in completed) + "   mean ± std"
         lines += ["", f"Metrics ({len(completed)} completed fold{'s' if len(completed) != 1 else ''}; "
                       "std is the population standard deviation)", header]
         for name in sorted(statistics):
@@ -34,7 +42,8 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
             over = f"  (over {stats['count']} of {len(completed)} folds)" if diverged else ""
             lines.append(f"  {name:<{name_width}}{values}   {_number(stats['mean'])} ± {_number(stats['std'])}{over}")
         if summary.get("diverged_fold_count"):
-            folds = ", ".join(f"fold{fold}" for fold in summary["diverged_folds"])
+            folds = ", ".join(job_label(splits[fold]) if fold < len(splits) else f"fold{fold}"
+                              for fold in summary["diverged_folds"])
             lines += ["", f"{summary['diverged_fold_count']} fold(s) diverged ({folds}): a metric was NaN or infinite; "
                           "the statistics leave those values out"]
     if summary.get("failure_message"):
@@ -49,7 +58,8 @@ def progress_line(states: list[FoldState], previous: Mapping[int, FoldState]) ->
     lines = []
     for state in states:
         if previous.get(state.index) != state:
-            text = f"fold{state.index:<3} {state.state:<10}"
+            label = _LABEL_AT_END.search(state.job_name or "")
+            text = f"{label.group(0) if label else f'fold{state.index}':<7} {state.state:<10}"
             if state.job_name:
                 text += f" {state.job_name}"
             if state.detail:
