@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smx_common.deployment import Deployment
 from smx_common.s3uri import S3Uri, encryption_args
-from smx_gather import experiments, payload, reports
+from smx_gather import experiments, payload, ranking, reports
 from smx_gather.describe import describe_folds
 from smx_gather.summary import build_summary, fold_splits, strict_json
 
@@ -51,6 +51,9 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
         summary_csv=f"s3://{bucket}/{csv_key}",
         trial_component_name=experiments.trial_component_name(job_config["run_id"]),
     )
+    search = ranking.tuning_summary(plan, splits)
+    if search is not None:
+        summary["tuning"] = search
     output = strict_json({
         "job_config": job_config,
         "crossvalidation": plan["crossvalidation"],
@@ -69,6 +72,8 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
 
     try:
         experiments.record_summary(sagemaker, plan, summary)
+        if search is not None:
+            experiments.record_candidates(sagemaker, plan, summary["tuning"])
     except (ClientError, BotoCoreError) as error:
         logger.warning("Could not record the summary trial component; the S3 summaries are written",
                        extra={"trial_component_name": summary["trial_component_name"], "error": str(error)})

@@ -142,6 +142,10 @@ def _validate(args: argparse.Namespace) -> int:
             print(problem)
         return EXIT_USAGE
     print(f"valid: {spec.n_splits} folds of {spec.input_uri} ({spec.data_format}, {spec.algorithm_family} channels)")
+    if spec.tuning:
+        jobs = len(spec.tuning.candidates) * spec.n_repeats * spec.n_splits
+        print(f"  search: {len(spec.tuning.candidates)} candidates x {spec.n_repeats} repeat(s) x {spec.n_splits} folds "
+              f"= {jobs} training jobs, ranked by {spec.tuning.metric} ({spec.tuning.direction})")
     for mapping in spec.name_mapping:
         print(f"  {mapping['field']}: {mapping['given']!r} is used as {mapping['used']!r}")
     for note in spec.notes:

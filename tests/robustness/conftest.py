@@ -38,7 +38,7 @@ CUSTOM_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1"
 # Where a problem is: the input itself, a field path under a section, an unknown top-level key
 # (plain, or JSON-quoted when it is not), or a line of the dataset.
 PROBLEM_START = re.compile(
-    r'^(?:input|job_config|crossvalidation|training)(?:[.\[:]|$)'
+    r'^(?:input|job_config|crossvalidation|training|tuning)(?:[.\[:]|$)'
     r'|^(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"): unknown field; '
     r"|^line \d+: "
     r"|^\.\.\. and \d+ more lines with problems$"

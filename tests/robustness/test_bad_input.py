@@ -101,7 +101,7 @@ def test_unknown_keys_are_named_with_the_closest_allowed_one(split):
     document["job config"] = {}
     # WHEN / THEN each is named, with a suggestion or the allowed fields
     assert split.rejects(document, data=manifest()).problems == [
-        "extras: unknown field; allowed fields: crossvalidation, job_config, training",
+        "extras: unknown field; allowed fields: crossvalidation, job_config, training, tuning",
         '"job config": unknown field; did you mean \'job_config\'?',
         "crossvalidation.n_splits: missing; this field is required",
         "crossvalidation.n_split: unknown field; did you mean 'n_splits'?",
@@ -1153,6 +1153,38 @@ def test_a_line_without_its_group_is_named(split):
         "line 11: has no \"patient\" attribute (crossvalidation.group_attribute) (starts with: '{\"source-ref\": "
         "\"s3://smx-in/x.jpg\", \"cla'): give every line a \"patient\" value so its group stays in one fold"
     ]
+
+
+ACCURACY = {"metric": "validation:accuracy", "type": "Maximize"}
+
+
+@pytest.mark.parametrize("tuning, expected", [
+    ({"objective": ACCURACY, "grid": {"learning_rat": ["0.1", "0.01"]}},
+     "tuning.grid.learning_rat: image-classification has no hyperparameter 'learning_rat'; did you mean "
+     "'learning_rate'? (its container fails a job that names a hyperparameter it does not know)"),
+    ({"objective": ACCURACY, "candidates": [{"learning_rate": "0.1"}, {"learning_rate": "2"}]},
+     "tuning.candidates[1].learning_rate: for image-classification, '2' is outside"),
+    ({"objective": {"metric": "validation:mse", "type": "Minimize"}, "grid": {"learning_rate": ["0.1"]}},
+     "tuning.objective.metric: image-classification jobs do not emit 'validation:mse'; they emit (per AWS's tuning "
+     "page for the algorithm, with these hyperparameters): validation:accuracy"),
+    ({"objective": {"metric": "validation:accuracy", "type": "Minimize"}, "grid": {"learning_rate": ["0.1"]}},
+     "tuning.objective.type: validation:accuracy improves as it grows larger (AWS's tuning page: Maximize); "
+     "set type to Maximize"),
+    ({"objective": ACCURACY}, "tuning: the search has no candidate; give tuning.grid values or tuning.candidates"),
+    ({"objective": ACCURACY, "grid": {"learning_rate": ["0.1"]}, "candidates": [{"learning_rate": "0.1"}]},
+     "tuning: candidate 1 repeats candidate 0 (learning_rate=0.1); remove one of them"),
+    ({"objective": ACCURACY, "grid": {"learning_rate": [str(0.001 * i) for i in range(1, 42)],
+                                      "mini_batch_size": [str(i) for i in range(1, 6)]}},
+     "tuning: 205 candidates x 1 repeat x 5 folds = 1025 training jobs, more than the 1000 one run may start"),
+], ids=["unknown-name", "bad-value", "metric-not-emitted", "wrong-direction", "empty", "duplicate", "too-large"])
+def test_a_search_that_could_not_rank_its_candidates_is_refused_before_any_job(split, tuning, expected):
+    # GIVEN the documented example with a search whose candidates or objective cannot work
+    document = sample_input()
+    document["job_config"]["name"] = "s"
+    document["tuning"] = tuning
+    # THEN the split step refuses it, naming the field, before anything is written
+    problems = split.rejects(document).problems
+    assert any(problem.startswith(expected) for problem in problems), problems
 
 
 def test_a_misnamed_group_attribute_is_one_problem_naming_the_attributes_line_1_has(split):

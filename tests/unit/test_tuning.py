@@ -88,3 +88,10 @@ def test_given_a_custom_container_then_its_metric_definitions_are_the_metrics_in
     assert builtin_metrics.objective_problems("custom", {}, "validation:auc", "Maximize", definitions) == [
         "tuning.objective.metric: custom jobs do not emit 'validation:auc'; they emit (per its MetricDefinitions): "
         "validation:f1"]
+
+
+def test_given_a_custom_container_without_metric_definitions_then_it_says_to_add_one():
+    assert builtin_metrics.objective_problems("custom", {}, "validation:f1", "Maximize", None) == [
+        "tuning.objective.metric: a custom container's jobs report the metrics its MetricDefinitions name, and "
+        "training.algorithm_specification has none: add {\"Name\": \"validation:f1\", \"Regex\": ...} matching the "
+        "line your script prints"]

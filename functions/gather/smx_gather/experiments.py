@@ -92,6 +92,39 @@ def record_summary(sagemaker: Any, plan: Mapping[str, Any], summary: Mapping[str
     )
 
 
+def candidate_component_request(plan: Mapping[str, Any], candidate: Mapping[str, Any]) -> dict[str, Any]:
+    """A search candidate's trial component: its hyperparameters, its rank and its cross-validated metrics."""
+    suffix = f"-c{candidate['index']}"
+    name = sagemaker_safe(plan["job_config"]["run_id"])[: MAX_NAME_CHARS - len(suffix)].rstrip("-") + suffix
+    params: dict[str, dict[str, Any]] = {"rank": {"NumberValue": float(candidate["rank"])},
+                                         "completed_jobs": {"NumberValue": float(candidate["completed"])}}
+    for key, value in sorted(candidate["overrides"].items()):
+        params[key[:MAX_PARAMETER_KEY_CHARS]] = {"StringValue": str(value)[:2500]}
+    for metric, stats in candidate["metrics"].items():
+        if len(params) + 2 > MAX_PARAMETERS:
+            break
+        for statistic in ("mean", "std"):
+            value = stats[statistic]
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                params[_parameter_key(metric, statistic)] = {"NumberValue": float(value)}
+    return {"TrialComponentName": name, "DisplayName": f"candidate-{candidate['index']}",
+            "Status": {"PrimaryStatus": "Completed" if candidate["completed"] == candidate["jobs"] else "Failed"},
+            "Parameters": params}
+
+
+def record_candidates(sagemaker: Any, plan: Mapping[str, Any], tuning: Mapping[str, Any]) -> None:
+    """One trial component per candidate of a search, in the run's trial (a redriven step re-associates)."""
+    for candidate in tuning["candidates"]:
+        request = candidate_component_request(plan, candidate)
+        try:
+            sagemaker.create_trial_component(**request)
+        except ClientError as error:
+            if not name_taken(error):
+                raise
+        sagemaker.associate_trial_component(TrialComponentName=request["TrialComponentName"],
+                                            TrialName=plan["job_config"]["trial_name"])
+
+
 def _parameter_key(metric: str, statistic: str) -> str:
     suffix = f":{statistic}"
     return metric[: MAX_PARAMETER_KEY_CHARS - len(suffix)] + suffix

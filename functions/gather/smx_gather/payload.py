@@ -21,7 +21,7 @@ TRIM_ORDER = ("SecondaryStatusTransitions", "FinalMetricDataList", "HyperParamet
 
 # Last resort when the four above are not enough: what identifies a fold and what it cost.
 KEEP_FIELDS = frozenset({
-    "repeat_index", "fold_index", "TrainingJobName", "TrainingJobArn", "TrainingJobStatus", "SecondaryStatus",
+    "candidate_index", "repeat_index", "fold_index", "TrainingJobName", "TrainingJobArn", "TrainingJobStatus", "SecondaryStatus",
     "FailureReason", "ModelArtifacts", "TrainingStartTime", "TrainingEndTime",
     "TrainingTimeInSeconds", "BillableTimeInSeconds",
 })
@@ -48,4 +48,10 @@ def fit_to_limit(output: Mapping[str, Any], limit: int = LIMIT_BYTES) -> dict[st
         extra = sorted({key for split in fitted["splits"] for key in split} - KEEP_FIELDS)
         fitted["splits"] = [{k: v for k, v in split.items() if k in KEEP_FIELDS} for split in fitted["splits"]]
         trimmed.extend(extra)
+    search = fitted["summary"].get("tuning")
+    if payload_size(fitted) > limit and search:
+        # A search's per-candidate statistics of every metric (summary.json keeps them); the ranking stays.
+        for candidate in search["candidates"]:
+            candidate.pop("metrics", None)
+        trimmed.append("tuning.candidates.metrics")
     return fitted

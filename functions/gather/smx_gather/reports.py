@@ -28,23 +28,24 @@ def summary_json(output: Mapping[str, Any]) -> bytes:
 
 
 def summary_csv(plan: Mapping[str, Any], splits: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> str:
-    """One row per training job, header first (a repeated run's rows start with their repeat_index).
+    """One row per training job, header first (a search's rows start with their candidate_index, a repeated
+    run's with their repeat_index).
     Metric columns are the summary's metrics, sorted. Like the statistics, the cells hold completed
     folds' values only (a failed job's partial metrics stay in summary.json), so averaging a column
     reproduces the summary's mean."""
     metric_names = sorted(summary["metrics"])
     planned = {f["TrainingJobName"]: f for f in plan["folds"]}
-    repeated = any("repeat_index" in split for split in splits)
+    identity = [key for key in ("candidate_index", "repeat_index") if any(key in split for split in splits)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*(["repeat_index"] if repeated else []), *FOLD_COLUMNS, *metric_names, "FailureReason"])
+    writer.writerow([*identity, *FOLD_COLUMNS, *metric_names, "FailureReason"])
     reasons = {f["TrainingJobName"]: f["FailureReason"] for f in summary["failed_folds"]}
     for split in splits:
         name = split.get("TrainingJobName", "")
         fold = planned.get(name, {})
         metrics = final_metrics(split) if split.get("TrainingJobStatus") == COMPLETED else {}
         writer.writerow([
-            *([split.get("repeat_index")] if repeated else []),
+            *(split.get(key) for key in identity),
             split["fold_index"],
             name,
             split.get("TrainingJobStatus", ""),

@@ -39,7 +39,7 @@ def fold_splits(
     results = _by_job(fold_results)
     splits = []
     for fold in plan["folds"]:
-        identity = {key: fold[key] for key in ("repeat_index", "fold_index") if key in fold}
+        identity = {key: fold[key] for key in ("candidate_index", "repeat_index", "fold_index") if key in fold}
         description = descriptions.get(fold["TrainingJobName"])
         if description is not None:
             splits.append({**identity, **description})
@@ -67,7 +67,7 @@ def build_summary(
     completed = [position for position, s in enumerate(splits) if s.get("TrainingJobStatus") == COMPLETED]
     failed = [
         {
-            **{key: s[key] for key in ("repeat_index", "fold_index") if key in s},
+            **{key: s[key] for key in ("candidate_index", "repeat_index", "fold_index") if key in s},
             "TrainingJobName": s.get("TrainingJobName"),
             "TrainingJobStatus": s.get("TrainingJobStatus"),
             "FailureReason": failure_reason(s, results.get(s.get("TrainingJobName"), {})),

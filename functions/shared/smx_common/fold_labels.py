@@ -1,7 +1,8 @@
 """How a run names one of its training jobs after the run id, for users to read. Pure.
 
-``fold{i}``, or ``r{r}-fold{i}`` in a repeated k-fold run: the end of the job's name, its trial
-component's display name, its fold tag, and how the gather's summary and failure messages name it.
+``fold{i}``; ``r{r}-fold{i}`` in a repeated k-fold run; ``c{c}-...`` before that for candidate c of a
+search: the end of the job's name, its trial component's display name, its fold tag, and how the
+gather's summary and failure messages name it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def fold_label(fold_index: int, repeat_index: int | None = None) -> str:
-    return f"fold{fold_index}" if repeat_index is None else f"r{repeat_index}-fold{fold_index}"
+def fold_label(fold_index: int, repeat_index: int | None = None, candidate_index: int | None = None) -> str:
+    label = f"fold{fold_index}" if repeat_index is None else f"r{repeat_index}-fold{fold_index}"
+    return label if candidate_index is None else f"c{candidate_index}-{label}"
 
 
 def job_label(job: Mapping[str, Any]) -> str:
-    """The label of a plan's fold entry or a summary's split (``fold_index``, and ``repeat_index`` if any)."""
-    return fold_label(job["fold_index"], job.get("repeat_index"))
+    """The label of a plan's fold entry or a summary's split (``fold_index``, and ``repeat_index`` and
+    ``candidate_index`` if any)."""
+    return fold_label(job["fold_index"], job.get("repeat_index"), job.get("candidate_index"))

@@ -101,8 +101,12 @@ def objective_problems(family: str, hyperparameters: dict[str, str], metric: str
                        metric_definitions: list[dict] | None = None) -> list[str]:
     """Why ``metric`` cannot rank this search's candidates ("tuning.objective...: ..."), or nothing."""
     available = emitted(family, hyperparameters, metric_definitions)
+    if metric not in available and family == CUSTOM and not available:
+        return [f"tuning.objective.metric: a custom container's jobs report the metrics its MetricDefinitions name, and "
+                f"training.algorithm_specification has none: add {{\"Name\": \"{metric}\", \"Regex\": ...}} matching "
+                "the line your script prints"]
     if metric not in available:
-        listed = ", ".join(sorted(available)) or "none"
+        listed = ", ".join(sorted(available))
         source = ("its MetricDefinitions" if family == CUSTOM
                   else "AWS's tuning page for the algorithm, with these hyperparameters")
         return [f"tuning.objective.metric: {family} jobs do not emit {metric!r}; they emit (per {source}): {listed}"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import builtin_hyperparameters, data_contracts, hyperparameters
+from . import builtin_hyperparameters, data_contracts, hyperparameters, tuning
 from .builtin_images import CUSTOM
 from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
@@ -120,18 +120,32 @@ def _labels_are_values(spec: JobSpec, scan: DatasetScan) -> str | None:
 
 def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, fold_sizes: set[int],
                                   first_lines: list[bytes]) -> list[str]:
-    """Each fold's hyperparameters as its job gets them, checked against the algorithm and the data."""
+    """Each fold's hyperparameters as its job gets them (every candidate's, in a search), checked against the
+    algorithm and the data."""
+    if spec.tuning is None:
+        return _template_fold_problems(spec, spec.hyperparameters, scan, fold_sizes, first_lines)
+    problems: list[str] = []
+    for candidate in spec.tuning.candidates:
+        found = _template_fold_problems(spec, candidate.hyperparameters(spec.hyperparameters), scan, fold_sizes,
+                                        first_lines)
+        problems += [f"tuning candidate {candidate.index} ({tuning.shown(candidate.overrides)}): {problem}"
+                     for problem in found]
+    return problems
+
+
+def _template_fold_problems(spec: JobSpec, template: dict[str, str], scan: DatasetScan, fold_sizes: set[int],
+                            first_lines: list[bytes]) -> list[str]:
     has_labels = scan.labels is not None
-    if not has_labels and hyperparameters.uses_placeholder(spec.hyperparameters, "num_classes"):
+    if not has_labels and hyperparameters.uses_placeholder(template, "num_classes"):
         return []  # data_problems has said that ${num_classes} needs labels
     problems: list[str] = []
     # The folds differ only in their sample counts: the smallest training set first, and the first
     # fold size with problems speaks for the others (their messages would differ only in counts).
     for fold_size in sorted(fold_sizes, reverse=True):
-        rendered = hyperparameters.render(spec.hyperparameters, hyperparameters.placeholder_values(
+        rendered = hyperparameters.render(template, hyperparameters.placeholder_values(
             num_training_samples=scan.num_lines - fold_size, num_validation_samples=fold_size,
             num_classes=scan.num_classes))
-        problems += builtin_hyperparameters.fold_problems(spec.algorithm_family, spec.hyperparameters, rendered)
+        problems += builtin_hyperparameters.fold_problems(spec.algorithm_family, template, rendered)
         problems += data_contracts.hyperparameter_problems(
             spec.algorithm_family, spec.data_format, rendered, label_names=scan.label_names if has_labels else (),
             first_lines=first_lines, training_lines=scan.num_lines - fold_size)

@@ -18,7 +18,7 @@ from typing import Any
 from smx_common.deployment import Deployment
 from smx_common.repository import repository_path
 
-from . import crossvalidation_section, job_config_section, training_section
+from . import crossvalidation_section, job_config_section, training_section, tuning, tuning_section
 from .errors import InvalidInputError
 from .job_spec import JobSpec
 from .schema_wording import schema_problems
@@ -99,10 +99,15 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str]) -> JobSpec:
     problems: list[str] = []
     crossvalidation = raw["crossvalidation"]
     job_config = job_config_section.normalise(raw["job_config"], crossvalidation["n_splits"],
-                                              crossvalidation.get("n_repeats", 1), deployment, problems)
+                                              crossvalidation.get("n_repeats", 1), deployment, problems,
+                                              n_candidates=tuning.candidate_count(raw.get("tuning")))
     data_format = job_config["data_format"]
     cv = crossvalidation_section.normalise(crossvalidation, data_format, deployment, problems, notes)
     training = training_section.normalise(raw["training"], data_format, cv["label_attribute"], problems, notes)
+    search = tuning_section.normalise(
+        raw.get("tuning"), family=training["algorithm_family"], template=training["hyperparameters"],
+        algorithm_specification=training["algorithm_specification"], n_splits=cv["n_splits"],
+        n_repeats=cv["n_repeats"], problems=problems)
     if problems:
         raise InvalidInputError(problems)
-    return JobSpec(raw=raw, **job_config, **cv, **training, notes=notes)
+    return JobSpec(raw=raw, **job_config, **cv, **training, **search, notes=notes)

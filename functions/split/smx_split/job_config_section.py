@@ -14,7 +14,8 @@ from .errors import InvalidInputError
 RESERVED_TAG_KEYS = (naming.FOLD_TAG, naming.RUN_TAG, naming.CREATED_BY_TAG)
 
 
-def normalise(job_config: dict, n_splits: int, n_repeats: int, deployment: Deployment, problems: list[str]) -> dict:
+def normalise(job_config: dict, n_splits: int, n_repeats: int, deployment: Deployment, problems: list[str], *,
+              n_candidates: int | None = None) -> dict:
     """JobSpec's job_config fields; problems are appended (data_format is None when it cannot be told)."""
     input_uri = S3Uri.parse(job_config["input_path"])
     output_prefix = S3Uri.parse(job_config["output_prefix"].rstrip("/"))
@@ -26,12 +27,13 @@ def normalise(job_config: dict, n_splits: int, n_repeats: int, deployment: Deplo
         )
     name_mapping: list[dict] = []
     job_name = _derived_name("job_config.name", job_config["name"], name_mapping, problems)
-    longest = naming.max_name_length(n_splits, n_repeats)
+    longest = naming.max_name_length(n_splits, n_repeats, n_candidates)
     if job_name and len(job_name) > longest:
         problems.append(
             f"job_config.name: {job_name!r} is {len(job_name)} characters; training jobs are named "
-            f"{naming.REPEATED_JOB_NAME_TEMPLATE if n_repeats > 1 else naming.JOB_NAME_TEMPLATE} and SageMaker allows {naming.JOB_NAME_MAX_LENGTH} characters, "
-            f"so with n_splits={n_splits}{f' and n_repeats={n_repeats}' if n_repeats > 1 else ''} the name may be "
+            f"{_template(n_repeats, n_candidates)} and SageMaker allows {naming.JOB_NAME_MAX_LENGTH} characters, "
+            f"so with n_splits={n_splits}{f', n_repeats={n_repeats}' if n_repeats > 1 else ''}"
+            f"{f' and {n_candidates} candidates' if n_candidates else ''} the name may be "
             f"at most {longest} characters"
         )
     experiment_given = job_config.get("experiment", job_config["name"])
@@ -47,6 +49,12 @@ def normalise(job_config: dict, n_splits: int, n_repeats: int, deployment: Deplo
     problems += _tag_problems(tags)
     return dict(input_uri=input_uri, output_prefix=output_prefix, name=job_config["name"], job_name=job_name,
                 experiment_name=experiment_name, data_format=data_format, tags=tags, name_mapping=name_mapping)
+
+
+def _template(n_repeats: int, n_candidates: int | None) -> str:
+    if n_candidates is not None:
+        return naming.SEARCH_JOB_NAME_TEMPLATE
+    return naming.REPEATED_JOB_NAME_TEMPLATE if n_repeats > 1 else naming.JOB_NAME_TEMPLATE
 
 
 def _bucket_problems(input_uri: S3Uri, output_prefix: S3Uri, deployment: Deployment) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from smx_common.s3uri import S3Uri
 
 from .channels import ChannelLayout
+from .tuning_section import TuningSpec
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class JobSpec:
     channel_layout: ChannelLayout
     name_mapping: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tuning: TuningSpec | None = None  # a cross-validated search (tuning_section)
 
     def job_config_section(self) -> dict:
         return {

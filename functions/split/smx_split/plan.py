@@ -39,7 +39,10 @@ def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strat
         "training": spec.training_section(),
         "max_concurrency": spec.max_concurrency,
         "job": _shared_request(spec, run, deployment),
-        "folds": [_fold_request(spec, run, fold, num_classes) for fold in folds],
+        # Candidate after candidate, each on every repeat's folds: the same folds for all (a paired comparison).
+        "folds": [_fold_request(spec, run, fold, num_classes, candidate)
+                  for candidate in (spec.tuning.candidates if spec.tuning else [None]) for fold in folds],
+        **({"tuning": spec.tuning.section()} if spec.tuning else {}),
     }
 
 
@@ -61,24 +64,27 @@ def _shared_request(spec: JobSpec, run: RunIdentity, deployment: Deployment) -> 
     return shared
 
 
-def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None) -> dict:
+def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None, candidate=None) -> dict:
     values = hyperparameters.placeholder_values(num_training_samples=fold.num_training_samples,
                                                 num_validation_samples=fold.num_validation_samples,
                                                 num_classes=num_classes)
-    display_name = naming.fold_display_name(fold.fold_index, fold.repeat_index)
-    repeat = {} if fold.repeat_index is None else {"repeat_index": fold.repeat_index}
+    candidate_index = candidate.index if candidate is not None else None
+    template = candidate.hyperparameters(spec.hyperparameters) if candidate is not None else spec.hyperparameters
+    display_name = naming.fold_display_name(fold.fold_index, fold.repeat_index, candidate_index)
+    identity = {key: value for key, value in (("candidate_index", candidate_index), ("repeat_index", fold.repeat_index))
+                if value is not None}
     return {
         "fold_index": fold.fold_index,
-        **repeat,
-        "TrainingJobName": naming.fold_job_name(run.run_id, fold.fold_index, fold.repeat_index),
-        "HyperParameters": hyperparameters.render(spec.hyperparameters, values),
+        **identity,
+        "TrainingJobName": naming.fold_job_name(run.run_id, fold.fold_index, fold.repeat_index, candidate_index),
+        "HyperParameters": hyperparameters.render(template, values),
         "InputDataConfig": input_data_config(spec.channel_layout, train=fold.train_uri, validation=fold.validation_uri),
         "ExperimentConfig": {
             "ExperimentName": spec.experiment_name,
             "TrialName": run.trial_name,
             "TrialComponentDisplayName": display_name,
         },
-        "Tags": spec.tags + naming.run_tags(run.run_id, fold.fold_index, fold.repeat_index),
+        "Tags": spec.tags + naming.run_tags(run.run_id, fold.fold_index, fold.repeat_index, candidate_index),
         "num_training_samples": fold.num_training_samples,
         "num_validation_samples": fold.num_validation_samples,
     }

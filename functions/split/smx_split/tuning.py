@@ -38,6 +38,14 @@ def candidates(grid: Mapping[str, list] | None, explicit: list[Mapping[str, obje
     return [Candidate(index, hyperparameters.normalise(values)[0]) for index, values in enumerate(sets)]
 
 
+def candidate_count(raw: Mapping | None) -> int | None:
+    """How many candidates an input's ``tuning`` section holds (None without one), before they are checked."""
+    if raw is None:
+        return None
+    grid = raw.get("grid") or {}
+    return (len(ParameterGrid(dict(grid))) if grid else 0) + len(raw.get("candidates") or [])
+
+
 def search_problems(found: list[Candidate], *, n_splits: int, n_repeats: int) -> list[str]:
     """An empty search, one candidate given twice, or more jobs than one execution can run."""
     if not found:
@@ -48,15 +56,17 @@ def search_problems(found: list[Candidate], *, n_splits: int, n_repeats: int) ->
         key = tuple(sorted(candidate.overrides.items()))
         if key in seen:
             problems.append(f"tuning: candidate {candidate.index} repeats candidate {seen[key]} "
-                            f"({_shown(candidate.overrides)}); remove one of them")
+                            f"({shown(candidate.overrides)}); remove one of them")
         seen.setdefault(key, candidate.index)
     jobs = len(found) * n_repeats * n_splits
     if jobs > MAX_JOBS:
         problems.append(
-            f"tuning: {len(found)} candidates x {n_repeats} repeats x {n_splits} folds = {jobs} training jobs, more "
+            f"tuning: {len(found)} candidates x {n_repeats} repeat{'s' if n_repeats != 1 else ''} x {n_splits} folds = "
+            f"{jobs} training jobs, more "
             f"than the {MAX_JOBS} one run may start; narrow the grid, or lower crossvalidation.n_repeats or n_splits")
     return problems
 
 
-def _shown(values: Mapping[str, str]) -> str:
+def shown(values: Mapping[str, str]) -> str:
+    """A candidate's overrides as a message shows them: "l1=0, learning_rate=0.1"."""
     return ", ".join(f"{key}={value}" for key, value in sorted(values.items())) or "the template unchanged"

@@ -27,7 +27,9 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
         if split.get("FailureReason"):
             line += f"\n         {split['FailureReason']}"
         lines.append(line)
-    if statistics:
+    if summary.get("tuning"):
+        lines += ["", *ranking_table(summary["tuning"])]
+    elif statistics:
         completed = summary.get("completed_folds") or []
         name_width = max(len(name) for name in statistics) + 2
         labels = {position: job_label(splits[position]) for position in completed if position < len(splits)}
@@ -51,6 +53,40 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
     if summary.get("summary_json"):
         lines += ["", f"Summary: {summary['summary_json']}"]
     return "\n".join(lines)
+
+
+# The most candidates whose other metrics are shown side by side (the ranking lists them all).
+MAX_METRIC_COLUMNS = 8
+
+
+def ranking_table(search: Mapping[str, Any]) -> list[str]:
+    """The search's candidates, best first: rank, overrides, the objective's mean ± std over the candidate's
+    jobs; then every metric's mean ± std for the best candidates."""
+    objective = search["objective"]
+    ranked = sorted(search["candidates"], key=lambda candidate: (candidate["rank"], candidate["index"]))
+    settings = {c["index"]: ", ".join(f"{k}={v}" for k, v in sorted(c["overrides"].items())) for c in ranked}
+    width = max(len("hyperparameters"), *(len(text) for text in settings.values()))
+    lines = [f"Search: {len(ranked)} candidates ranked by {objective['metric']} ({objective['type']}; mean ± std over "
+             "each candidate's jobs)",
+             f"  {'rank':>4}  {'':<5} {'hyperparameters':<{width}}  {'mean ± std':>17}  jobs"]
+    for candidate in ranked:
+        score = f"{_number(candidate['mean'])} ± {_number(candidate['std'])}"
+        lines.append(f"  {candidate['rank']:>4}  c{candidate['index']:<4} {settings[candidate['index']]:<{width}}  "
+                     f"{score:>17}  {candidate['completed']}/{candidate['jobs']}")
+    shown = [candidate for candidate in ranked if candidate.get("metrics")][:MAX_METRIC_COLUMNS]
+    names = sorted({name for candidate in shown for name in candidate["metrics"]})
+    if names:
+        name_width = max(len(name) for name in names) + 2
+        lines += ["", f"  {'metric (mean ± std)':<{name_width}}" + "".join(f"{'c' + str(c['index']):>18}" for c in shown)]
+        for name in names:
+            cells = []
+            for candidate in shown:
+                stats = candidate["metrics"].get(name) or {}
+                cells.append(f"{_number(stats.get('mean'))} ± {_number(stats.get('std'))}")
+            lines.append(f"  {name:<{name_width}}" + "".join(f"{cell:>18}" for cell in cells))
+    if search.get("best_index") is not None:
+        lines += ["", f"Best: c{search['best_index']} ({settings[search['best_index']]})"]
+    return lines
 
 
 def progress_line(states: list[FoldState], previous: Mapping[int, FoldState]) -> list[str]:

@@ -1,0 +1,63 @@
+"""A search's candidates ranked on their cross-validated objective, as GridSearchCV ranks them. Pure.
+
+Each candidate's objective values are its jobs' final values, in repeat then fold order (None for a
+job that did not complete or did not report it); its mean and population std cover the values
+present. Ranks follow ``GridSearchCV.cv_results_["rank_test_score"]``: 1 is best, tied means share
+the lowest rank (scipy's rankdata "min"), and candidates without any value rank last, tied.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any, Mapping
+
+from .summary import COMPLETED, final_metrics, metric_statistics
+
+
+def tuning_summary(plan: Mapping[str, Any], splits: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """``summary.tuning``, or None for a run without a search."""
+    search = plan.get("tuning")
+    if not search:
+        return None
+    metric, direction = search["objective"]["metric"], search["objective"]["type"]
+    template = plan["training"]["hyperparameters_template"]
+    candidates = [_candidate(entry, metric, splits, template) for entry in search["candidates"]]
+    _rank(candidates, maximize=direction == "Maximize")
+    best = min(candidates, key=lambda candidate: (candidate["rank"], candidate["index"]))
+    return {
+        "objective": {"metric": metric, "type": direction},
+        "candidates": candidates,
+        "best_index": best["index"] if best["mean"] is not None else None,
+        "best_hyperparameters": best["hyperparameters"] if best["mean"] is not None else None,
+    }
+
+
+def _candidate(entry: Mapping[str, Any], metric: str, splits: list[Mapping[str, Any]],
+               template: Mapping[str, str]) -> dict[str, Any]:
+    positions = [position for position, split in enumerate(splits) if split.get("candidate_index") == entry["index"]]
+    completed = [position for position in positions if splits[position].get("TrainingJobStatus") == COMPLETED]
+    values = [final_metrics(splits[position]).get(metric) if position in completed else None for position in positions]
+    present = [value for value in values if value is not None]
+    return {
+        "index": entry["index"],
+        "overrides": dict(entry["hyperparameters"]),
+        # What the candidate's jobs trained with (placeholders as the template wrote them).
+        "hyperparameters": {**template, **entry["hyperparameters"]},
+        "values": values,
+        "mean": statistics.fmean(present) if present else None,
+        "std": statistics.pstdev(present) if present else None,
+        "completed": len(completed),
+        "jobs": len(positions),
+        "metrics": metric_statistics([splits[position] for position in completed], completed),
+    }
+
+
+def _rank(candidates: list[dict[str, Any]], *, maximize: bool) -> None:
+    scored = [candidate for candidate in candidates if candidate["mean"] is not None]
+    for candidate in scored:
+        better = sum(1 for other in scored if (other["mean"] > candidate["mean"] if maximize
+                                                else other["mean"] < candidate["mean"]))
+        candidate["rank"] = better + 1
+    for candidate in candidates:
+        if candidate["mean"] is None:
+            candidate["rank"] = len(scored) + 1

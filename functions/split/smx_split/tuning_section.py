@@ -1,0 +1,70 @@
+"""``tuning`` normalised: the search's candidates, each checked against the algorithm's contract as the
+template is, and its objective against the metrics the jobs emit. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import builtin_hyperparameters, builtin_metrics, hyperparameters, tuning
+from .schema_wording import field_key
+
+_TEMPLATE_FIELD = "training.hyperparameters_template."
+
+
+@dataclass(frozen=True)
+class TuningSpec:
+    metric: str
+    direction: str  # "Maximize" or "Minimize"
+    candidates: list[tuning.Candidate]
+    grid_size: int  # the first grid_size candidates come from the grid
+
+    def section(self) -> dict:
+        """The plan's and the output's ``tuning``: the objective and every candidate's overrides."""
+        return {"objective": {"metric": self.metric, "type": self.direction},
+                "candidates": [{"index": c.index, "hyperparameters": c.overrides} for c in self.candidates]}
+
+    def where(self, candidate: tuning.Candidate, name: str) -> str:
+        """The input field a candidate's value of ``name`` comes from, for messages (a grid value's problem
+        then reads the same for every combination that holds it, and is said once)."""
+        if candidate.index < self.grid_size:
+            return f"tuning.grid.{field_key(name)}"
+        return f"tuning.candidates[{candidate.index - self.grid_size}].{field_key(name)}"
+
+
+def normalise(raw: dict | None, *, family: str, template: dict[str, str], algorithm_specification: dict,
+              n_splits: int, n_repeats: int, problems: list[str]) -> dict:
+    """JobSpec's ``tuning`` (None without a search); problems are appended."""
+    if raw is None:
+        return {"tuning": None}
+    grid = raw.get("grid") or {}
+    found = tuning.candidates(grid, raw.get("candidates"))
+    spec = TuningSpec(metric=raw["objective"]["metric"], direction=raw["objective"]["type"], candidates=found,
+                      grid_size=len(tuning.candidates(grid, None)))
+    found_problems = tuning.search_problems(found, n_splits=n_splits, n_repeats=n_repeats)
+    for candidate in found:
+        found_problems += _candidate_problems(spec, candidate, family, template)
+        found_problems += builtin_metrics.objective_problems(
+            family, candidate.hyperparameters(template), spec.metric, spec.direction,
+            algorithm_specification.get("MetricDefinitions"))
+    problems += list(dict.fromkeys(found_problems))  # a grid value's problem once, not once per combination
+    return {"tuning": spec}
+
+
+def _candidate_problems(spec: TuningSpec, candidate: tuning.Candidate, family: str, template: dict[str, str]) -> list[str]:
+    """What the algorithm's container would refuse in this candidate's own values."""
+    problems = []
+    for name in builtin_hyperparameters.rejected_names(family, candidate.overrides):
+        close = builtin_hyperparameters.closest_name(family, name)
+        hint = f"; did you mean {close!r}?" if close else ""
+        problems.append(f"{spec.where(candidate, name)}: {family} has no hyperparameter {name!r}{hint} (its "
+                        "container fails a job that names a hyperparameter it does not know)")
+    merged = candidate.hyperparameters(template)
+    for problem in builtin_hyperparameters.input_problems(family, merged):
+        for name in candidate.overrides:
+            prefix = f"{_TEMPLATE_FIELD}{field_key(name)}:"
+            if problem.startswith(prefix):
+                problems.append(f"{spec.where(candidate, name)}:{problem[len(prefix):]}")
+    for name, placeholders in hyperparameters.unknown_placeholders(candidate.overrides).items():
+        problems.append(f"{spec.where(candidate, name)}: unknown placeholder "
+                        f"{', '.join('${' + placeholder + '}' for placeholder in placeholders)}")
+    return problems

@@ -1,0 +1,82 @@
+"""A cross-validated search through the real state machine: every candidate on the same repeated folds,
+ranked as GridSearchCV ranks them, with a failed job affecting only its candidate."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.model_selection import ParameterGrid
+
+from .conftest import describe_jobs
+from .test_state_machine import peak_training_overlap
+
+METRIC = "validation:binary_classification_accuracy"
+GRID = {"learning_rate": ["0.1", "0.001"], "l1": ["0", "0.01"]}
+
+
+def search_input(example) -> dict:
+    document = example("linear-learner")
+    document["crossvalidation"].update(n_splits=3, n_repeats=2, random_state=5, max_concurrency=2)
+    document["tuning"] = {"objective": {"metric": METRIC, "type": "Maximize"}, "grid": GRID}
+    return document
+
+
+def final(split: dict, metric: str = METRIC) -> float | None:
+    return next((m["Value"] for m in split.get("FinalMetricDataList") or [] if m["MetricName"] == metric), None)
+
+
+def test_a_grid_search_ranks_candidates_on_the_same_folds_and_a_failed_job_stays_in_its_candidate(app_engine, example):
+    # GIVEN a 2x2 grid x 3 folds x 2 repeats, and candidate 1's r0-fold1 job refused by SageMaker
+    app_engine.training.inject_create_error(
+        "ValidationException", "injected refusal", job_names=lambda name: name.endswith("-c1-r0-fold1"))
+    # WHEN the search runs
+    result = app_engine.run(search_input(example), timeout=600)
+    # THEN every other job trained, and the run reports the one failure (as any run with a failed job does)
+    assert (result.status, result.error) == ("FAILED", "FoldsFailed")
+    output = next(o for o in _lambda_outputs(result) if "summary" in o)
+    splits, search = output["splits"], output["summary"]["tuning"]
+    assert len(splits) == 24 and output["summary"]["failed_fold_count"] == 1
+    # AND the candidates are ParameterGrid's, in its order
+    assert [c["overrides"] for c in search["candidates"]] == list(ParameterGrid(GRID))
+    # AND every candidate trained on the same folds: job (c, r, i) reads repeat r's fold i whatever c
+    plan = next(o for o in _lambda_outputs(result) if "folds" in o)
+    inputs = {}
+    for job in plan["folds"]:
+        inputs.setdefault((job["repeat_index"], job["fold_index"]), set()).add(str(job["InputDataConfig"]))
+    assert len(inputs) == 6 and all(len(uris) == 1 for uris in inputs.values())
+    # AND each candidate's values, mean and std are its jobs' final metrics in repeat then fold order
+    for candidate in search["candidates"]:
+        jobs = [s for s in splits if s["candidate_index"] == candidate["index"]]
+        assert [(s["repeat_index"], s["fold_index"]) for s in jobs] == [(r, i) for r in range(2) for i in range(3)]
+        expected = [final(s) if s["TrainingJobStatus"] == "Completed" else None for s in jobs]
+        assert candidate["values"] == expected
+        present = [v for v in expected if v is not None]
+        assert candidate["completed"] == len(present)
+        assert abs(candidate["mean"] - statistics.fmean(present)) < 1e-12
+        assert abs(candidate["std"] - statistics.pstdev(present)) < 1e-12
+    # AND the failed job counts against candidate 1 only
+    assert [c["completed"] for c in search["candidates"]] == [6, 5, 6, 6]
+    # AND the ranks are GridSearchCV's rank_test_score (rankdata of the negated means, "min" ties)
+    means = np.array([c["mean"] for c in search["candidates"]])
+    assert [c["rank"] for c in search["candidates"]] == rankdata(-means, method="min").astype(int).tolist()
+    best = int(np.argmin(rankdata(-means, method="min")))  # GridSearchCV's best_index_
+    assert search["best_index"] == best
+    assert search["best_hyperparameters"] == {**plan["training"]["hyperparameters_template"],
+                                              **search["candidates"][best]["overrides"]}
+    # AND each candidate is a trial component of the run's trial, with its rank
+    sagemaker = app_engine.client("sagemaker")
+    for candidate in search["candidates"]:
+        component = sagemaker.describe_trial_component(
+            TrialComponentName=f"{output['job_config']['run_id']}-c{candidate['index']}")
+        assert component["Parameters"]["rank"]["NumberValue"] == candidate["rank"]
+    # AND no more than max_concurrency jobs trained at once
+    created = [s["TrainingJobName"] for s in splits if s["TrainingJobStatus"] == "Completed"]
+    assert peak_training_overlap(describe_jobs(app_engine, created)) <= 2
+
+
+def _lambda_outputs(result) -> list[dict]:
+    import json
+    return [json.loads(event["lambdaFunctionSucceededEventDetails"]["output"])
+            for event in result.history if event["type"] == "LambdaFunctionSucceeded"]
