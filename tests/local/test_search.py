@@ -58,13 +58,20 @@ def test_a_grid_search_ranks_candidates_on_the_same_folds_and_a_failed_job_stays
         assert abs(candidate["std"] - statistics.pstdev(present)) < 1e-12
     # AND the failed job counts against candidate 1 only
     assert [c["completed"] for c in search["candidates"]] == [6, 5, 6, 6]
-    # AND the ranks are GridSearchCV's rank_test_score (rankdata of the negated means, "min" ties)
-    means = np.array([c["mean"] for c in search["candidates"]])
-    assert [c["rank"] for c in search["candidates"]] == rankdata(-means, method="min").astype(int).tolist()
-    best = int(np.argmin(rankdata(-means, method="min")))  # GridSearchCV's best_index_
+    # AND the ranks are GridSearchCV's rank_test_score with error_score=nan: candidate 1, missing a job's score,
+    # has no mean to rank and comes last (rankdata of the negated means, "min" ties, NaN tied below the worst)
+    means = np.array([c["mean"] if c["complete"] else np.nan for c in search["candidates"]])
+    assert [c["complete"] for c in search["candidates"]] == [True, False, True, True]
+    filled = np.where(np.isnan(means), np.nanmin(means) - 1, means)
+    assert [c["rank"] for c in search["candidates"]] == rankdata(-filled, method="min").astype(int).tolist()
+    assert search["candidates"][1]["rank"] == 4
+    best = int(np.argmin(rankdata(-filled, method="min")))  # GridSearchCV's best_index_
     assert search["best_index"] == best
     assert search["best_hyperparameters"] == {**plan["training"]["hyperparameters_template"],
                                               **search["candidates"][best]["overrides"]}
+    # AND the summary's metrics are the best candidate's: the cross-validated estimate of what the search chose
+    assert output["summary"]["metrics"] == search["candidates"][best]["metrics"]
+    assert output["summary"]["completed_folds"] == [p for p, s in enumerate(splits) if s["candidate_index"] == best]
     # AND each candidate is a trial component of the run's trial, with its rank
     sagemaker = app_engine.client("sagemaker")
     for candidate in search["candidates"]:

@@ -1176,7 +1176,14 @@ ACCURACY = {"metric": "validation:accuracy", "type": "Maximize"}
     ({"objective": ACCURACY, "grid": {"learning_rate": [str(0.001 * i) for i in range(1, 42)],
                                       "mini_batch_size": [str(i) for i in range(1, 6)]}},
      "tuning: 205 candidates x 1 repeat x 5 folds = 1025 training jobs, more than the 1000 one run may start"),
-], ids=["unknown-name", "bad-value", "metric-not-emitted", "wrong-direction", "empty", "duplicate", "too-large"])
+    ({"objective": ACCURACY, "candidates": [{"learning_rate": str(0.001 * i)} for i in range(1, 60)]},
+     "tuning: this run plans 295 training jobs (59 candidates x 1 repeat x 5 folds), each carried in the state "
+     "machine's states: narrow tuning.grid or tuning.candidates, or lower crossvalidation.n_repeats"),
+    ({"objective": ACCURACY, "grid": {"learning_rate": ["0.1"]},
+      "candidates": [{"learning_rate": "0.1", "num_classes": "${num_classes}"}]},
+     "tuning: candidate 1 repeats candidate 0 (learning_rate=0.1, num_classes=${num_classes}); remove one of them"),
+], ids=["unknown-name", "bad-value", "metric-not-emitted", "wrong-direction", "empty", "duplicate", "too-large",
+        "too-large-for-the-states", "duplicate-once-the-template-is-added"])
 def test_a_search_that_could_not_rank_its_candidates_is_refused_before_any_job(split, tuning, expected):
     # GIVEN the documented example with a search whose candidates or objective cannot work
     document = sample_input()

@@ -179,4 +179,4 @@ def test_given_a_repeated_run_with_a_failed_job_then_positions_and_labels_name_r
     assert summary["completed_folds"] == [0, 1, 3]
     assert summary["metrics"]["m"]["values"] == [0.5, 0.51, 0.61]
     assert summary["failed_folds"][0]["repeat_index"] == 1 and summary["failed_folds"][0]["fold_index"] == 0
-    assert summary["failure_message"] == f"1 of 4 folds failed: r1-fold0 ({names[1, 0]}): AlgorithmError: boom"
+    assert summary["failure_message"] == f"1 of 4 training jobs failed: r1-fold0 ({names[1, 0]}): AlgorithmError: boom"

@@ -1,9 +1,11 @@
 """A search's candidates ranked on their cross-validated objective, as GridSearchCV ranks them. Pure.
 
 Each candidate's objective values are its jobs' final values, in repeat then fold order (None for a
-job that did not complete or did not report it); its mean and population std cover the values
-present. Ranks follow ``GridSearchCV.cv_results_["rank_test_score"]``: 1 is best, tied means share
-the lowest rank (scipy's rankdata "min"), and candidates without any value rank last, tied.
+job that did not complete, diverged or did not report it); its mean and population std cover the
+values present. Ranks follow ``GridSearchCV.cv_results_["rank_test_score"]`` with its default
+``error_score=nan``: a candidate missing any value has no score (its mean over the other folds would
+flatter it: the fold it missed may be the hardest), so it ranks last, tied with the others missing one;
+among complete candidates 1 is best and tied means share the lowest rank (scipy's rankdata "min").
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ def tuning_summary(plan: Mapping[str, Any], splits: list[Mapping[str, Any]]) -> 
     return {
         "objective": {"metric": metric, "type": direction},
         "candidates": candidates,
-        "best_index": best["index"] if best["mean"] is not None else None,
-        "best_hyperparameters": best["hyperparameters"] if best["mean"] is not None else None,
+        "best_index": best["index"] if best["complete"] else None,
+        "best_hyperparameters": best["hyperparameters"] if best["complete"] else None,
     }
 
 
@@ -48,16 +50,34 @@ def _candidate(entry: Mapping[str, Any], metric: str, splits: list[Mapping[str, 
         "std": statistics.pstdev(present) if present else None,
         "completed": len(completed),
         "jobs": len(positions),
+        # Every job reported the objective: only then does the candidate have a score to rank.
+        "complete": bool(positions) and len(present) == len(positions),
         "metrics": metric_statistics([splits[position] for position in completed], completed),
     }
 
 
 def _rank(candidates: list[dict[str, Any]], *, maximize: bool) -> None:
-    scored = [candidate for candidate in candidates if candidate["mean"] is not None]
+    scored = [candidate for candidate in candidates if candidate["complete"]]
     for candidate in scored:
         better = sum(1 for other in scored if (other["mean"] > candidate["mean"] if maximize
                                                 else other["mean"] < candidate["mean"]))
         candidate["rank"] = better + 1
     for candidate in candidates:
-        if candidate["mean"] is None:
+        if not candidate["complete"]:
             candidate["rank"] = len(scored) + 1
+
+
+def focus_on_best(summary: dict[str, Any], search: Mapping[str, Any], splits: list[Mapping[str, Any]]) -> None:
+    """In a search, the summary's ``metrics``, ``completed_folds`` and ``diverged_*`` describe the best
+    candidate: the cross-validated estimate of the hyperparameters the search chose (its other candidates
+    are in ``summary.tuning``). Failures and seconds still cover every job. Without a best candidate
+    (none is complete), the summary stays over every job."""
+    if search.get("best_index") is None:
+        return
+    best = next(candidate for candidate in search["candidates"] if candidate["index"] == search["best_index"])
+    summary["completed_folds"] = [position for position, split in enumerate(splits)
+                                  if split.get("candidate_index") == best["index"]
+                                  and split.get("TrainingJobStatus") == COMPLETED]
+    summary["metrics"] = best["metrics"]
+    diverged = sorted({fold for stats in best["metrics"].values() for fold in stats["diverged_folds"]})
+    summary["diverged_folds"], summary["diverged_fold_count"] = diverged, len(diverged)

@@ -178,7 +178,9 @@ def failure_message(failed: list[Mapping[str, Any]], n_folds: int) -> str:
     if not failed:
         return ""
     parts = [f"{job_label(f)} ({f['TrainingJobName']}): {f['FailureReason']}" for f in failed]
-    message = f"{len(failed)} of {n_folds} folds failed: " + "; ".join(parts)
+    # A search or a repeated run has more jobs than folds: say jobs.
+    what = "training jobs" if any("repeat_index" in f or "candidate_index" in f for f in failed) else "folds"
+    message = f"{len(failed)} of {n_folds} {what} failed: " + "; ".join(parts)
     return _clip(message, MAX_FAILURE_MESSAGE_CHARS)
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import builtin_hyperparameters, data_contracts, hyperparameters, tuning
+from . import builtin_hyperparameters, data_contracts, hyperparameters
 from .builtin_images import CUSTOM
 from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
 from .folds import FoldAssignment, assign_repeated_folds, resolve_strategy
 from .job_spec import JobSpec
+from .tuning_section import once_or_per_candidate
 
 
 @dataclass(frozen=True)
@@ -124,13 +125,8 @@ def _fold_hyperparameter_problems(spec: JobSpec, scan: DatasetScan, fold_sizes: 
     algorithm and the data."""
     if spec.tuning is None:
         return _template_fold_problems(spec, spec.hyperparameters, scan, fold_sizes, first_lines)
-    problems: list[str] = []
-    for candidate in spec.tuning.candidates:
-        found = _template_fold_problems(spec, candidate.hyperparameters(spec.hyperparameters), scan, fold_sizes,
-                                        first_lines)
-        problems += [f"tuning candidate {candidate.index} ({tuning.shown(candidate.overrides)}): {problem}"
-                     for problem in found]
-    return problems
+    return once_or_per_candidate(spec.tuning, lambda candidate: _template_fold_problems(
+        spec, candidate.hyperparameters(spec.hyperparameters), scan, fold_sizes, first_lines))
 
 
 def _template_fold_problems(spec: JobSpec, template: dict[str, str], scan: DatasetScan, fold_sizes: set[int],

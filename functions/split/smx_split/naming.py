@@ -31,7 +31,7 @@ def max_name_length(n_splits: int, n_repeats: int = 1, n_candidates: int | None 
     (``n_candidates``: the size of a search; None without one)."""
     longest_job_name_without_name = fold_job_name(run_id("", datetime(2000, 1, 1)), n_splits - 1,
                                                   n_repeats - 1 if n_repeats > 1 else None,
-                                                  None if n_candidates is None else n_candidates - 1)
+                                                  None if n_candidates is None else max(n_candidates, 1) - 1)
     return JOB_NAME_MAX_LENGTH - len(longest_job_name_without_name)
 
 

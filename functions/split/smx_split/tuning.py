@@ -46,14 +46,16 @@ def candidate_count(raw: Mapping | None) -> int | None:
     return (len(ParameterGrid(dict(grid))) if grid else 0) + len(raw.get("candidates") or [])
 
 
-def search_problems(found: list[Candidate], *, n_splits: int, n_repeats: int) -> list[str]:
-    """An empty search, one candidate given twice, or more jobs than one execution can run."""
+def search_problems(found: list[Candidate], *, n_splits: int, n_repeats: int,
+                    template: Mapping[str, str] | None = None) -> list[str]:
+    """An empty search, one candidate given twice (the same hyperparameters once the template's are added),
+    or more jobs than one execution can run."""
     if not found:
         return ["tuning: the search has no candidate; give tuning.grid values or tuning.candidates"]
     problems = []
     seen: dict[tuple, int] = {}
     for candidate in found:
-        key = tuple(sorted(candidate.overrides.items()))
+        key = tuple(sorted(candidate.hyperparameters(template or {}).items()))
         if key in seen:
             problems.append(f"tuning: candidate {candidate.index} repeats candidate {seen[key]} "
                             f"({shown(candidate.overrides)}); remove one of them")

@@ -40,14 +40,35 @@ def normalise(raw: dict | None, *, family: str, template: dict[str, str], algori
     found = tuning.candidates(grid, raw.get("candidates"))
     spec = TuningSpec(metric=raw["objective"]["metric"], direction=raw["objective"]["type"], candidates=found,
                       grid_size=len(tuning.candidates(grid, None)))
-    found_problems = tuning.search_problems(found, n_splits=n_splits, n_repeats=n_repeats)
+    found_problems = tuning.search_problems(found, n_splits=n_splits, n_repeats=n_repeats, template=template)
     for candidate in found:
         found_problems += _candidate_problems(spec, candidate, family, template)
-        found_problems += builtin_metrics.objective_problems(
-            family, candidate.hyperparameters(template), spec.metric, spec.direction,
-            algorithm_specification.get("MetricDefinitions"))
+    found_problems += once_or_per_candidate(spec, lambda candidate: builtin_metrics.objective_problems(
+        family, candidate.hyperparameters(template), spec.metric, spec.direction,
+        algorithm_specification.get("MetricDefinitions")))
     problems += list(dict.fromkeys(found_problems))  # a grid value's problem once, not once per combination
     return {"tuning": spec}
+
+
+def once_or_per_candidate(spec: TuningSpec, problems_of) -> list[str]:
+    """A problem every candidate has, said once; one only some have, said for each of those candidates, at the
+    search's own field when the problem is about a hyperparameter the candidate sets."""
+    found = spec.candidates
+    per_candidate = {candidate.index: problems_of(candidate) for candidate in found}
+    common = [problem for problem in per_candidate[found[0].index]
+              if all(problem in problems for problems in per_candidate.values())] if found else []
+    problems = list(common)
+    for candidate in found:
+        for problem in per_candidate[candidate.index]:
+            if problem in common:
+                continue
+            field, _, rest = problem.partition(": ")
+            name = field[len(_TEMPLATE_FIELD):] if field.startswith(_TEMPLATE_FIELD) else None
+            if name is not None and name in {field_key(key) for key in candidate.overrides}:
+                problems.append(f"{spec.where(candidate, name)}: {rest}")
+            else:
+                problems.append(f"{field}: for candidate {candidate.index} ({tuning.shown(candidate.overrides)}), {rest}")
+    return problems
 
 
 def _candidate_problems(spec: TuningSpec, candidate: tuning.Candidate, family: str, template: dict[str, str]) -> list[str]:

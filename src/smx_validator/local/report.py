@@ -10,8 +10,8 @@ from smx_common.fold_labels import job_label
 
 from .progress import FoldState
 
-# The end of a job's name: its fold label (smx_common.fold_labels), "fold3" or "r1-fold3".
-_LABEL_AT_END = re.compile(r"(?:r\d+-)?fold\d+$")
+# The end of a job's name: its fold label (smx_common.fold_labels), "fold3", "r1-fold3" or "c2-r1-fold3".
+_LABEL_AT_END = re.compile(r"(?:c\d+-)?(?:r\d+-)?fold\d+$")
 
 
 def summary_table(gather_output: Mapping[str, Any]) -> str:
@@ -31,16 +31,20 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
         lines += ["", *ranking_table(summary["tuning"])]
     elif statistics:
         completed = summary.get("completed_folds") or []
+        # Past MAX_JOB_COLUMNS jobs (repeats), only the statistics: summary.csv has every job's value.
+        repeated = any("repeat_index" in split for split in splits)
+        shown = completed if len(completed) <= (MAX_REPEATED_JOB_COLUMNS if repeated else MAX_JOB_COLUMNS) else []
         name_width = max(len(name) for name in statistics) + 2
         labels = {position: job_label(splits[position]) for position in completed if position < len(splits)}
-        header = f"  {'metric':<{name_width}}" + "".join(f"{labels.get(i, i):>9}" for i in completed) + "   mean ± std"
+        header = f"  {'metric':<{name_width}}" + "".join(f"{labels.get(i, i):>9}" for i in shown) + "   mean ± std"
         lines += ["", f"Metrics ({len(completed)} completed fold{'s' if len(completed) != 1 else ''}; "
-                      "std is the population standard deviation)", header]
+                      "std is the population standard deviation"
+                      f"{'' if shown else '; each job in summary.csv'})", header]
         for name in sorted(statistics):
             stats = statistics[name]
             diverged = set(stats.get("diverged_folds") or [])
             values = "".join(f"{'diverged' if fold in diverged else _number(value):>9}"
-                             for fold, value in zip(completed, stats.get("values", [])))
+                             for fold, value in zip(shown, stats.get("values", [])))
             over = f"  (over {stats['count']} of {len(completed)} folds)" if diverged else ""
             lines.append(f"  {name:<{name_width}}{values}   {_number(stats['mean'])} ± {_number(stats['std'])}{over}")
         if summary.get("diverged_fold_count"):
@@ -55,6 +59,9 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# The most jobs whose values are shown side by side (a plain run's 20 folds at most fit; repeats may not).
+MAX_JOB_COLUMNS = 20
+MAX_REPEATED_JOB_COLUMNS = 10
 # The most candidates whose other metrics are shown side by side (the ranking lists them all).
 MAX_METRIC_COLUMNS = 8
 
@@ -92,10 +99,13 @@ def ranking_table(search: Mapping[str, Any]) -> list[str]:
 def progress_line(states: list[FoldState], previous: Mapping[int, FoldState]) -> list[str]:
     """One line per fold whose state changed since ``previous``."""
     lines = []
+    many_jobs_per_fold = any(re.search(r"-[cr]\d+-(?:r\d+-)?fold\d+$", state.job_name or "") for state in states)
     for state in states:
         if previous.get(state.index) != state:
             label = _LABEL_AT_END.search(state.job_name or "")
-            text = f"{label.group(0) if label else f'fold{state.index}':<7} {state.state:<10}"
+            # Before its job is named, a state is known by its Map index: the fold in a plain run, a job otherwise.
+            fallback = f"job{state.index}" if many_jobs_per_fold else f"fold{state.index}"
+            text = f"{label.group(0) if label else fallback:<7} {state.state:<10}"
             if state.job_name:
                 text += f" {state.job_name}"
             if state.detail:
