@@ -80,16 +80,7 @@ def record_summary(sagemaker: Any, plan: Mapping[str, Any], summary: Mapping[str
     Re-running the step (a redriven execution) finds the component already there and only
     associates it again.
     """
-    request = trial_component_request(plan, summary)
-    try:
-        sagemaker.create_trial_component(**request)
-    except ClientError as error:
-        if not name_taken(error):
-            raise
-    sagemaker.associate_trial_component(
-        TrialComponentName=request["TrialComponentName"],
-        TrialName=plan["job_config"]["trial_name"],
-    )
+    _create_and_associate(sagemaker, trial_component_request(plan, summary), plan["job_config"]["trial_name"])
 
 
 def candidate_component_request(plan: Mapping[str, Any], candidate: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,14 +106,17 @@ def candidate_component_request(plan: Mapping[str, Any], candidate: Mapping[str,
 def record_candidates(sagemaker: Any, plan: Mapping[str, Any], tuning: Mapping[str, Any]) -> None:
     """One trial component per candidate of a search, in the run's trial (a redriven step re-associates)."""
     for candidate in tuning["candidates"]:
-        request = candidate_component_request(plan, candidate)
-        try:
-            sagemaker.create_trial_component(**request)
-        except ClientError as error:
-            if not name_taken(error):
-                raise
-        sagemaker.associate_trial_component(TrialComponentName=request["TrialComponentName"],
-                                            TrialName=plan["job_config"]["trial_name"])
+        _create_and_associate(sagemaker, candidate_component_request(plan, candidate), plan["job_config"]["trial_name"])
+
+
+def _create_and_associate(sagemaker: Any, request: Mapping[str, Any], trial_name: str) -> None:
+    """Create a trial component (one that exists already, from a redriven step, is kept) and put it in the trial."""
+    try:
+        sagemaker.create_trial_component(**request)
+    except ClientError as error:
+        if not name_taken(error):
+            raise
+    sagemaker.associate_trial_component(TrialComponentName=request["TrialComponentName"], TrialName=trial_name)
 
 
 def _parameter_key(metric: str, statistic: str) -> str:
