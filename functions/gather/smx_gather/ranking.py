@@ -38,7 +38,8 @@ def _candidate(entry: Mapping[str, Any], metric: str, splits: list[Mapping[str, 
                template: Mapping[str, str]) -> dict[str, Any]:
     positions = [position for position, split in enumerate(splits) if split.get("candidate_index") == entry["index"]]
     completed = [position for position in positions if splits[position].get("TrainingJobStatus") == COMPLETED]
-    values = [final_metrics(splits[position]).get(metric) if position in completed else None for position in positions]
+    done = set(completed)
+    values = [final_metrics(splits[position]).get(metric) if position in done else None for position in positions]
     present = [value for value in values if value is not None]
     return {
         "index": entry["index"],

@@ -78,6 +78,22 @@ def budget_problems(execution_input: Any, plan: Mapping[str, Any]) -> list[str]:
         f"{_kib(BUDGET_BYTES)} SMX-Validator allows under Step Functions' {_kib(LIMIT_BYTES)} limit; "
         f"the biggest parts: {_contributors(execution_input, plan)}. Shorten or remove what is largest, "
         f"or lower crossvalidation.n_splits"
+    ] + _job_count_problems(plan)
+
+
+def _job_count_problems(plan: Mapping[str, Any]) -> list[str]:
+    """With more jobs than folds (a search, repeats), their number is the lever: every job is an entry of the
+    plan and of the gather's output."""
+    jobs, crossvalidation = len(plan["folds"]), plan.get("crossvalidation") or {}
+    if jobs <= crossvalidation.get("n_splits", jobs):
+        return []
+    candidates = len(plan["tuning"]["candidates"]) if "tuning" in plan else 1
+    repeats = crossvalidation.get("n_repeats", 1)
+    return [
+        f"{'tuning' if 'tuning' in plan else 'crossvalidation.n_repeats'}: this run plans {jobs} training jobs "
+        f"({candidates} candidate{'s' if candidates != 1 else ''} x {repeats} repeat{'s' if repeats != 1 else ''} x "
+        f"{crossvalidation['n_splits']} folds), each carried in the state machine's states: narrow tuning.grid or "
+        "tuning.candidates, or lower crossvalidation.n_repeats"
     ]
 
 

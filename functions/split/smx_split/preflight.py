@@ -53,15 +53,6 @@ def check(execution_input: Any, spec: JobSpec, deployment: Deployment, *, starte
     plan = provisional_plan(spec, deployment, started_at=started_at, execution_name=execution_name,
                             num_classes=PROVISIONAL_LINES)
     problems = plan_problems(execution_input, spec, plan, offline=offline)
-    jobs = len(plan["folds"])
-    if any("Step Functions state" in problem for problem in problems) and jobs > spec.n_splits:
-        # Every job is an entry of the plan and of the gather's output: the search's size is the lever.
-        candidates = len(spec.tuning.candidates) if spec.tuning else 1
-        field = "tuning" if spec.tuning else "crossvalidation.n_repeats"
-        problems.append(
-            f"{field}: this run plans {jobs} training jobs ({candidates} candidate{'s' if candidates != 1 else ''} x "
-            f"{spec.n_repeats} repeat{'s' if spec.n_repeats != 1 else ''} x {spec.n_splits} folds), each carried in "
-            "the state machine's states: narrow tuning.grid or tuning.candidates, or lower crossvalidation.n_repeats")
     if problems:
         raise InvalidInputError(problems)
 

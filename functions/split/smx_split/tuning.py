@@ -38,12 +38,16 @@ def candidates(grid: Mapping[str, list] | None, explicit: list[Mapping[str, obje
     return [Candidate(index, hyperparameters.normalise(values)[0]) for index, values in enumerate(sets)]
 
 
+def grid_size(grid: Mapping[str, list] | None) -> int:
+    """How many combinations a grid expands to (the first candidates of a search)."""
+    return len(ParameterGrid(dict(grid))) if grid else 0
+
+
 def candidate_count(raw: Mapping | None) -> int | None:
     """How many candidates an input's ``tuning`` section holds (None without one), before they are checked."""
     if raw is None:
         return None
-    grid = raw.get("grid") or {}
-    return (len(ParameterGrid(dict(grid))) if grid else 0) + len(raw.get("candidates") or [])
+    return grid_size(raw.get("grid")) + len(raw.get("candidates") or [])
 
 
 def search_problems(found: list[Candidate], *, n_splits: int, n_repeats: int,

@@ -39,7 +39,7 @@ def normalise(raw: dict | None, *, family: str, template: dict[str, str], algori
     grid = raw.get("grid") or {}
     found = tuning.candidates(grid, raw.get("candidates"))
     spec = TuningSpec(metric=raw["objective"]["metric"], direction=raw["objective"]["type"], candidates=found,
-                      grid_size=len(tuning.candidates(grid, None)))
+                      grid_size=tuning.grid_size(grid))
     found_problems = tuning.search_problems(found, n_splits=n_splits, n_repeats=n_repeats, template=template)
     for candidate in found:
         found_problems += _candidate_problems(spec, candidate, family, template)

@@ -78,8 +78,10 @@ def ranking_table(search: Mapping[str, Any]) -> list[str]:
              f"  {'rank':>4}  {'':<5} {'hyperparameters':<{width}}  {'mean ± std':>17}  jobs"]
     for candidate in ranked:
         score = f"{_number(candidate['mean'])} ± {_number(candidate['std'])}"
+        # A candidate missing a job's objective has no score: it ranks last whatever its partial mean says.
+        unscored = "" if candidate.get("complete", True) else "  (a job has no objective value: ranked last)"
         lines.append(f"  {candidate['rank']:>4}  c{candidate['index']:<4} {settings[candidate['index']]:<{width}}  "
-                     f"{score:>17}  {candidate['completed']}/{candidate['jobs']}")
+                     f"{score:>17}  {candidate['completed']}/{candidate['jobs']}{unscored}")
     shown = [candidate for candidate in ranked if candidate.get("metrics")][:MAX_METRIC_COLUMNS]
     names = sorted({name for candidate in shown for name in candidate["metrics"]})
     if names:
@@ -99,10 +101,11 @@ def ranking_table(search: Mapping[str, Any]) -> list[str]:
 def progress_line(states: list[FoldState], previous: Mapping[int, FoldState]) -> list[str]:
     """One line per fold whose state changed since ``previous``."""
     lines = []
-    many_jobs_per_fold = any(re.search(r"-[cr]\d+-(?:r\d+-)?fold\d+$", state.job_name or "") for state in states)
+    labels = {state.index: _LABEL_AT_END.search(state.job_name or "") for state in states}
+    many_jobs_per_fold = any(label and not label.group(0).startswith("fold") for label in labels.values())
     for state in states:
         if previous.get(state.index) != state:
-            label = _LABEL_AT_END.search(state.job_name or "")
+            label = labels[state.index]
             # Before its job is named, a state is known by its Map index: the fold in a plain run, a job otherwise.
             fallback = f"job{state.index}" if many_jobs_per_fold else f"fold{state.index}"
             text = f"{label.group(0) if label else fallback:<7} {state.state:<10}"
