@@ -3,10 +3,15 @@ the cross-validated metrics in the run's Experiment trial and returns the execut
 
 It never raises for failed folds: CheckFolds turns ``summary.failed_fold_count > 0`` into the
 execution's failure, with ``summary.failure_message`` as its cause.
+
+A search with ``tuning.refit`` passes here twice: after the search, whose output then carries the
+``refit_plan`` the Map runs next, and after the refit job, whose outcome is added to summary.json
+(smx_gather.refit).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -16,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smx_common.deployment import Deployment
 from smx_common.s3uri import S3Uri, encryption_args
-from smx_gather import experiments, payload, ranking, reports
+from smx_gather import experiments, payload, ranking, refit, reports
 from smx_gather.describe import describe_folds
 from smx_gather.summary import build_summary, fold_splits, strict_json
 
@@ -36,10 +41,12 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
     deployment = Deployment.from_event(event.get("deployment"))
     job_config = plan["job_config"]
     logger.append_keys(run_id=job_config["run_id"])
-    # Clients are made per invocation: the step runs once per execution, so there is nothing
-    # to reuse, and tests can swap the endpoint (moto) without reloading the module.
+    # Clients are made per invocation: the step runs once or twice per execution, so there is
+    # nothing to reuse, and tests can swap the endpoint (moto) without reloading the module.
     sagemaker = boto3.client("sagemaker", config=_BOTO_CONFIG)
     s3 = boto3.client("s3", config=_BOTO_CONFIG)
+    if refit.is_refit(plan):
+        return _gather_refit(plan, fold_results, deployment, sagemaker, s3)
 
     splits = fold_splits(plan, describe_folds(sagemaker, plan), fold_results)
     run_prefix = S3Uri.parse(job_config["run_prefix"])
@@ -80,13 +87,34 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
                        extra={"trial_component_name": summary["trial_component_name"], "error": str(error)})
         summary["experiments_error"] = str(error)
 
-    fitted = payload.fit_to_limit(output)
+    next_plan = refit.refit_plan(plan, search)
+    # The refit plan is a few KiB; the output leaves it room under the state limit.
+    fitted = payload.fit_to_limit(output, payload.LIMIT_BYTES - (payload.payload_size(next_plan) if next_plan else 0))
     logger.info("Gathered the folds", extra={
         "completed_folds": summary["completed_folds"],
         "failed_fold_count": summary["failed_fold_count"],
         "summary_json": summary["summary_json"],
         "trimmed_fields": fitted["summary"]["trimmed_fields"],
+        "refit": next_plan["folds"][0]["TrainingJobName"] if next_plan else None,
     })
-    return fitted
+    return fitted | ({"refit_plan": next_plan} if next_plan else {})
+
+
+def _gather_refit(plan: dict[str, Any], fold_results: list, deployment: Deployment, sagemaker, s3) -> dict[str, Any]:
+    """After the refit job: its outcome added to summary.json, which the search's gather wrote in full."""
+    summary_uri = S3Uri.parse(plan["job_config"]["run_prefix"]).child("summary.json")
+    written = json.loads(s3.get_object(Bucket=summary_uri.bucket, Key=summary_uri.key)["Body"].read())
+    job = plan["folds"][0]
+    description = describe_folds(sagemaker, plan)[job["TrainingJobName"]]
+    result = next((r for r in fold_results if r.get("TrainingJobName") == job["TrainingJobName"]), {})
+    outcome = refit.refit_outcome(job, description, result)
+    output = refit.with_refit(written, outcome)
+    s3.put_object(Bucket=summary_uri.bucket, Key=summary_uri.key, Body=reports.summary_json(output),
+                  ContentType="application/json", **encryption_args(deployment.output_kms_key_id))
+    logger.info("Gathered the refit job", extra={
+        "TrainingJobName": outcome["TrainingJobName"], "TrainingJobStatus": outcome["TrainingJobStatus"],
+        "model": refit.refit_model_uri(outcome),
+    })
+    return payload.fit_to_limit(output)
 
 

@@ -24,7 +24,7 @@ from smx_split import preflight
 from smx_split.folding import fold_dataset
 from smx_split.plan import build_plan
 from smx_split.reservation import reserve_run
-from smx_split.s3_folds import s3_block_reader, upload_folds
+from smx_split.s3_folds import s3_block_reader, upload_folds, upload_whole_dataset
 
 logger = Logger()
 # Set by the offline engine (smx-validator local run) only: its runs may use local: script images.
@@ -57,6 +57,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         kms_key_id=deployment.output_kms_key_id,
     )
     folds = []
+    refit = bool(spec.tuning and spec.tuning.refit)
     for repeat, assignment in enumerate(folded.assignments):
         # Lambda reuses /tmp between invocations: the chunks must not outlive this one (nor this repeat).
         with tempfile.TemporaryDirectory() as workdir:
@@ -65,6 +66,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
                 s3, chunks, assignment, str(run.run_prefix), FILE_EXTENSIONS[spec.data_format],
                 deployment.output_kms_key_id, repeat if spec.n_repeats > 1 else None,
             )
+            if refit and repeat == 0:
+                uri, sent = upload_whole_dataset(
+                    s3, chunks, upload.folds, str(run.run_prefix), FILE_EXTENSIONS[spec.data_format],
+                    deployment.output_kms_key_id)
+                logger.info("wrote the whole dataset for the refit job", extra={"uri": uri, "bytes_uploaded": sent})
         folds += upload.folds
         logger.info("wrote folds", extra={
             "run_id": run.run_id, "run_prefix": str(run.run_prefix), "repeat": repeat,
@@ -72,7 +78,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         })
     return build_plan(
         spec, run, deployment=deployment, strategy=folded.strategy, num_samples=folded.scan.num_lines,
-        num_classes=folded.num_classes, folds=folds, data_notes=folded.notes,
+        num_classes=folded.num_classes, folds=folds, data_notes=folded.notes
     )
 
 

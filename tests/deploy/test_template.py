@@ -208,7 +208,9 @@ def test_a_failed_fold_is_caught_inside_its_iteration(training_tasks, fold_state
 def test_gather_then_check_folds_fails_naming_the_failed_folds(states):
     gather = states["GatherResults"]
     assert gather["Type"] == "Task" and gather["Resource"] == "${GatherFunctionArn}", gather
-    assert gather["Next"] == "CheckFolds"
+    # Without a refit plan the gather's output goes straight to CheckFolds
+    choose = states[gather["Next"]]
+    assert choose["Type"] == "Choice" and choose["Default"] == "CheckFolds", choose
     check = states["CheckFolds"]
     assert check["Type"] == "Choice"
     targets = {choice["Next"] for choice in check["Choices"]} | {check.get("Default")}
@@ -218,6 +220,17 @@ def test_gather_then_check_folds_fails_naming_the_failed_folds(states):
         "the Fail state needs Error and a CausePath (the gather step's message naming the failed folds)"
     )
     assert any(states.get(t, {}).get("Type") == "Succeed" for t in targets), "CheckFolds must also lead to success"
+
+
+def test_a_refit_plan_runs_through_the_same_map_and_gather(states):
+    # The refit job gets the folds' failure handling (throttling backoff, VPC placement, the Catch) by running
+    # through TrainFolds, and its outcome is gathered by the same function, not a second copy of either.
+    choose = states[states["GatherResults"]["Next"]]
+    [refit_rule] = choose["Choices"]
+    assert (refit_rule["Variable"], refit_rule["IsPresent"]) == ("$.refit_plan", True)
+    prepare = states[refit_rule["Next"]]
+    assert prepare["Type"] == "Pass" and prepare["Parameters"] == {"plan.$": "$.refit_plan"}
+    assert prepare["Next"] == "TrainFolds" and states["TrainFolds"]["Next"] == "GatherResults"
 
 
 def test_the_split_and_the_gather_receive_the_same_deployment_settings(states):

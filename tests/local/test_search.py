@@ -3,13 +3,14 @@ ranked as GridSearchCV ranks them, with a failed job affecting only its candidat
 
 from __future__ import annotations
 
+import json
 import statistics
 
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.model_selection import ParameterGrid
 
-from .conftest import describe_jobs
+from .conftest import DATASETS, describe_jobs, list_keys
 from .test_state_machine import peak_training_overlap
 
 METRIC = "validation:binary_classification_accuracy"
@@ -19,7 +20,7 @@ GRID = {"learning_rate": ["0.1", "0.001"], "l1": ["0", "0.01"]}
 def search_input(example) -> dict:
     document = example("linear-learner")
     document["crossvalidation"].update(n_splits=3, n_repeats=2, random_state=5, max_concurrency=2)
-    document["tuning"] = {"objective": {"metric": METRIC, "type": "Maximize"}, "grid": GRID}
+    document["tuning"] = {"objective": {"metric": METRIC, "type": "Maximize"}, "grid": GRID, "refit": True}
     return document
 
 
@@ -28,14 +29,14 @@ def final(split: dict, metric: str = METRIC) -> float | None:
 
 
 def test_a_grid_search_ranks_candidates_on_the_same_folds_and_a_failed_job_stays_in_its_candidate(app_engine, example):
-    # GIVEN a 2x2 grid x 3 folds x 2 repeats, and candidate 1's r0-fold1 job refused by SageMaker
+    # GIVEN a 2x2 grid x 3 folds x 2 repeats with refit, and candidate 1's r0-fold1 job refused by SageMaker
     app_engine.training.inject_create_error(
         "ValidationException", "injected refusal", job_names=lambda name: name.endswith("-c1-r0-fold1"))
     # WHEN the search runs
     result = app_engine.run(search_input(example), timeout=600)
     # THEN every other job trained, and the run reports the one failure (as any run with a failed job does)
     assert (result.status, result.error) == ("FAILED", "FoldsFailed")
-    output = next(o for o in _lambda_outputs(result) if "summary" in o)
+    output = next(o for o in _lambda_outputs(result) if "summary" in o and "refit_plan" in o)
     splits, search = output["splits"], output["summary"]["tuning"]
     assert len(splits) == 24 and output["summary"]["failed_fold_count"] == 1
     # AND the candidates are ParameterGrid's, in its order
@@ -81,9 +82,57 @@ def test_a_grid_search_ranks_candidates_on_the_same_folds_and_a_failed_job_stays
     # AND no more than max_concurrency jobs trained at once
     created = [s["TrainingJobName"] for s in splits if s["TrainingJobStatus"] == "Completed"]
     assert peak_training_overlap(describe_jobs(app_engine, created)) <= 2
+    # AND the best candidate was refit on every line of the dataset, after the search, as the run's final model
+    refit = _lambda_outputs(result)[-1]["summary"]["tuning"]["refit"]
+    job = sagemaker.describe_training_job(TrainingJobName=refit["TrainingJobName"])
+    assert refit["TrainingJobName"] == f"{output['job_config']['run_id']}-refit"
+    assert (job["TrainingJobStatus"], refit["candidate_index"]) == ("Completed", best)
+    assert job["HyperParameters"] == search["best_hyperparameters"]
+    assert refit["ModelArtifacts"]["S3ModelArtifacts"] == job["ModelArtifacts"]["S3ModelArtifacts"]
+    assert job["TrainingStartTime"] >= max(j["TrainingEndTime"] for j in describe_jobs(app_engine, created))
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]}
+    trained_on = _read_prefix(app_engine, channels["train"])
+    dataset = (DATASETS / "breast_cancer.csv").read_bytes()
+    assert sorted(trained_on.splitlines()) == sorted(dataset.splitlines())
+    assert channels["validation"] == channels["train"]
+    # AND summary.json holds the refit as the execution's last output does
+    summary_json = json.loads(_read_object(app_engine, output["summary"]["summary_json"]))
+    assert summary_json["summary"]["tuning"]["refit"] == refit
+
+
+def _read_object(engine, uri: str) -> bytes:
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return engine.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def _read_prefix(engine, uri: str) -> bytes:
+    keys = list_keys(engine, uri)
+    assert len(keys) == 1, keys
+    return _read_object(engine, f"{uri[:uri.index('/', 5)]}/{keys[0]}")
 
 
 def _lambda_outputs(result) -> list[dict]:
-    import json
     return [json.loads(event["lambdaFunctionSucceededEventDetails"]["output"])
             for event in result.history if event["type"] == "LambdaFunctionSucceeded"]
+
+
+def test_a_failed_refit_fails_the_run_after_the_search_is_summarised(app_engine, example):
+    # GIVEN a search with refit whose every cross-validation job trains, and a refit job SageMaker refuses
+    document = example("linear-learner")
+    document["crossvalidation"].update(n_splits=2, random_state=3)
+    document["tuning"] = {"objective": {"metric": METRIC, "type": "Maximize"},
+                          "grid": {"learning_rate": ["0.1", "0.01"]}, "refit": True}
+    app_engine.training.inject_create_error(
+        "ValidationException", "injected refusal", job_names=lambda name: name.endswith("-refit"))
+    # WHEN it runs
+    result = app_engine.run(document, timeout=600)
+    # THEN the run fails as RefitFailed, saying the run has no final model and why
+    assert (result.status, result.error) == ("FAILED", "RefitFailed")
+    assert "no final model" in result.cause and "injected refusal" in result.cause
+    # AND summary.json keeps the search's ranking, with the refit's failure
+    last = _lambda_outputs(result)[-1]
+    summary = json.loads(_read_object(app_engine, last["summary"]["summary_json"]))["summary"]
+    assert summary["failed_fold_count"] == 0 and [c["rank"] for c in summary["tuning"]["candidates"]]
+    refit = summary["tuning"]["refit"]
+    assert (refit["TrainingJobStatus"], refit["ModelArtifacts"]) == ("NotCreated", None)
+    assert refit["candidate_index"] == summary["tuning"]["best_index"]

@@ -71,8 +71,9 @@ def write_validation_chunks(
     return chunks
 
 
-def concatenate_training_file(chunks: list[Path], fold: int, destination: Path) -> Path:
-    """Fold ``fold``'s training file: every other chunk, in fold order."""
+def concatenate_training_file(chunks: list[Path], fold: int | None, destination: Path) -> Path:
+    """Fold ``fold``'s training file: every other chunk, in fold order (``fold`` None: every chunk, the whole
+    dataset)."""
     with destination.open("wb") as out:
         for index, chunk in enumerate(chunks):
             if index != fold:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 
-PLACEHOLDERS = ("num_training_samples", "num_validation_samples", "num_classes")
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+# One home for the placeholders and their filling, shared with the gather (which renders the refit job's).
+from smx_common.hyperparameter_placeholders import (  # noqa: F401  (re-exported: the split's callers use them here)
+    PLACEHOLDERS, placeholder_values, placeholders_in, render, without_placeholders,
+)
 
 
 def normalise(template: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
@@ -27,10 +28,6 @@ def normalise(template: Mapping[str, object]) -> tuple[dict[str, str], list[str]
     return normalised, notes
 
 
-def placeholders_in(value: str) -> list[str]:
-    return _PLACEHOLDER.findall(value)
-
-
 def unknown_placeholders(template: Mapping[str, str]) -> dict[str, list[str]]:
     """Placeholders per key that SMX-Validator cannot fill (typos such as ``${num_class}``)."""
     unknown = {}
@@ -43,21 +40,8 @@ def unknown_placeholders(template: Mapping[str, str]) -> dict[str, list[str]]:
 
 def unclosed_placeholders(template: Mapping[str, str]) -> list[str]:
     """Keys whose value has a ``${`` that starts no complete placeholder (``${num_classes``)."""
-    return [key for key, value in template.items() if "${" in _PLACEHOLDER.sub("", value)]
+    return [key for key, value in template.items() if "${" in without_placeholders(value)]
 
 
 def uses_placeholder(template: Mapping[str, str], name: str) -> bool:
     return any(name in placeholders_in(value) for value in template.values())
-
-
-def placeholder_values(*, num_training_samples: int, num_validation_samples: int,
-                       num_classes: int | None) -> dict[str, int | None]:
-    """What each of PLACEHOLDERS stands for in one fold's job. num_classes is None without labels, and a
-    template that uses ${num_classes} is refused for such data before any fold is rendered."""
-    return {"num_training_samples": num_training_samples, "num_validation_samples": num_validation_samples,
-            "num_classes": num_classes}
-
-
-def render(template: Mapping[str, str], values: Mapping[str, int | None]) -> dict[str, str]:
-    """The fold's hyperparameters: each ``${name}`` replaced by ``values[name]``."""
-    return {key: _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), value) for key, value in template.items()}

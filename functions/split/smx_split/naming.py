@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from smx_common.fold_labels import fold_label
+from smx_common.fold_labels import REFIT_LABEL, fold_label
 from smx_common.sagemaker_names import EXPERIMENT_ENTITY_NAME_MAX_LENGTH, TRAINING_JOB_NAME_MAX_LENGTH
 
 JOB_NAME_PREFIX = "crossvalidator"
@@ -18,6 +18,8 @@ JOB_NAME_TEMPLATE = "crossvalidator-{name}-{YYYYMMDD}-{HHMMSS}-fold{fold_idx}"
 # With crossvalidation.n_repeats > 1 a repeat's index comes before the fold's; in a search, a candidate's first.
 REPEATED_JOB_NAME_TEMPLATE = "crossvalidator-{name}-{YYYYMMDD}-{HHMMSS}-r{repeat_idx}-fold{fold_idx}"
 SEARCH_JOB_NAME_TEMPLATE = "crossvalidator-{name}-{YYYYMMDD}-{HHMMSS}-c{candidate_idx}[-r{repeat_idx}]-fold{fold_idx}"
+# tuning.refit's job, which trains the best candidate on the whole dataset (shorter than any search job's name).
+REFIT_JOB_NAME_TEMPLATE = "crossvalidator-{name}-{YYYYMMDD}-{HHMMSS}-refit"
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
 JOB_NAME_MAX_LENGTH = TRAINING_JOB_NAME_MAX_LENGTH
 EXPERIMENT_NAME_MAX_LENGTH = EXPERIMENT_ENTITY_NAME_MAX_LENGTH
@@ -46,14 +48,21 @@ def fold_job_name(run: str, fold_index: int, repeat_index: int | None = None,
     return f"{run}-{fold_display_name(fold_index, repeat_index, candidate_index)}"
 
 
+def refit_job_name(run: str) -> str:
+    """``{run_id}-refit``: the job that trains a search's best candidate on the whole dataset."""
+    return f"{run}-{REFIT_LABEL}"
+
+
 def fold_display_name(fold_index: int, repeat_index: int | None = None, candidate_index: int | None = None) -> str:
     """``fold{i}``, ``r{r}-fold{i}``, ``c{c}-...`` (smx_common.fold_labels, which the gather shares)."""
     return fold_label(fold_index, repeat_index, candidate_index)
 
 
-def run_tags(run_id: str, fold_index: int, repeat_index: int | None = None,
+def run_tags(run_id: str, fold_index: int | None, repeat_index: int | None = None,
              candidate_index: int | None = None) -> list[dict[str, str]]:
-    """The tags SMX-Validator adds to a fold's training job, after the user's."""
-    return [{"Key": FOLD_TAG, "Value": fold_display_name(fold_index, repeat_index, candidate_index)},
+    """The tags SMX-Validator adds to a fold's training job (``fold_index`` None: the refit job's), after the
+    user's."""
+    label = REFIT_LABEL if fold_index is None else fold_display_name(fold_index, repeat_index, candidate_index)
+    return [{"Key": FOLD_TAG, "Value": label},
             {"Key": RUN_TAG, "Value": run_id},
             {"Key": CREATED_BY_TAG, "Value": CREATED_BY}]

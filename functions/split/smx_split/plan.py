@@ -7,12 +7,14 @@ iteration's item, so the plan is the only place a training request is composed.
 from __future__ import annotations
 
 from smx_common.deployment import Deployment
+from smx_common.fold_labels import REFIT_LABEL
 
 from . import hyperparameters, naming
 from .channels import input_data_config
+from .data_formats import FILE_EXTENSIONS
 from .job_spec import JobSpec
 from .reservation import RunIdentity
-
+from .s3_folds import whole_dataset_uri
 
 
 def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strategy: str,
@@ -42,8 +44,30 @@ def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strat
         # Candidate after candidate, each on every repeat's folds: the same folds for all (a paired comparison).
         "folds": [_fold_request(spec, run, fold, num_classes, candidate)
                   for candidate in (spec.tuning.candidates if spec.tuning else [None]) for fold in folds],
-        **({"tuning": spec.tuning.section()} if spec.tuning else {}),
+        **({"tuning": _tuning(spec, run, num_samples)} if spec.tuning else {}),
     }
+
+
+def _tuning(spec: JobSpec, run: RunIdentity, num_samples: int) -> dict:
+    """The search; with refit, the refit job's request but its hyperparameters (the gather adds the best
+    candidate's once the search has chosen it, and the Map runs it as it ran the folds)."""
+    section = spec.tuning.section()
+    if not spec.tuning.refit:
+        return section
+    dataset = whole_dataset_uri(str(run.run_prefix), FILE_EXTENSIONS[spec.data_format])
+    return section | {"refit": {
+        "TrainingJobName": naming.refit_job_name(run.run_id),
+        # Both channels read the whole dataset: some containers require a validation channel.
+        "InputDataConfig": input_data_config(spec.channel_layout, train=dataset, validation=dataset),
+        "ExperimentConfig": {
+            "ExperimentName": spec.experiment_name,
+            "TrialName": run.trial_name,
+            "TrialComponentDisplayName": REFIT_LABEL,
+        },
+        "Tags": spec.tags + naming.run_tags(run.run_id, None),
+        "num_training_samples": num_samples,
+        "num_validation_samples": num_samples,
+    }}
 
 
 def _shared_request(spec: JobSpec, run: RunIdentity, deployment: Deployment) -> dict:

@@ -4,7 +4,8 @@ Training objects are composed on the S3 side: fold i's training object is a mult
 whose parts are UploadPartCopy requests of the other folds' validation objects, so the
 function uploads each line once (about 1x the input) instead of k times. S3 wants every part
 but the last to be at least 5 MiB; when chunks are smaller than that the training file is
-concatenated locally and uploaded (small data: the extra upload costs little).
+concatenated locally and uploaded (small data: the extra upload costs little). A search that refits its
+best candidate also gets the whole dataset as one object, composed the same way from every chunk.
 """
 
 from __future__ import annotations
@@ -120,6 +121,31 @@ def upload_folds(
         bytes_uploaded += local.stat().st_size
         local.unlink()
     return UploadReport(folds=folds, bytes_uploaded=bytes_uploaded, composed_server_side=composed_server_side)
+
+
+def upload_whole_dataset(s3_client, chunks: list[Path], folds: list[FoldObjects], run_prefix: str, extension: str,
+                         kms_key_id: str | None) -> tuple[str, int]:
+    """Every chunk, in fold order, as ``refit/data/dataset.{extension}``: each line of the dataset once,
+    for the refit job. ``folds`` are the chunks' uploaded folds (composing on S3 copies their validation
+    objects). Returns the object's URI and the bytes sent (none when composed on S3)."""
+    target = S3Uri.parse(whole_dataset_uri(run_prefix, extension))
+    written = encryption_args(kms_key_id)
+    sizes = [chunk.stat().st_size for chunk in chunks]
+    parts = [index for index, size in enumerate(sizes) if size]
+    if len(parts) > 1 and all(sizes[index] >= MIN_PART_BYTES for index in parts[:-1]):
+        _compose(s3_client, target, [(S3Uri.parse(folds[index].validation_uri), sizes[index]) for index in parts],
+                 written)
+        return str(target), 0
+    local = concatenate_training_file(chunks, None, chunks[0].with_name(f"dataset.{extension}"))
+    s3_client.upload_file(str(local), target.bucket, target.key, ExtraArgs=written, Config=UPLOAD_CONFIG)
+    sent = local.stat().st_size
+    local.unlink()
+    return str(target), sent
+
+
+def whole_dataset_uri(run_prefix: str, extension: str) -> str:
+    """Where the refit job's data lives: alone under its folder, so an S3Prefix channel reads it only."""
+    return str(S3Uri.parse(run_prefix).child(f"refit/data/dataset.{extension}"))
 
 
 def fold_objects(run_prefix: str, extension: str, fold_sizes: Sequence[int],

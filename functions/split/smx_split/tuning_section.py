@@ -17,6 +17,7 @@ class TuningSpec:
     direction: str  # "Maximize" or "Minimize"
     candidates: list[tuning.Candidate]
     grid_size: int  # the first grid_size candidates come from the grid
+    refit: bool = False  # train the best candidate on the whole dataset after the search
 
     def section(self) -> dict:
         """The plan's and the output's ``tuning``: the objective and every candidate's overrides."""
@@ -39,7 +40,7 @@ def normalise(raw: dict | None, *, family: str, template: dict[str, str], algori
     grid = raw.get("grid") or {}
     found = tuning.candidates(grid, raw.get("candidates"))
     spec = TuningSpec(metric=raw["objective"]["metric"], direction=raw["objective"]["type"], candidates=found,
-                      grid_size=tuning.grid_size(grid))
+                      grid_size=tuning.grid_size(grid), refit=bool(raw.get("refit", False)))
     found_problems = tuning.search_problems(found, n_splits=n_splits, n_repeats=n_repeats, template=template)
     for candidate in found:
         found_problems += _candidate_problems(spec, candidate, family, template)

@@ -307,8 +307,11 @@ def _arn_region(arn: str) -> str:
     return parts[3]
 
 
+REFIT_KEY = -1  # the refit job's entry among the shown states (fold indexes are >= 0)
+
+
 def _progress_printer(out: TextIO, started: float) -> Callable[[list[dict[str, Any]]], None]:
-    from .progress import execution_phase, fold_states
+    from .progress import execution_phase, fold_states, refit_state
     from .report import progress_line
 
     shown: dict[int, Any] = {}
@@ -324,6 +327,10 @@ def _progress_printer(out: TextIO, started: float) -> Callable[[list[dict[str, A
         for line in progress_line(states, shown):
             print(f"{stamp}   {line}", file=out, flush=True)
         shown.update({state.index: state for state in states})
+        refit = refit_state(history)
+        if refit is not None and refit != shown.get(REFIT_KEY):
+            print(f"{stamp}   {progress_line([refit], {}, name='refit')[0]}", file=out, flush=True)
+            shown[REFIT_KEY] = refit
         if current != phase[0] and current is not None:
             print(f"{stamp} {current}", file=out, flush=True)  # after the folds' last changes
             phase[0] = current

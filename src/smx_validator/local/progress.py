@@ -4,6 +4,9 @@ A Map iteration's events chain to its MapIterationStarted through ``previousEven
 event carries the iteration (= fold) index. Within an iteration the SageMaker task's events
 tell the fold's state: TaskScheduled (creating the job), TaskSubmitted (the job exists and
 trains), TaskFailed (a retry follows, or the fold failed), TaskSucceeded (Completed).
+
+A search with tuning.refit enters the Map a second time, for the refit job alone: its events are the
+refit's (``refit_state``), never a fold's.
 """
 
 from __future__ import annotations
@@ -31,6 +34,25 @@ class FoldState:
 
 def fold_states(history: list[dict[str, Any]]) -> list[FoldState]:
     """One entry per fold of the (first) Map, in fold order; empty before the Map starts."""
+    runs = _map_runs(history)
+    return _iteration_states(runs[0]) if runs else []
+
+
+def refit_state(history: list[dict[str, Any]]) -> FoldState | None:
+    """The refit job's state (the Map's second run), or None before it starts."""
+    runs = _map_runs(history)
+    states = _iteration_states(runs[1]) if len(runs) > 1 else []
+    return states[0] if states else None
+
+
+def _map_runs(history: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The events from each MapStateEntered to the next one: the Map's runs, in order."""
+    events = sorted(history, key=lambda item: item["id"])
+    starts = [position for position, event in enumerate(events) if event["type"] == "MapStateEntered"]
+    return [events[start:end] for start, end in zip(starts, [*starts[1:], len(events)])]
+
+
+def _iteration_states(history: list[dict[str, Any]]) -> list[FoldState]:
     by_id = {event["id"]: event for event in history}
     iteration_of: dict[int, int | None] = {}
     folds: dict[int, dict[str, Any]] = {}

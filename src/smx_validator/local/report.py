@@ -95,20 +95,35 @@ def ranking_table(search: Mapping[str, Any]) -> list[str]:
             lines.append(f"  {name:<{name_width}}" + "".join(f"{cell:>18}" for cell in cells))
     if search.get("best_index") is not None:
         lines += ["", f"Best: c{search['best_index']} ({settings[search['best_index']]})"]
+    lines += refit_lines(search.get("refit"))
     return lines
 
 
-def progress_line(states: list[FoldState], previous: Mapping[int, FoldState]) -> list[str]:
-    """One line per fold whose state changed since ``previous``."""
+def refit_lines(refit: Mapping[str, Any] | None) -> list[str]:
+    """Where the final model is: the refit job's model, or why there is none."""
+    if not refit:
+        return []
+    if refit.get("TrainingJobStatus") == "Completed":
+        model = (refit.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+        return [f"Final model: {model}",
+                f"  (c{refit['candidate_index']} refit on all {refit['num_training_samples']} lines by "
+                f"{refit['TrainingJobName']})"]
+    return [f"Refit {refit.get('TrainingJobStatus')}: {refit.get('TrainingJobName')}: no final model",
+            f"  {refit.get('FailureReason')}"]
+
+
+def progress_line(states: list[FoldState], previous: Mapping[int, FoldState], name: str | None = None) -> list[str]:
+    """One line per fold whose state changed since ``previous`` (``name``: what to call a job whose name has
+    no fold label, such as the refit job)."""
     lines = []
     labels = {state.index: _LABEL_AT_END.search(state.job_name or "") for state in states}
-    many_jobs_per_fold = any(label and not label.group(0).startswith("fold") for label in labels.values())
+    many_jobs_per_fold = any(match and not match.group(0).startswith("fold") for match in labels.values())
     for state in states:
         if previous.get(state.index) != state:
-            label = labels[state.index]
+            match = labels[state.index]
             # Before its job is named, a state is known by its Map index: the fold in a plain run, a job otherwise.
-            fallback = f"job{state.index}" if many_jobs_per_fold else f"fold{state.index}"
-            text = f"{label.group(0) if label else fallback:<7} {state.state:<10}"
+            fallback = name or (f"job{state.index}" if many_jobs_per_fold else f"fold{state.index}")
+            text = f"{match.group(0) if match else fallback:<7} {state.state:<10}"
             if state.job_name:
                 text += f" {state.job_name}"
             if state.detail:
