@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test lint build sar-template bench clean
+.PHONY: demo test lint build sar-template bench bench-tuning clean
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml functions/split/requirements.txt functions/gather/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python3.12 not found: install it or run make PYTHON=/path/to/python3.12" >&2; exit 2; }
@@ -39,6 +39,11 @@ sar-template: build
 ## Split benchmark: BENCH_LINES lines (default 1000000), k=5; a table, then one line of JSON.
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/split_bench.py
+
+## Search benchmark: growing searches through the offline engine (plan size, largest state, history events,
+## seconds per job) and the design's ceiling; a table, then one line of JSON.
+bench-tuning: $(VENV)/.installed
+	$(BIN)/python benchmarks/tuning_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam build

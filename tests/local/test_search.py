@@ -136,3 +136,33 @@ def test_a_failed_refit_fails_the_run_after_the_search_is_summarised(app_engine,
     refit = summary["tuning"]["refit"]
     assert (refit["TrainingJobStatus"], refit["ModelArtifacts"]) == ("NotCreated", None)
     assert refit["candidate_index"] == summary["tuning"]["best_index"]
+
+
+def _rates_search(example, candidates: int) -> dict:
+    document = example("linear-learner")
+    document["crossvalidation"].update(n_splits=3, random_state=7)
+    document["job_config"]["name"] = "bench"
+    document["tuning"] = {"objective": {"metric": METRIC, "type": "Maximize"}, "refit": True,
+                          "grid": {"learning_rate": [f"{0.2 / (index + 1):.6g}" for index in range(candidates)]}}
+    return document
+
+
+LARGEST_SEARCH = 15  # candidates x 3 folds: make bench-tuning reports the same ceiling for this input
+
+
+def test_the_largest_search_the_inline_map_supports_runs_and_one_more_candidate_is_refused(app_engine, example):
+    # GIVEN the largest search the split accepts for the linear-learner example (15 candidates x 3 folds = 45 jobs)
+    # WHEN it runs through the state machine
+    result = app_engine.run(_rates_search(example, LARGEST_SEARCH), timeout=900)
+    # THEN every job and the refit completed, and no state came near Step Functions' 256 KiB
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    summary = result.output["summary"]
+    assert summary["failed_fold_count"] == 0 and len(result.output["splits"]) == 45
+    assert summary["tuning"]["refit"]["TrainingJobStatus"] == "Completed"
+    payloads = [len(details[field].encode()) for event in result.history for key, details in event.items()
+                if key.endswith("EventDetails") and isinstance(details, dict)
+                for field in ("input", "output") if isinstance(details.get(field), str)]
+    assert max(payloads) < 256 * 1024
+    # AND one more candidate is refused before anything is written, saying how many jobs and what to narrow
+    refused = app_engine.run(_rates_search(example, LARGEST_SEARCH + 1), timeout=300)
+    assert refused.status == "FAILED" and "48 training jobs" in refused.cause and "narrow tuning.grid" in refused.cause
