@@ -7,10 +7,11 @@ import json
 import statistics
 
 import numpy as np
+import pytest
 from scipy.stats import rankdata
 from sklearn.model_selection import ParameterGrid
 
-from .conftest import DATASETS, describe_jobs, list_keys
+from .conftest import DATASETS, EXAMPLES, describe_jobs, list_keys
 from .test_state_machine import peak_training_overlap
 
 METRIC = "validation:binary_classification_accuracy"
@@ -166,3 +167,21 @@ def test_the_largest_search_the_inline_map_supports_runs_and_one_more_candidate_
     # AND one more candidate is refused before anything is written, saying how many jobs and what to narrow
     refused = app_engine.run(_rates_search(example, LARGEST_SEARCH + 1), timeout=300)
     assert refused.status == "FAILED" and "48 training jobs" in refused.cause and "narrow tuning.grid" in refused.cause
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in EXAMPLES.glob("*-search.json")))
+def test_every_search_example_ranks_distinct_candidates_and_refits_the_best(app_engine, example, name):
+    # GIVEN a search example of doc/examples (one per algorithm family)
+    document = example(name)
+    # WHEN it runs
+    result = app_engine.run(document, timeout=900)
+    # THEN every job completed and every candidate has a score
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    search = result.output["summary"]["tuning"]
+    assert all(candidate["complete"] for candidate in search["candidates"])
+    # AND the offline trainer honoured the searched hyperparameters: the candidates' scores differ
+    assert len({round(candidate["mean"], 9) for candidate in search["candidates"]}) > 1
+    # AND the best candidate was refit when the example asks for it
+    if document["tuning"].get("refit"):
+        assert search["refit"]["TrainingJobStatus"] == "Completed"
+        assert search["refit"]["candidate_index"] == search["best_index"]
