@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smx_common.deployment import Deployment
 from smx_common.s3uri import S3Uri, encryption_args
-from smx_gather import experiments, payload, ranking, refit, reports
+from smx_gather import experiments, map_results, payload, ranking, refit, reports
 from smx_gather.describe import describe_folds
 from smx_gather.summary import build_summary, fold_splits, strict_json
 
@@ -37,7 +37,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _gather(event: dict[str, Any]) -> dict[str, Any]:
-    plan, fold_results = event["plan"], event.get("fold_results") or []
+    plan = event["plan"]
     deployment = Deployment.from_event(event.get("deployment"))
     job_config = plan["job_config"]
     logger.append_keys(run_id=job_config["run_id"])
@@ -45,6 +45,9 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
     # nothing to reuse, and tests can swap the endpoint (moto) without reloading the module.
     sagemaker = boto3.client("sagemaker", config=_BOTO_CONFIG)
     s3 = boto3.client("s3", config=_BOTO_CONFIG)
+    # A run through the Distributed Map has its jobs and their results on S3, not in the state.
+    plan = {**plan, "folds": map_results.planned_jobs(s3, plan)}
+    fold_results = map_results.fold_results(s3, event.get("fold_results"))
     if refit.is_refit(plan):
         return _gather_refit(plan, fold_results, deployment, sagemaker, s3)
 

@@ -6,6 +6,7 @@ so a rejected execution leaves nothing behind under the output prefix.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -15,14 +16,15 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smx_common.s3uri import encryption_args
 from smx_split.data_formats import FILE_EXTENSIONS
 from smx_split.errors import InvalidInputError
 from smx_split.experiments import ensure_experiment
 from smx_split.fold_files import write_validation_chunks
 from smx_split.inputs import Deployment, validate_document
-from smx_split import preflight
+from smx_split import payload_budget, preflight
 from smx_split.folding import fold_dataset
-from smx_split.plan import build_plan
+from smx_split.plan import build_plan, with_jobs_on_s3
 from smx_split.reservation import reserve_run
 from smx_split.s3_folds import s3_block_reader, upload_folds, upload_whole_dataset
 
@@ -76,10 +78,19 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             "run_id": run.run_id, "run_prefix": str(run.run_prefix), "repeat": repeat,
             "bytes_uploaded": upload.bytes_uploaded, "composed_server_side": upload.composed_server_side,
         })
-    return build_plan(
+    plan = build_plan(
         spec, run, deployment=deployment, strategy=folded.strategy, num_samples=folded.scan.num_lines,
-        num_classes=folded.num_classes, folds=folds, data_notes=folded.notes
+        num_classes=folded.num_classes, folds=folds, data_notes=folded.notes,
     )
+    if payload_budget.map_mode(event.get("input"), plan) == payload_budget.INLINE:
+        return plan
+    # Too many jobs to carry in the state machine's states: the Distributed Map reads them from S3.
+    plan, jobs = with_jobs_on_s3(plan)
+    s3.put_object(Bucket=plan["jobs_file"]["Bucket"], Key=plan["jobs_file"]["Key"],
+                  Body=json.dumps(jobs).encode("utf-8"), ContentType="application/json",
+                  **encryption_args(deployment.output_kms_key_id))
+    logger.info("wrote the jobs for the Distributed Map", extra={"jobs": len(jobs), "jobs_file": plan["jobs_file"]})
+    return plan
 
 
 def _check(event: dict, deployment: Deployment, s3, started_at: datetime):

@@ -82,6 +82,7 @@ class StateMachineResource:
     definition_path: Path
     substitutions: dict[str, Any]  # unresolved values
     policies: tuple[Any, ...] = ()
+    name: Any = None  # the Name property, unresolved (None: CloudFormation names it)
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ class SamTemplate:
             definition_path=(self.base_dir / definition_uri).resolve(),
             substitutions=dict(properties.get("DefinitionSubstitutions") or {}),
             policies=_as_tuple(properties.get("Policies")),
+            name=properties.get("Name"),
         )
 
     def roles(self) -> list[RoleResource]:

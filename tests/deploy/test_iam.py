@@ -390,6 +390,8 @@ _OTHER_ACCEPTED_FINDINGS = [
     ("PERMISSIONS_MANAGEMENT_ACTIONS", "ec2:CreateNetworkInterfacePermission", "SageMaker VPC training attaches ENIs"),
     ("PERMISSIONS_MANAGEMENT_ACTIONS", "ec2:DeleteNetworkInterfacePermission", "SageMaker VPC training detaches ENIs"),
     ("PERMISSIONS_MANAGEMENT_ACTIONS", "kms:CreateGrant", "SageMaker lets its instances use the key; test_kms_*"),
+    ("RESOURCE_MISMATCH", "states:DescribeExecution",
+     "parliament wants the express-execution resource too; the Distributed Map's children are STANDARD executions"),
 ]
 PARLIAMENT_ACCEPTED = {
     **{("RESOURCE_STAR", action.lower()): reason for action, reason in STAR_RESOURCE_ALLOWED.items()},
@@ -417,9 +419,10 @@ def sam_policy_template_documents(source_template: dict[str, Any]) -> set[str]:
 
 
 def _finding_actions(finding: Any) -> list[str]:
-    # Core auditors put the actions in `detail`, community auditors in `location["actions"]`.
+    # Core auditors put the actions in `detail` (names, or mappings with an "action"), community auditors in
+    # `location["actions"]`.
     actions = finding.detail if isinstance(finding.detail, list) else finding.location.get("actions", [])
-    return [str(action).lower() for action in actions] or [""]
+    return [str(action["action"] if isinstance(action, dict) else action).lower() for action in actions] or [""]
 
 
 def test_iam_policy_linter_parliament(policy_documents, sam_policy_template_documents):

@@ -139,7 +139,31 @@ def test_starts_with_the_split_task_feeding_the_map(asl, states):
     assert asl["StartAt"] == "SplitDataset"
     split = states["SplitDataset"]
     assert split["Type"] == "Task" and split["Resource"] == "${SplitFunctionArn}", split
-    assert split["Next"] == "TrainFolds"
+    # The plan goes to the inline Map, or to the Distributed Map when the split wrote its jobs to S3
+    choose = states[split["Next"]]
+    assert choose["Type"] == "Choice" and choose["Default"] == "TrainFolds"
+    [distributed] = choose["Choices"]
+    assert (distributed["Variable"], distributed["IsPresent"], distributed["Next"]) == (
+        "$.plan.jobs_file", True, "TrainFoldsFromS3")
+
+
+def test_the_distributed_map_runs_the_inline_maps_iteration_reading_jobs_and_writing_results_on_s3(states):
+    # One definition of how a job runs, whichever Map runs it: the two ItemProcessors' states are the same
+    inline, distributed = states["TrainFolds"], states["TrainFoldsFromS3"]
+    assert distributed["ItemProcessor"]["States"] == inline["ItemProcessor"]["States"]
+    assert distributed["ItemProcessor"]["StartAt"] == inline["ItemProcessor"]["StartAt"]
+    assert distributed["ItemSelector"] == inline["ItemSelector"]
+    assert distributed["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    # AND it reads the plan's jobs file and writes its results under the run's prefix, at the same concurrency
+    assert distributed["ItemReader"] == {
+        "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket.$": "$.plan.jobs_file.Bucket", "Key.$": "$.plan.jobs_file.Key"}}
+    assert distributed["ResultWriter"]["Parameters"] == {
+        "Bucket.$": "$.plan.map_results.Bucket", "Prefix.$": "$.plan.map_results.Prefix"}
+    assert distributed["MaxConcurrencyPath"] == inline["MaxConcurrencyPath"]
+    # AND a child that fails anyway (outside the Catch) never keeps the gather from running
+    assert distributed["ToleratedFailurePercentage"] == 100
+    assert distributed["ResultPath"] == inline["ResultPath"] and distributed["Next"] == inline["Next"]
 
 
 def test_train_folds_is_an_inline_map_with_concurrency_from_the_input(states):

@@ -139,34 +139,82 @@ def test_a_failed_refit_fails_the_run_after_the_search_is_summarised(app_engine,
     assert refit["candidate_index"] == summary["tuning"]["best_index"]
 
 
-def _rates_search(example, candidates: int) -> dict:
+def _rates_search(example, candidates: int, n_splits: int = 3) -> dict:
+    """The linear-learner example as a search of ``candidates`` learning rates (x l1 values past 100)."""
     document = example("linear-learner")
-    document["crossvalidation"].update(n_splits=3, random_state=7)
+    document["crossvalidation"].update(n_splits=n_splits, random_state=7)
     document["job_config"]["name"] = "bench"
-    document["tuning"] = {"objective": {"metric": METRIC, "type": "Maximize"}, "refit": True,
-                          "grid": {"learning_rate": [f"{0.2 / (index + 1):.6g}" for index in range(candidates)]}}
+    rates = [f"{0.2 / (index + 1):.6g}" for index in range(min(candidates, 100))]
+    grid = {"learning_rate": rates, **({"l1": [f"{0.001 * j:.3g}" for j in range(candidates // 100)]}
+                                       if candidates > 100 else {})}
+    document["tuning"] = {"objective": {"metric": METRIC, "type": "Maximize"}, "refit": True, "grid": grid}
     return document
 
 
-LARGEST_SEARCH = 15  # candidates x 3 folds: make bench-tuning reports the same ceiling for this input
+def _payload_sizes(result) -> list[int]:
+    return [len(details[field].encode()) for event in result.history for key, details in event.items()
+            if key.endswith("EventDetails") and isinstance(details, dict)
+            for field in ("input", "output") if isinstance(details.get(field), str)]
 
 
-def test_the_largest_search_the_inline_map_supports_runs_and_one_more_candidate_is_refused(app_engine, example):
-    # GIVEN the largest search the split accepts for the linear-learner example (15 candidates x 3 folds = 45 jobs)
-    # WHEN it runs through the state machine
-    result = app_engine.run(_rates_search(example, LARGEST_SEARCH), timeout=900)
-    # THEN every job and the refit completed, and no state came near Step Functions' 256 KiB
+def test_a_search_past_the_inline_maps_states_runs_through_the_distributed_map_with_its_failures(
+        app_engine, example):
+    # GIVEN 16 candidates x 3 folds (one candidate more than the inline Map's states carry for this input),
+    # and one job refused by SageMaker
+    app_engine.training.inject_create_error(
+        "ValidationException", "injected refusal for the distributed map",
+        job_names=lambda name: name.endswith("-c3-fold2") and "bench" in name)
+    # WHEN it runs
+    result = app_engine.run(_rates_search(example, 16), timeout=900)
+    # THEN the jobs ran as the Distributed Map's children, read from the jobs file the split wrote
+    assert (result.status, result.error) == ("FAILED", "FoldsFailed")
+    entered = [event["stateEnteredEventDetails"]["name"] for event in result.history if event["type"] == "MapStateEntered"]
+    assert entered == ["TrainFoldsFromS3", "TrainFolds"]  # the search, then the refit alone
+    plan = _lambda_outputs(result)[0]
+    assert "folds" not in plan and plan["jobs_file"]["count"] == 48
+    # AND the refusal's cause reached the summary through the ResultWriter's result files
+    output = _lambda_outputs(result)[1]
+    [failed] = output["summary"]["failed_folds"]
+    assert failed["TrainingJobName"].endswith("-c3-fold2") and "injected refusal" in failed["FailureReason"]
+    assert output["summary"]["failed_fold_count"] == 1 and len(output["splits"]) == 48
+    assert [c["completed"] for c in output["summary"]["tuning"]["candidates"]].count(2) == 1
+    # AND the best complete candidate was refit, and no state came near Step Functions' 256 KiB
+    refit = _lambda_outputs(result)[-1]["summary"]["tuning"]["refit"]
+    assert refit["TrainingJobStatus"] == "Completed" and refit["candidate_index"] != 3
+    assert max(_payload_sizes(result)) < 240 * 1024
+
+
+LARGEST_SEARCH_JOBS = 1000  # smx_split.tuning.MAX_JOBS: make bench-tuning reports the same ceiling
+
+
+def test_the_largest_search_the_design_supports_runs_and_one_more_job_is_refused(app_engine, example):
+    # GIVEN the largest search a run may start: 500 candidates (100 learning rates x 5 l1 values) x 2 folds
+    document = _rates_search(example, 500, n_splits=2)
+    document["crossvalidation"]["max_concurrency"] = 4
+    # WHEN it runs through the state machine (the Distributed Map)
+    result = app_engine.run(document, timeout=1800)
+    # THEN every job and the refit completed, and no state came near Step Functions' 256 KiB: the execution
+    # output dropped the per-job entries, which summary.json keeps
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     summary = result.output["summary"]
-    assert summary["failed_fold_count"] == 0 and len(result.output["splits"]) == 45
+    assert summary["failed_fold_count"] == 0 and "splits" in summary["trimmed_fields"]
     assert summary["tuning"]["refit"]["TrainingJobStatus"] == "Completed"
-    payloads = [len(details[field].encode()) for event in result.history for key, details in event.items()
-                if key.endswith("EventDetails") and isinstance(details, dict)
-                for field in ("input", "output") if isinstance(details.get(field), str)]
-    assert max(payloads) < 256 * 1024
+    assert max(_payload_sizes(result)) < 240 * 1024
+    written = json.loads(_read_object(app_engine, summary["summary_json"]))
+    assert len(written["splits"]) == LARGEST_SEARCH_JOBS
+    assert all(split["TrainingJobStatus"] == "Completed" for split in written["splits"])
+    # AND the ranking in summary.json is GridSearchCV's over every candidate's mean
+    candidates = written["summary"]["tuning"]["candidates"]
+    means = np.array([candidate["mean"] for candidate in candidates])
+    assert len(candidates) == 500
+    assert [c["rank"] for c in candidates] == rankdata(-means, method="min").astype(int).tolist()
+    # AND never more jobs trained at once than max_concurrency
+    names = [split["TrainingJobName"] for split in written["splits"]]
+    assert peak_training_overlap(describe_jobs(app_engine, names)) <= 4
     # AND one more candidate is refused before anything is written, saying how many jobs and what to narrow
-    refused = app_engine.run(_rates_search(example, LARGEST_SEARCH + 1), timeout=300)
-    assert refused.status == "FAILED" and "48 training jobs" in refused.cause and "narrow tuning.grid" in refused.cause
+    refused = app_engine.run(_rates_search(example, 501, n_splits=2) | {"tuning": {
+        **document["tuning"], "candidates": [{"learning_rate": "0.0001", "l1": "0.5"}]}}, timeout=300)
+    assert refused.status == "FAILED" and "1002 training jobs, more than the 1000 one run may start" in refused.cause
 
 
 @pytest.mark.parametrize("name", sorted(path.stem for path in EXAMPLES.glob("*-search.json")))

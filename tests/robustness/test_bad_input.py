@@ -18,6 +18,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from smx_common.s3uri import S3Uri
 from smx_split import line_problems
 from smx_validator.cli import main as cli_main
 from smx_validator.local.engine import LocalEngine
@@ -617,35 +618,42 @@ def test_a_hyperparameter_value_of_2500_characters_is_taken(split):
     assert plan["folds"][0]["HyperParameters"]["model_config"] == "x" * 2500
 
 
-def test_hyperparameters_too_large_for_the_state_machine_are_refused(split):
-    # GIVEN 100 values of 250 characters each, for 20 folds: about 500 KB of plan
-    template = {f"p{i:02d}": "v" * 250 for i in range(100)}
-    document = csv_input(training={"hyperparameters_template": template}, crossvalidation={"n_splits": 20})
+def test_hyperparameters_too_large_for_one_state_are_refused(split):
+    # GIVEN 100 values of 2,500 characters (SageMaker's maxima): one job's request alone is about 250 KB
+    template = {f"p{i:02d}": "v" * 2500 for i in range(100)}
+    document = csv_input(training={"hyperparameters_template": template})
     [problem] = split.rejects(document).problems
-    # THEN the problem names the largest state, the budget, and the hyperparameters as the biggest part
+    # THEN the problem names the largest state (the input and the plan's copy of it), the budget, and the
+    # hyperparameters as the biggest part
     assert problem.startswith("the run's largest Step Functions state would be ")
+    assert "(after TrainFoldsFromS3 (your input, the plan and where the results are))" in problem
     assert "over the 240.0 KiB SMX-Validator allows under Step Functions' 256.0 KiB limit" in problem
-    assert "the biggest parts: training.hyperparameters_template 25.3 KiB x 22 (in each fold's request" in problem
-    assert problem.endswith("Shorten or remove what is largest, or lower crossvalidation.n_splits")
+    assert "the biggest parts: training.hyperparameters_template 245.0 KiB x 2 (in your input and in the plan" in problem
+    assert problem.endswith("Shorten or remove what is largest")
 
 
-@pytest.mark.parametrize("sections, biggest", [
+@pytest.mark.parametrize("sections", [
     # 20 folds, 40 tags of 128 + 256 characters: each fold's request repeats the tags
-    ({"job_config": {"tags": [{"Key": f"k{i:02d}" + "k" * 125, "Value": "v" * 256} for i in range(40)]},
-      "crossvalidation": {"n_splits": 20}}, "job_config.tags"),
-    # 100 environment variables with 512-character names and values: in the plan, and in every fold's training task
-    ({"training": {"environment": {f"VAR_{i:03d}" + "X" * 505: "v" * 512 for i in range(100)}}}, "training.environment"),
-], ids=["20-folds-40-long-tags", "100-long-environment-variables"])
-def test_an_input_whose_run_would_overflow_a_step_functions_state_is_refused_naming_what_to_shrink(
-        split, sections, biggest):
-    # GIVEN an input the schema accepts, whose run would carry a state over the payload budget
+    {"job_config": {"tags": [{"Key": f"k{i:02d}" + "k" * 125, "Value": "v" * 256} for i in range(40)]},
+     "crossvalidation": {"n_splits": 20}},
+    # 100 values of 250 characters for 20 folds: about 500 KB of plan
+    {"training": {"hyperparameters_template": {f"p{i:02d}": "v" * 250 for i in range(100)}},
+     "crossvalidation": {"n_splits": 20}},
+], ids=["20-folds-40-long-tags", "20-folds-25-kb-of-hyperparameters"])
+def test_a_run_whose_jobs_the_states_cannot_carry_writes_them_for_the_distributed_map(split, sections):
+    # GIVEN an input whose every job fits a state, but not all of them together
     document = csv_input()
     for section, changes in sections.items():
         document[section].update(changes)
-    # WHEN the split step runs THEN it refuses it before anything is written, naming the biggest part first
-    [problem] = split.rejects(document, data=csv_rows(40)).problems
-    assert problem.startswith("the run's largest Step Functions state would be ")
-    assert problem.split("the biggest parts: ")[1].startswith(biggest)
+    split.upload("path/input.csv", csv_rows(40))
+    # WHEN the split step runs
+    plan = split.run(document)
+    # THEN the plan carries no job: they are on S3, where TrainFoldsFromS3's ItemReader reads them
+    assert "folds" not in plan and plan["jobs_file"]["count"] == 20
+    jobs = json.loads(split.s3.get_object(Bucket=plan["jobs_file"]["Bucket"], Key=plan["jobs_file"]["Key"])["Body"].read())
+    assert [job["fold_index"] for job in jobs] == list(range(20))
+    assert plan["map_results"]["Prefix"].startswith(S3Uri.parse(plan["job_config"]["run_prefix"]).key)
+    assert len(json.dumps(plan)) < 32 * 1024
 
 
 def test_a_placeholder_that_does_not_exist_is_named_with_the_available_ones(split):
@@ -1176,14 +1184,11 @@ ACCURACY = {"metric": "validation:accuracy", "type": "Maximize"}
     ({"objective": ACCURACY, "grid": {"learning_rate": [str(0.001 * i) for i in range(1, 42)],
                                       "mini_batch_size": [str(i) for i in range(1, 6)]}},
      "tuning: 205 candidates x 1 repeat x 5 folds = 1025 training jobs, more than the 1000 one run may start"),
-    ({"objective": ACCURACY, "candidates": [{"learning_rate": str(0.001 * i)} for i in range(1, 60)]},
-     "tuning: this run plans 295 training jobs (59 candidates x 1 repeat x 5 folds), each carried in the state "
-     "machine's states: narrow tuning.grid or tuning.candidates, or lower crossvalidation.n_repeats"),
     ({"objective": ACCURACY, "grid": {"learning_rate": ["0.1"]},
       "candidates": [{"learning_rate": "0.1", "num_classes": "${num_classes}"}]},
      "tuning: candidate 1 repeats candidate 0 (learning_rate=0.1, num_classes=${num_classes}); remove one of them"),
 ], ids=["unknown-name", "bad-value", "metric-not-emitted", "wrong-direction", "empty", "duplicate", "too-large",
-        "too-large-for-the-states", "duplicate-once-the-template-is-added"])
+        "duplicate-once-the-template-is-added"])
 def test_a_search_that_could_not_rank_its_candidates_is_refused_before_any_job(split, tuning, expected):
     # GIVEN the documented example with a search whose candidates or objective cannot work
     document = sample_input()
@@ -1332,29 +1337,30 @@ class TestThroughTheStateMachine:
 
     def test_a_run_too_big_for_step_functions_is_refused_before_the_writes_it_would_fail_after(
             self, engine, monkeypatch):
-        # GIVEN 20 folds with 40 long tags: an input the schema accepts
-        self.put(engine, "data/tags.jsonl", manifest(40))
-        document = self.document("data/tags.jsonl")
-        document["crossvalidation"]["n_splits"] = 20
-        document["job_config"]["tags"] = [{"Key": f"k{i:02d}" + "k" * 125, "Value": "v" * 256} for i in range(40)]
-        # WHEN it runs THEN the split step refuses it, naming the tags, and nothing is written
+        # GIVEN a custom container with 100 hyperparameters of 2,500 characters: an input the schema accepts,
+        # whose every job's request is about 250 KB
+        self.put(engine, "data/big.jsonl", manifest(40))
+        document = self.document("data/big.jsonl")
+        document["training"]["algorithm_specification"]["TrainingImage"] = CUSTOM_IMAGE
+        document["training"]["hyperparameters_template"] = {f"p{i:02d}": "v" * 2500 for i in range(100)}
+        # WHEN it runs THEN the split step refuses it, naming the hyperparameters, and nothing is written
         cause = self.fails_with_invalid_input(engine, document)
         assert cause.startswith("the run's largest Step Functions state would be ")
-        assert "the biggest parts: job_config.tags" in cause
+        assert "the biggest parts: training.hyperparameters_template" in cause
         # AND without that check the same run fails in Step Functions' own payload limit, after the split
         # wrote every fold (what the check prevents)
         split_module = engine.lambda_function("SplitFunction").module
         monkeypatch.setattr(split_module.preflight, "check", lambda *args, **kwargs: None)
-        unchecked = self.document("data/tags.jsonl") | {"crossvalidation": document["crossvalidation"]}
-        unchecked["job_config"]["tags"] = document["job_config"]["tags"]
+        unchecked = self.document("data/big.jsonl") | {"training": document["training"]}
         result = engine.run(unchecked)
-        assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
+        assert result.status == "FAILED"
         prefix = unchecked["job_config"]["output_prefix"].split("/", 3)[3]
         s3 = engine.client("s3")
         written = [item["Key"] for item in s3.list_objects_v2(Bucket=ENGINE_OUTPUT, Prefix=prefix).get("Contents", [])]
         # The other tests of this class expect an empty output bucket.
         s3.delete_objects(Bucket=ENGINE_OUTPUT, Delete={"Objects": [{"Key": key} for key in written]})
-        assert len(written) == 41  # run.json and 20 folds' training and validation files
+        assert "States.DataLimitExceeded" in json.dumps([result.error, result.cause])
+        assert any(key.endswith("/validation.jsonl") for key in written)
 
     def test_an_input_sent_as_a_string_of_json_fails_the_execution(self, engine):
         self.put(engine, "data/input.jsonl", manifest())

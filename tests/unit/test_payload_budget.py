@@ -29,13 +29,27 @@ def test_a_small_run_fits_and_the_states_are_measured_largest_first():
     assert payload_budget.budget_problems(execution_input, plan) == []
 
 
-def test_tags_repeated_in_every_fold_are_named_first_when_the_run_does_not_fit():
-    # GIVEN 20 folds each repeating 12 KB of tags
+def test_a_run_whose_jobs_the_inline_states_cannot_carry_goes_through_the_distributed_map():
+    # GIVEN 20 folds each repeating 12 KB of tags: about 240 KB of plan in every inline state
     execution_input, plan = _plan(folds=20, tag_bytes=12_000)
+    # THEN it runs through the Distributed Map, whose states hold one job each, and it is accepted
+    assert payload_budget.state_sizes(execution_input, plan)[0].bytes > payload_budget.BUDGET_BYTES
+    assert payload_budget.map_mode(execution_input, plan) == payload_budget.DISTRIBUTED
+    assert payload_budget.distributed_state_sizes(execution_input, plan)[0].bytes < 40 * 1024
+    assert payload_budget.budget_problems(execution_input, plan) == []
+
+
+def test_a_job_too_large_for_one_state_is_refused_naming_what_it_repeats():
+    # GIVEN one job whose hyperparameters take 250 KB (100 values of 2,500 characters, SageMaker's maxima)
+    execution_input, plan = _plan(folds=3)
+    template = {f"p{i:02d}": "v" * 2500 for i in range(100)}
+    execution_input["training"]["hyperparameters_template"] = template
+    plan["folds"] = [{**fold, "HyperParameters": template} for fold in plan["folds"]]
     [problem] = payload_budget.budget_problems(execution_input, plan)
-    # THEN the problem names the state, the budget and the tags as the biggest part
+    # THEN the problem names the job's state, the budget and the hyperparameters as the biggest part
     assert problem.startswith("the run's largest Step Functions state would be ")
-    assert "the biggest parts: job_config.tags 11.7 KiB x 22" in problem
+    assert "(a job's DescribeTrainingJob result)" in problem
+    assert "the biggest parts: training.hyperparameters_template 245.0 KiB x 1 (in the job's request, and again" in problem
 
 
 def test_sizes_count_utf8_bytes_not_characters():

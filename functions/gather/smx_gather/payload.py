@@ -1,7 +1,8 @@
 """Keeps the execution output under Step Functions' 256 KiB state limit (pure).
 
 summary.json on S3 always holds everything; only the returned output is trimmed, and
-summary.trimmed_fields says which per-fold fields were dropped from every entry of ``splits``.
+summary.trimmed_fields says what was dropped: per-fold fields from every entry of ``splits`` first, then,
+for runs of hundreds of jobs, ``splits`` itself and the search's per-candidate detail.
 """
 
 from __future__ import annotations
@@ -54,4 +55,47 @@ def fit_to_limit(output: Mapping[str, Any], limit: int = LIMIT_BYTES) -> dict[st
         for candidate in search["candidates"]:
             candidate.pop("metrics", None)
         trimmed.append("tuning.candidates.metrics")
+    for stage in _LAST_RESORTS:
+        if payload_size(fitted) <= limit:
+            break
+        trimmed.extend(stage(fitted))
     return fitted
+
+
+# A run through the Distributed Map may have hundreds of jobs and candidates: past the fields above, what grows
+# with them goes too, in this order, until the output fits (summary.json and summary.csv keep all of it).
+
+def _drop_splits(output: dict[str, Any]) -> list[str]:
+    output["splits"] = []
+    return ["splits"]
+
+
+def _shorten_candidates(output: dict[str, Any]) -> list[str]:
+    search = output["summary"].get("tuning")
+    if not search:
+        return []
+    for candidate in search["candidates"]:
+        candidate.pop("hyperparameters", None)  # the template plus the overrides: the overrides stay
+        candidate.pop("values", None)  # per job: mean, std and completed stay
+    return ["tuning.candidates.hyperparameters", "tuning.candidates.values"]
+
+
+def _first_failures(output: dict[str, Any]) -> list[str]:
+    summary = output["summary"]
+    if len(summary.get("failed_folds") or []) <= KEPT_FAILURES:
+        return []
+    summary["failed_folds"] = summary["failed_folds"][:KEPT_FAILURES]
+    return [f"failed_folds after the first {KEPT_FAILURES}"]
+
+
+def _best_candidates(output: dict[str, Any]) -> list[str]:
+    search = output["summary"].get("tuning")
+    if not search or len(search["candidates"]) <= KEPT_CANDIDATES:
+        return []
+    search["candidates"] = sorted(search["candidates"], key=lambda c: (c["rank"], c["index"]))[:KEPT_CANDIDATES]
+    return [f"tuning.candidates ranked after {KEPT_CANDIDATES}"]
+
+
+KEPT_FAILURES = 20
+KEPT_CANDIDATES = 50
+_LAST_RESORTS = (_drop_splits, _shorten_candidates, _first_failures, _best_candidates)

@@ -6,7 +6,12 @@ would happen after the folds, the trial, and perhaps the training jobs exist, so
 measures every state the definition builds from the plan and refuses an input whose run would go
 over ``BUDGET_BYTES``, saying what to shrink. Pure: sizes only.
 
-The states (statemachines/crossvalidator.asl.json):
+A run whose inline states fit goes through the inline Map (TrainFolds), which carries every job's request in
+its states. Any other run goes through the Distributed Map (TrainFoldsFromS3): the split writes the jobs to
+S3, the Map's ItemReader reads them one child execution at a time, and its ResultWriter writes their results
+back to S3, so no state holds more than one job's request (``map_mode``).
+
+The inline Map's states (statemachines/crossvalidator.asl.json):
 - after SplitDataset: the execution input with the plan at ``$.plan``;
 - a fold's iteration of TrainFolds: ``{fold, job, create_retry}`` plus, at most, a failure's error and
   cause; and the .sync task's own result, the whole DescribeTrainingJob of the fold's job;
@@ -34,6 +39,13 @@ DESCRIBE_EXTRA_BYTES: Final = 12 * 1024
 # the gather output per fold once trimmed: its kept fields (FailureReason up to 1 KiB, ARNs, model URI),
 # its metrics in the summary and its part of the failure message.
 GATHER_FOLD_BYTES: Final = 5 * 1024
+
+
+# What the Distributed Map's ResultWriter puts in the state instead of the results: the Map Run's ARN and
+# where its manifest is (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html).
+RESULT_WRITER_BYTES: Final = 1024
+
+INLINE, DISTRIBUTED = "inline", "distributed"
 
 
 @dataclass(frozen=True)
@@ -68,48 +80,70 @@ def state_sizes(execution_input: Any, plan: Mapping[str, Any]) -> list[StateSize
     return sorted(states, key=lambda state: -state.bytes)
 
 
+def distributed_state_sizes(execution_input: Any, plan: Mapping[str, Any]) -> list[StateSize]:
+    """The states of a run through the Distributed Map, largest first: the plan without its jobs, one job at a
+    time, and the ResultWriter's pointer instead of the results. The gather trims its own output to the budget
+    (summary.json keeps everything: functions/gather/smx_gather/payload.py)."""
+    folds = plan["folds"]
+    without_jobs = size({key: value for key, value in plan.items() if key != "folds"}) + 256  # + where the jobs are
+    input_bytes, job_bytes = size(execution_input), size(plan["job"])
+    largest_fold = max((size(fold) for fold in folds), default=0)
+    states = [
+        StateSize("after SplitDataset (your input plus the plan)", input_bytes + without_jobs),
+        StateSize("after TrainFoldsFromS3 (your input, the plan and where the results are)",
+                  input_bytes + without_jobs + RESULT_WRITER_BYTES),
+        StateSize("a job's training task (the job's request, the shared job settings and a failure)",
+                  largest_fold + job_bytes + ITERATION_EXTRA_BYTES),
+        StateSize("a job's DescribeTrainingJob result", largest_fold + job_bytes + DESCRIBE_EXTRA_BYTES),
+    ]
+    return sorted(states, key=lambda state: -state.bytes)
+
+
+def map_mode(execution_input: Any, plan: Mapping[str, Any]) -> str:
+    """INLINE when every state of the run through the inline Map fits the budget; DISTRIBUTED otherwise."""
+    return INLINE if state_sizes(execution_input, plan)[0].bytes <= BUDGET_BYTES else DISTRIBUTED
+
+
 def budget_problems(execution_input: Any, plan: Mapping[str, Any]) -> list[str]:
-    """One problem naming the largest state and what makes it big, or none when the run fits."""
-    largest = state_sizes(execution_input, plan)[0]
+    """One problem naming the largest state and what makes it big, or none when the run fits (through either
+    Map)."""
+    if map_mode(execution_input, plan) == INLINE:
+        return []
+    largest = distributed_state_sizes(execution_input, plan)[0]
     if largest.bytes <= BUDGET_BYTES:
         return []
     return [
         f"the run's largest Step Functions state would be {_kib(largest.bytes)} ({largest.where}), over the "
         f"{_kib(BUDGET_BYTES)} SMX-Validator allows under Step Functions' {_kib(LIMIT_BYTES)} limit; "
-        f"the biggest parts: {_contributors(execution_input, plan)}. Shorten or remove what is largest, "
-        f"or lower crossvalidation.n_splits"
-    ] + _job_count_problems(plan)
-
-
-def _job_count_problems(plan: Mapping[str, Any]) -> list[str]:
-    """With more jobs than folds (a search, repeats), their number is the lever: every job is an entry of the
-    plan and of the gather's output."""
-    jobs, crossvalidation = len(plan["folds"]), plan.get("crossvalidation") or {}
-    if jobs <= crossvalidation.get("n_splits", jobs):
-        return []
-    candidates = len(plan["tuning"]["candidates"]) if "tuning" in plan else 1
-    repeats = crossvalidation.get("n_repeats", 1)
-    return [
-        f"{'tuning' if 'tuning' in plan else 'crossvalidation.n_repeats'}: this run plans {jobs} training jobs "
-        f"({candidates} candidate{'s' if candidates != 1 else ''} x {repeats} repeat{'s' if repeats != 1 else ''} x "
-        f"{crossvalidation['n_splits']} folds), each carried in the state machine's states: narrow tuning.grid or "
-        "tuning.candidates, or lower crossvalidation.n_repeats"
+        f"the biggest parts: {_contributors(execution_input, plan, largest.where)}. Shorten or remove what is largest"
     ]
 
 
-def _contributors(execution_input: Any, plan: Mapping[str, Any]) -> str:
-    k = len(plan["folds"])
+def _contributors(execution_input: Any, plan: Mapping[str, Any], where: str) -> str:
+    """What makes the largest state (``where``) big: a job's states hold its request or SageMaker's description
+    of it; the plan's states repeat the input's settings."""
     training = execution_input.get("training", {}) if isinstance(execution_input, Mapping) else {}
     job_config = execution_input.get("job_config", {}) if isinstance(execution_input, Mapping) else {}
     hyperparameters = training.get("hyperparameters_template", training.get("hyperparameter_template"))
-    parts = [
-        ("job_config.tags", size(job_config.get("tags", [])), k + 2, "in each fold's request, the plan and your input"),
-        ("training.hyperparameters_template", size(hyperparameters or {}), k + 2,
-         "in each fold's request, the plan and your input"),
-        ("training.environment", size(training.get("environment", {})), 3, "in the shared request, the plan and your input"),
-        ("your whole input", size(execution_input), 2, "your input and the plan's copy of its settings"),
-    ]
+    if where.startswith("a job's"):
+        where_in_job = "in the job's request, and again in SageMaker's description of the job"
+        parts = [
+            ("training.hyperparameters_template", size(hyperparameters or {}), 1, where_in_job),
+            ("training.environment", size(training.get("environment", {})), 1, where_in_job),
+            ("job_config.tags", size(job_config.get("tags", [])), 1, "in the job's request"),
+        ]
+    else:
+        tuning = execution_input.get("tuning", {}) if isinstance(execution_input, Mapping) else {}
+        in_both = "in your input and in the plan's copy of it"
+        parts = [
+            ("training.hyperparameters_template", size(hyperparameters or {}), 2, in_both),
+            ("training.environment", size(training.get("environment", {})), 2, in_both),
+            ("job_config.tags", size(job_config.get("tags", [])), 2, in_both),
+            ("tuning", size(tuning or {}), 2, in_both),
+        ]
     parts.sort(key=lambda part: -part[1] * part[2])
+    # The whole input last: it names nothing to shorten unless no section of it is large.
+    parts.append(("your whole input", size(execution_input), 2, "your input and the plan's copy of its settings"))
     parts = [part for part in parts if part[1] >= 256] or parts[:1]  # a few bytes are not worth naming
     return "; ".join(f"{name} {_kib(one)} x {times} ({where})" for name, one, times, where in parts[:3])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from smx_common.deployment import Deployment
 from smx_common.fold_labels import REFIT_LABEL
+from smx_common.s3uri import S3Uri
 
 from . import hyperparameters, naming
 from .channels import input_data_config
@@ -112,3 +113,15 @@ def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None
         "num_training_samples": fold.num_training_samples,
         "num_validation_samples": fold.num_validation_samples,
     }
+
+
+def with_jobs_on_s3(plan: dict) -> tuple[dict, list[dict]]:
+    """The plan of a run through the Distributed Map, and the jobs it no longer carries: TrainFoldsFromS3's
+    ItemReader reads them from ``jobs_file`` (a JSON array, one item per training job) and its ResultWriter
+    writes the results under ``map_results`` (smx_split.payload_budget.map_mode chooses the Map)."""
+    run_prefix = S3Uri.parse(plan["job_config"]["run_prefix"])
+    jobs_file = run_prefix.child("plan/jobs.json")
+    placed = {key: value for key, value in plan.items() if key != "folds"}
+    placed["jobs_file"] = {"Bucket": jobs_file.bucket, "Key": jobs_file.key, "count": len(plan["folds"])}
+    placed["map_results"] = {"Bucket": run_prefix.bucket, "Prefix": run_prefix.child("map-results").key}
+    return placed, plan["folds"]

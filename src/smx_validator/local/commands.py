@@ -68,8 +68,8 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"deployed {engine.state_machine_arn} ({time.monotonic() - started:.1f} s)", file=out)
         arn = engine.start_execution(document)
         try:
-            result = engine.wait(arn, progress=_progress_printer(out, started), timeout=float("inf"),
-                                 on_poll=raise_if_interrupted)
+            result = engine.wait(arn, progress=_progress_printer(out, started, engine.client("stepfunctions")),
+                                 timeout=float("inf"), on_poll=raise_if_interrupted)
         except KeyboardInterrupt:
             return _stop_interrupted_run(engine, arn, out)
         _print_notes(result, out)
@@ -234,7 +234,7 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if not args.wait:
             return EXIT_OK
         poll = 0.2 if args.endpoint_url else 5.0
-        result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started),
+        result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started, stepfunctions),
                                     timeout=float("inf"), poll_seconds=poll, on_poll=raise_if_interrupted)
     except KeyboardInterrupt:
         if arn is None:
@@ -310,11 +310,14 @@ def _arn_region(arn: str) -> str:
 REFIT_KEY = -1  # the refit job's entry among the shown states (fold indexes are >= 0)
 
 
-def _progress_printer(out: TextIO, started: float) -> Callable[[list[dict[str, Any]]], None]:
-    from .progress import execution_phase, fold_states, refit_state
-    from .report import progress_line
+def _progress_printer(out: TextIO, started: float, stepfunctions: Any) -> Callable[[list[dict[str, Any]]], None]:
+    """Prints what changed in the execution: its phase, each fold's state; a run through the Distributed Map
+    (whose children's events are not in the parent's history), its Map Run's counts (DescribeMapRun)."""
+    from .progress import execution_phase, fold_states, map_run_arn, planned_jobs, refit_state
+    from .report import MAP_RUN_STEP_PERCENT, map_run_progress, progress_line
 
     shown: dict[int, Any] = {}
+    counts: list[Any] = [None]
     phase: list[str | None] = [None]
 
     def show(history: list[dict[str, Any]]) -> None:
@@ -327,6 +330,17 @@ def _progress_printer(out: TextIO, started: float) -> Callable[[list[dict[str, A
         for line in progress_line(states, shown):
             print(f"{stamp}   {line}", file=out, flush=True)
         shown.update({state.index: state for state in states})
+        arn = map_run_arn(history)
+        if arn is not None:
+            done, total, line = map_run_progress(stepfunctions.describe_map_run(mapRunArn=arn)["itemCounts"],
+                                                 planned_jobs(history))
+            step = max(1, total * MAP_RUN_STEP_PERCENT // 100)
+            if counts[0] is None or done >= counts[0] + step or (done == total and counts[0] != total):
+                if counts[0] is None:
+                    print(f"{stamp}   {total} training jobs, each a child execution of the Distributed Map "
+                          "(its events are in its own history)", file=out, flush=True)
+                print(f"{stamp}   {line}", file=out, flush=True)
+                counts[0] = done
         refit = refit_state(history)
         if refit is not None and refit != shown.get(REFIT_KEY):
             print(f"{stamp}   {progress_line([refit], {}, name='refit')[0]}", file=out, flush=True)

@@ -52,19 +52,18 @@ def execution_history(stepfunctions: Any, execution_arn: str) -> list[dict[str, 
 def wait_for_execution(stepfunctions: Any, execution_arn: str, *, progress: ProgressCallback | None = None,
                        timeout: float = 600.0, poll_seconds: float = 1.0,
                        on_poll: Callable[[], None] | None = None) -> ExecutionResult:
-    """Poll until the execution ends, passing the history to ``progress`` whenever it grew and calling
+    """Poll until the execution ends, passing the history to ``progress`` at every poll (it reports what changed:
+    during a Distributed Map the parent's history stands still while its Map Run's counts move) and calling
     ``on_poll`` before every poll (the CLI re-raises there an interrupt a library swallowed)."""
     deadline = time.monotonic() + timeout
-    reported = 0
     while True:
         if on_poll is not None:
             on_poll()
         description = stepfunctions.describe_execution(executionArn=execution_arn)
         status = description["status"]
         history = execution_history(stepfunctions, execution_arn) if progress or status in TERMINAL_STATUSES else []
-        if progress is not None and len(history) != reported:
+        if progress is not None:
             progress(history)
-            reported = len(history)
         if status in TERMINAL_STATUSES:
             return ExecutionResult(
                 execution_arn=execution_arn, status=status, input=_json(description.get("input")),

@@ -22,6 +22,10 @@ moto's Step Functions interpreter runs the real ASL once these gaps are bridged
   botocore (moto's own clients switch that off); StartExecution refuses input that is not JSON (NaN
   included) or over 256 KiB; StopExecution keeps the error and cause it was given.
 - Wait states: tests may cap how long they wait (``set_wait_cap``), as they cap Retry intervals.
+- A Distributed Map's ResultWriter: moto evaluates its Parameters against the Map's results instead of the
+  state's input, and writes a manifest that lists no result files ("TODO" in moto). The engine evaluates them
+  against the input and writes the manifest and the SUCCEEDED/FAILED result files as AWS documents them
+  (``_install_result_writer``).
 - moto bugs: ``States.*`` errors leaving a Map/Parallel become States.Runtime (bug 2);
   every JSONPath is compiled again on each evaluation (bug 5); the parser logs whole states
   at ERROR on every failure (bug 6); StopExecution while a Map runs ends the execution
@@ -73,8 +77,13 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.path import result_path as result_path_module
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (
+    DistributedItemProcessorWorker,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.result_writer_decl import ResultWriter
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
@@ -83,7 +92,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
@@ -138,6 +147,11 @@ INTERNALS: Final[tuple[str, ...]] = (
     "moto.stepfunctions.exceptions.ValidationException",
     "moto.s3.models.S3Backend.put_object",
     "moto.s3.exceptions.S3ClientError",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker.DistributedItemProcessorWorker._eval_job",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker.InlineItemProcessorWorker._eval_input",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.result_writer_decl.ResultWriter._eval_body",
+    "moto.stepfunctions.parser.asl.eval.program_state.ProgramError",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials.StateCredentials",
 )
 
 # The moto hooks this module overrides, with the signature our replacement assumes.
@@ -162,6 +176,12 @@ HOOK_SIGNATURES: Final[dict[str, tuple[str, ...]]] = {
         "self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service.StateTaskService._eval_service_task": (
         "self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker.DistributedItemProcessorWorker._eval_job": (
+        "self", "env", "job"),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker.InlineItemProcessorWorker._eval_input": (
+        "self", "env_frame"),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.result_writer_decl.ResultWriter._eval_body": (
+        "self", "env"),
 }
 
 # FakeTrainingJob attributes that DescribeTrainingJob serialises (moto camel-cases the names).
@@ -310,6 +330,7 @@ def install() -> None:
         _install_sagemaker_backend_hooks()
         _install_s3_put_hook()
         _install_wait_cap()
+        _install_result_writer()
         _fix_states_errors_leaving_map_and_parallel()
         _keep_stopped_executions_aborted()
         _start_and_stop_executions_as_aws_does()
@@ -721,6 +742,104 @@ def _install_wait_cap() -> None:
         self._wait_interval(env=env, wait_seconds=min(seconds, cap))
 
     WaitFunction._eval_body = _eval_body
+
+
+# --- a Distributed Map's results, written as AWS writes them ---------------------------------
+
+def _install_result_writer() -> None:
+    """Each child execution of a Distributed Map is recorded (its input after the ItemSelector, its output or
+    error), and the ResultWriter writes them the way AWS documents
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html): with no
+    WriterConfig, under ``{Prefix}/{map run id}/``, one ``SUCCEEDED_0.json`` and one ``FAILED_0.json`` (JSON
+    arrays of each child's ARN, name, status, dates and its ``Input`` and ``Output``, or ``Error`` and ``Cause``,
+    as JSON strings), and ``manifest.json`` listing them; the state's result is the Map Run's ARN and the
+    manifest's location. Parameters are evaluated against the state's input, as ItemReader's are. (AWS splits
+    result files past 5 GB; no offline run comes near.)"""
+    original_eval_input = DistributedItemProcessorWorker._eval_input
+    original_eval_job = DistributedItemProcessorWorker._eval_job
+
+    def _eval_input(self: Any, env_frame: Any) -> None:
+        original_eval_input(self, env_frame)
+        env_frame.smx_child_input = copy.deepcopy(env_frame.states.get_input())
+
+    def _eval_job(self: Any, env: Any, job: Any) -> None:
+        started = datetime.now(timezone.utc)
+        original_eval_job(self, env, job)
+        state = env.program_state()
+        error = state.error if isinstance(state, ProgramError) and state.error else {}
+        child = {"index": job.job_index, "input": getattr(env, "smx_child_input", job.job_input),
+                 "output": job.job_output, "start": started, "stop": datetime.now(timezone.utc),
+                 "failed": job.job_output is None, "error": error.get("error"), "cause": error.get("cause")}
+        record = self._map_run_record
+        with _children_lock:
+            record.__dict__.setdefault("smx_children", []).append(child)
+
+    def _eval_body(self: Any, env: Any) -> None:
+        env.stack.pop()  # the children's outputs: the records below hold them, with what AWS writes beside
+        env.stack.append(env.states.get_input())
+        self.parargs.eval(env)
+        parameters = env.stack.pop()
+        env.stack.pop()
+        self.resource_eval.resource.eval(env=env)
+        runtime = env.stack.pop()
+        s3 = boto_client_for(region=runtime.region, service="s3", state_credentials=_credentials(env))
+        map_run = env.map_run_record_pool_manager.get_all()[-1]
+        env.stack.append(_write_map_run_results(s3, parameters, map_run))
+
+    DistributedItemProcessorWorker._eval_input = _eval_input
+    DistributedItemProcessorWorker._eval_job = _eval_job
+    ResultWriter._eval_body = _eval_body
+
+
+_children_lock = threading.Lock()
+
+
+def _credentials(env: Any) -> Any:
+    return StateCredentials(role_arn=env.aws_execution_details.role_arn)
+
+
+def _write_map_run_results(s3: Any, parameters: dict[str, Any], map_run: Any) -> dict[str, Any]:
+    bucket, prefix = parameters["Bucket"], parameters.get("Prefix", "")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    map_run_arn = map_run.map_run_arn
+    run_id = map_run_arn.split(":")[-1]
+    state_machine_arn = map_run_arn.replace(":mapRun:", ":stateMachine:").rsplit("/", 1)[0]
+    files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    children = sorted(map_run.__dict__.get("smx_children", []), key=lambda child: child["index"])
+    for status in ("SUCCEEDED", "FAILED"):
+        chosen = [child for child in children if child["failed"] == (status == "FAILED")]
+        if not chosen:
+            continue
+        key = f"{prefix}{run_id}/{status}_0.json"
+        body = json.dumps([_child_record(child, status, map_run_arn, state_machine_arn) for child in chosen])
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
+        files[status].append({"Key": key, "Size": len(body.encode("utf-8"))})
+    manifest_key = f"{prefix}{run_id}/manifest.json"
+    manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files}
+    s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps(manifest).encode("utf-8"))
+    return {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
+
+
+def _child_record(child: dict[str, Any], status: str, map_run_arn: str, state_machine_arn: str) -> dict[str, Any]:
+    name = f"{child['index']:08d}-{uuid.uuid5(uuid.NAMESPACE_URL, map_run_arn + str(child['index']))}"[:80]
+    record = {
+        "ExecutionArn": f"{map_run_arn.replace(':mapRun:', ':execution:')}:{name}",
+        "Input": to_json_str(child["input"]),
+        "InputDetails": {"Included": True},
+        "Name": name,
+        "RedriveCount": 0,
+        "RedriveStatus": "NOT_REDRIVABLE",
+        "StartDate": child["start"].isoformat(),
+        "StateMachineArn": state_machine_arn,
+        "Status": status,
+        "StopDate": child["stop"].isoformat(),
+    }
+    if status == "SUCCEEDED":
+        record |= {"Output": to_json_str(child["output"]), "OutputDetails": {"Included": True}}
+    else:
+        record |= {key: child[name_] for key, name_ in (("Error", "error"), ("Cause", "cause")) if child[name_]}
+    return record
 
 
 # --- moto bugs ------------------------------------------------------------------------------

@@ -45,6 +45,21 @@ def refit_state(history: list[dict[str, Any]]) -> FoldState | None:
     return states[0] if states else None
 
 
+def map_run_arn(history: list[dict[str, Any]]) -> str | None:
+    """The Distributed Map's Map Run (a large search's TrainFoldsFromS3), once it has started: its children's
+    events are in their own histories, and DescribeMapRun counts them."""
+    for event in history:
+        if event["type"] == "MapRunStarted":
+            return event.get("mapRunStartedEventDetails", {}).get("mapRunArn")
+    return None
+
+
+def planned_jobs(history: list[dict[str, Any]]) -> int | None:
+    """How many training jobs the split planned for the Distributed Map (its jobs file's count)."""
+    plan = state_output(history, "SplitDataset")
+    return ((plan or {}).get("jobs_file") or {}).get("count") if isinstance(plan, dict) else None
+
+
 def _map_runs(history: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """The events from each MapStateEntered to the next one: the Map's runs, in order."""
     events = sorted(history, key=lambda item: item["id"])

@@ -19,6 +19,8 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
     summary = gather_output.get("summary") or {}
     statistics = summary.get("metrics") or {}
     lines = ["Folds"]
+    if not splits and "splits" in (summary.get("trimmed_fields") or []):
+        lines.append("  (too many jobs for the execution output: each is in summary.csv and summary.json)")
     label_width = max([7, *(len(job_label(split)) for split in splits)])
     for split in splits:
         seconds = split.get("TrainingTimeInSeconds")
@@ -130,6 +132,19 @@ def progress_line(states: list[FoldState], previous: Mapping[int, FoldState], na
                 text += f"  ({state.detail})"
             lines.append(text)
     return lines
+
+
+def map_run_progress(item_counts: Mapping[str, Any], planned: int | None = None) -> tuple[int, int, str]:
+    """A Distributed Map's progress from DescribeMapRun's itemCounts: (jobs done, jobs in all, the line to
+    print). Each item is one training job, whose child execution ends succeeded whether the job completed or
+    failed (the Catch inside it); its own events are in the child's history, not the run's."""
+    done = sum(item_counts.get(key) or 0 for key in ("succeeded", "failed", "timedOut", "aborted"))
+    total = planned or item_counts.get("total", 0)
+    return done, total, f"jobs    {done} of {total} done, {item_counts.get('running', 0)} running"
+
+
+# A Distributed Map's progress is printed every this many percent of its jobs (and at its end).
+MAP_RUN_STEP_PERCENT = 5
 
 
 def _number(value: Any) -> str:

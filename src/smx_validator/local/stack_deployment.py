@@ -102,8 +102,9 @@ class StackDeployment:
             "AssumeRolePolicyDocument": _assume_role_policy("states.amazonaws.com"),
             "Policies": _sam_policies(list(machine.policies), resolver),
         })
+        name = resolver.resolve(machine.name) if machine.name is not None else self._physical_name(machine.logical_id)
         return self.client("stepfunctions").create_state_machine(
-            name=self._physical_name(machine.logical_id), definition=definition, roleArn=machine_role,
+            name=name, definition=definition, roleArn=machine_role,
         )["stateMachineArn"]
 
     def _definition(self, path: Path, substitutions: Mapping[str, Any]) -> str:
