@@ -64,7 +64,7 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
     search = ranking.tuning_summary(plan, splits)
     if search is not None:
         summary["tuning"] = search
-        ranking.focus_on_best(summary, search, splits)
+        ranking.focus_on_best(summary, search, splits, refit_asked=bool(plan["tuning"].get("refit")))
     output = strict_json({
         "job_config": job_config,
         "crossvalidation": plan["crossvalidation"],

@@ -143,9 +143,7 @@ def _validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"valid: {spec.n_splits} folds of {spec.input_uri} ({spec.data_format}, {spec.algorithm_family} channels)")
     if spec.tuning:
-        jobs = len(spec.tuning.candidates) * spec.n_repeats * spec.n_splits
-        print(f"  search: {len(spec.tuning.candidates)} candidates x {spec.n_repeats} repeat(s) x {spec.n_splits} folds "
-              f"= {jobs} training jobs, ranked by {spec.tuning.metric} ({spec.tuning.direction})")
+        print(f"  search: {_search_size(spec)}")
     for mapping in spec.name_mapping:
         print(f"  {mapping['field']}: {mapping['given']!r} is used as {mapping['used']!r}")
     for note in spec.notes:
@@ -156,6 +154,16 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"  note: --data names {data_uri}, but job_config.input_path is {spec.input_uri}: the run reads "
                   "input_path, so upload the file there")
     return EXIT_OK
+
+
+def _search_size(spec) -> str:
+    """"4 candidates x 2 repeats x 3 folds = 24 training jobs, ..., then 1 refit ...": what a search will run."""
+    count = len(spec.tuning.candidates)
+    jobs = count * spec.n_repeats * spec.n_splits
+    repeats = f" x {spec.n_repeats} repeats" if spec.n_repeats > 1 else ""
+    refit = (", then the best candidate refit on the whole dataset (1 more job)" if spec.tuning.refit else "")
+    return (f"{count} candidate{'s' if count != 1 else ''}{repeats} x {spec.n_splits} folds = {jobs} training jobs, "
+            f"ranked by {spec.tuning.metric} ({spec.tuning.direction}){refit}")
 
 
 def _check_data(spec, path: Path) -> str:

@@ -233,3 +233,22 @@ def test_every_search_example_ranks_distinct_candidates_and_refits_the_best(app_
     if document["tuning"].get("refit"):
         assert search["refit"]["TrainingJobStatus"] == "Completed"
         assert search["refit"]["candidate_index"] == search["best_index"]
+
+
+def test_a_search_whose_jobs_never_report_the_objective_fails_saying_no_candidate_was_chosen(app_engine, example):
+    # GIVEN a custom container ranked on a metric its MetricDefinitions name but its script never prints
+    document = example("custom-search")
+    document["crossvalidation"]["n_splits"] = 2
+    document["training"]["algorithm_specification"]["MetricDefinitions"].append(
+        {"Name": "validation:f1", "Regex": "validation f1: ([0-9.]+)"})
+    document["tuning"] = {"objective": {"metric": "validation:f1", "type": "Maximize"},
+                          "grid": {"C": ["0.1", "1.0"]}, "refit": True}
+    # WHEN it runs
+    result = app_engine.run(document, timeout=600)
+    # THEN every job completed, and the run fails saying why the search chose none and that nothing was refit
+    assert (result.status, result.error) == ("FAILED", "NoCandidateScored")
+    assert "no candidate has validation:f1 from every one of its jobs" in result.cause
+    assert "nothing was refit" in result.cause
+    output = _lambda_outputs(result)[-1]
+    assert output["summary"]["failed_fold_count"] == 0 and output["summary"]["metrics"] == {}
+    assert "refit_plan" not in output and output["summary"]["tuning"]["best_index"] is None

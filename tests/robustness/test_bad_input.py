@@ -1199,6 +1199,22 @@ def test_a_search_that_could_not_rank_its_candidates_is_refused_before_any_job(s
     assert any(problem.startswith(expected) for problem in problems), problems
 
 
+def test_an_objective_computed_on_a_channel_the_jobs_lack_is_refused(split):
+    # GIVEN linear-learner ranked on a test: metric (its tuning page lists them, computed on a "test" channel),
+    # while every cross-validation job has train and validation channels only
+    document = csv_input(training={"hyperparameters_template": {"predictor_type": "binary_classifier",
+                                                                "feature_dim": "3"},
+                                   "algorithm_specification": {"TrainingImage": LINEAR_LEARNER,
+                                                               "TrainingInputMode": "File"}})
+    document["tuning"] = {"objective": {"metric": "test:binary_classification_accuracy", "type": "Maximize"},
+                          "grid": {"learning_rate": ["0.1", "0.01"]}}
+    # THEN the split refuses it, naming the channel and the metrics the jobs do compute, before any job runs
+    [problem] = split.rejects(document).problems
+    assert problem.startswith("tuning.objective.metric: linear-learner computes 'test:binary_classification_accuracy' "
+                              "on a channel named 'test', and each job's channels are train, validation; rank on one "
+                              "of: validation:binary_classification_accuracy, validation:binary_f_beta")
+
+
 def test_a_misnamed_group_attribute_is_one_problem_naming_the_attributes_line_1_has(split):
     # GIVEN "Patient" where every line has "patient"
     data = b"".join(json.dumps({"source-ref": f"s3://smx-in/{i}.jpg", "class": str(i % 2), "patient": i}).encode()

@@ -27,9 +27,11 @@ def test_given_a_candidate_then_it_overrides_the_template_and_keeps_its_placehol
 @pytest.mark.parametrize("grid, explicit, n_repeats, expected", [
     ({}, [], 1, "tuning: the search has no candidate; give tuning.grid values or tuning.candidates"),
     ({"l1": ["0"]}, [{"l1": "0"}], 1, "tuning: candidate 1 repeats candidate 0 (l1=0); remove one of them"),
+    # one number however it is spelled: the container reads the same value
+    ({"l1": ["0.1", "0.10"]}, [], 1, "tuning: candidate 1 repeats candidate 0 (l1=0.10); remove one of them"),
     ({"a": [str(i) for i in range(101)]}, [], 2, "tuning: 101 candidates x 2 repeats x 5 folds = 1010 training jobs, "
      "more than the 1000 one run may start; narrow the grid, or lower crossvalidation.n_repeats or n_splits"),
-], ids=["empty", "duplicate", "too-large"])
+], ids=["empty", "duplicate", "duplicate-number-spelled-twice", "too-large"])
 def test_given_a_search_that_cannot_run_then_it_is_refused_saying_why(grid, explicit, n_repeats, expected):
     assert tuning.search_problems(tuning.candidates(grid, explicit), n_splits=5, n_repeats=n_repeats) == [expected]
 

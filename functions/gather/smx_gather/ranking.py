@@ -68,12 +68,23 @@ def _rank(candidates: list[dict[str, Any]], *, maximize: bool) -> None:
             candidate["rank"] = len(scored) + 1
 
 
-def focus_on_best(summary: dict[str, Any], search: Mapping[str, Any], splits: list[Mapping[str, Any]]) -> None:
+def focus_on_best(summary: dict[str, Any], search: Mapping[str, Any], splits: list[Mapping[str, Any]],
+                  *, refit_asked: bool = False) -> None:
     """In a search, the summary's ``metrics``, ``completed_folds`` and ``diverged_*`` describe the best
     candidate: the cross-validated estimate of the hyperparameters the search chose (its other candidates
-    are in ``summary.tuning``). Failures and seconds still cover every job. Without a best candidate
-    (none is complete), the summary stays over every job."""
+    are in ``summary.tuning``). Failures and seconds still cover every job. Without a best candidate (none
+    is complete) there is no such estimate: ``metrics`` is empty, and ``search_failure_message`` says why
+    the search chose none (the run then fails, as GridSearchCV raises when every fit failed)."""
     if search.get("best_index") is None:
+        summary["metrics"] = {}
+        metric = search["objective"]["metric"]
+        said = (f"no candidate has {metric} from every one of its jobs (each misses at least one: a failed job, "
+                f"or a job that did not report the metric), so the search chose none"
+                + (" and nothing was refit" if refit_asked else "")
+                + "; check that the jobs report the objective (summary.csv has every job's metrics)")
+        summary["search_failure_message"] = said
+        if summary.get("failure_message"):
+            summary["failure_message"] += f"; {said}"
         return
     best = next(candidate for candidate in search["candidates"] if candidate["index"] == search["best_index"])
     summary["completed_folds"] = [position for position, split in enumerate(splits)

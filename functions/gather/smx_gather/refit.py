@@ -79,13 +79,15 @@ def with_refit(output: Mapping[str, Any], refit: Mapping[str, Any]) -> dict[str,
     summary["training_seconds_total"] = summary.get("training_seconds_total", 0) + (refit.get("TrainingTimeInSeconds") or 0)
     if refit["TrainingJobStatus"] == COMPLETED:
         if summary.get("failure_message"):
-            summary["failure_message"] += f"; the refit job completed: model at {refit_model_uri(refit)}"
+            # First: the run failed for other jobs, and the model exists all the same.
+            summary["failure_message"] = (f"the refit job completed, so the run has its final model at "
+                                          f"{refit_model_uri(refit)}; {summary['failure_message']}")
         return updated
     said = (f"the refit job {refit['TrainingJobName']} (candidate {refit['candidate_index']}) failed, so the run has "
             f"no final model: {refit['FailureReason']}")
-    summary["refit_failure_message"] = said  # RefitFailed's cause
+    summary["refit_failure_message"] = said  # RefitFailed's cause: CheckFolds tests it first
     if summary.get("failure_message"):
-        summary["failure_message"] += f"; {said}"
+        summary["refit_failure_message"] = f"{said}; and {summary['failure_message']}"
     return updated
 
 

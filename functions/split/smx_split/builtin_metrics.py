@@ -12,6 +12,7 @@ logloss for binary, mlogloss for multiclass classification, map for rank:map, nd
 
 from __future__ import annotations
 
+import difflib
 from typing import Final, NamedTuple
 
 from .builtin_images import CUSTOM
@@ -98,9 +99,20 @@ def emitted(family: str, hyperparameters: dict[str, str], metric_definitions: li
 
 
 def objective_problems(family: str, hyperparameters: dict[str, str], metric: str, direction: str,
-                       metric_definitions: list[dict] | None = None) -> list[str]:
-    """Why ``metric`` cannot rank this search's candidates ("tuning.objective...: ..."), or nothing."""
+                       metric_definitions: list[dict] | None = None,
+                       channels: frozenset[str] | None = None) -> list[str]:
+    """Why ``metric`` cannot rank this search's candidates ("tuning.objective...: ..."), or nothing.
+    ``channels``: the jobs' channel names; a built-in computes a ``<channel>:`` metric only on a channel of
+    that name (linear-learner's ``test:`` metrics need a ``test`` channel, which cross-validation jobs lack)."""
     available = emitted(family, hyperparameters, metric_definitions)
+    if channels is not None and family != CUSTOM:
+        on_channels = {name: way for name, way in available.items()
+                       if ":" not in name or name.split(":", 1)[0] in channels}
+        if metric in available and metric not in on_channels:
+            return [f"tuning.objective.metric: {family} computes {metric!r} on a channel named "
+                    f"{metric.split(':', 1)[0]!r}, and each job's channels are {', '.join(sorted(channels))}; "
+                    f"rank on one of: {', '.join(sorted(on_channels))}"]
+        available = on_channels
     if metric not in available and family == CUSTOM and not available:
         return [f"tuning.objective.metric: a custom container's jobs report the metrics its MetricDefinitions name, and "
                 f"training.algorithm_specification has none: add {{\"Name\": \"{metric}\", \"Regex\": ...}} matching "
@@ -109,7 +121,10 @@ def objective_problems(family: str, hyperparameters: dict[str, str], metric: str
         listed = ", ".join(sorted(available))
         source = ("its MetricDefinitions" if family == CUSTOM
                   else "AWS's tuning page for the algorithm, with these hyperparameters")
-        return [f"tuning.objective.metric: {family} jobs do not emit {metric!r}; they emit (per {source}): {listed}"]
+        close = difflib.get_close_matches(metric, list(available), n=1, cutoff=0.9)  # a typo, not another metric
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return [f"tuning.objective.metric: {family} jobs do not emit {metric!r}; {hint}they emit (per {source}): "
+                f"{listed}"]
     expected = available[metric]
     if expected is not None and direction != expected:
         way = "smaller" if expected == MINIMIZE else "larger"

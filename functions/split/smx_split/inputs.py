@@ -107,7 +107,7 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str]) -> JobSpec:
     search = tuning_section.normalise(
         raw.get("tuning"), family=training["algorithm_family"], template=training["hyperparameters"],
         algorithm_specification=training["algorithm_specification"], n_splits=cv["n_splits"],
-        n_repeats=cv["n_repeats"], problems=problems)
+        n_repeats=cv["n_repeats"], channel_layout=training["channel_layout"], problems=problems)
     if problems:
         raise InvalidInputError(problems)
     return JobSpec(raw=raw, **job_config, **cv, **training, **search, notes=notes)

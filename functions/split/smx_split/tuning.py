@@ -7,6 +7,7 @@ repeats and k folds runs C x R x k training jobs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -59,7 +60,7 @@ def search_problems(found: list[Candidate], *, n_splits: int, n_repeats: int,
     problems = []
     seen: dict[tuple, int] = {}
     for candidate in found:
-        key = tuple(sorted(candidate.hyperparameters(template or {}).items()))
+        key = tuple(sorted((name, _comparable(value)) for name, value in candidate.hyperparameters(template or {}).items()))
         if key in seen:
             problems.append(f"tuning: candidate {candidate.index} repeats candidate {seen[key]} "
                             f"({shown(candidate.overrides)}); remove one of them")
@@ -71,6 +72,15 @@ def search_problems(found: list[Candidate], *, n_splits: int, n_repeats: int,
             f"{jobs} training jobs, more "
             f"than the {MAX_JOBS} one run may start; narrow the grid, or lower crossvalidation.n_repeats or n_splits")
     return problems
+
+
+def _comparable(value: str) -> object:
+    """A value as a container reads it: "0.1", "0.10" and "1e-1" are one number (the same candidate twice)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return number if math.isfinite(number) else value
 
 
 def shown(values: Mapping[str, str]) -> str:

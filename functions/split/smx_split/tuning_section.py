@@ -33,7 +33,7 @@ class TuningSpec:
 
 
 def normalise(raw: dict | None, *, family: str, template: dict[str, str], algorithm_specification: dict,
-              n_splits: int, n_repeats: int, problems: list[str]) -> dict:
+              n_splits: int, n_repeats: int, problems: list[str], channel_layout=None) -> dict:
     """JobSpec's ``tuning`` (None without a search); problems are appended."""
     if raw is None:
         return {"tuning": None}
@@ -46,9 +46,16 @@ def normalise(raw: dict | None, *, family: str, template: dict[str, str], algori
         found_problems += _candidate_problems(spec, candidate, family, template)
     found_problems += once_or_per_candidate(spec, lambda candidate: builtin_metrics.objective_problems(
         family, candidate.hyperparameters(template), spec.metric, spec.direction,
-        algorithm_specification.get("MetricDefinitions")))
+        algorithm_specification.get("MetricDefinitions"), channels=_channel_names(channel_layout)))
     problems += list(dict.fromkeys(found_problems))  # a grid value's problem once, not once per combination
     return {"tuning": spec}
+
+
+def _channel_names(layout) -> frozenset[str] | None:
+    """The channels every job has (a built-in reports a "<channel>:" metric only for a channel it was given)."""
+    if layout is None:
+        return None
+    return frozenset({layout.train_channel_name, layout.validation_channel_name})
 
 
 def once_or_per_candidate(spec: TuningSpec, problems_of) -> list[str]:

@@ -313,7 +313,7 @@ REFIT_KEY = -1  # the refit job's entry among the shown states (fold indexes are
 def _progress_printer(out: TextIO, started: float, stepfunctions: Any) -> Callable[[list[dict[str, Any]]], None]:
     """Prints what changed in the execution: its phase, each fold's state; a run through the Distributed Map
     (whose children's events are not in the parent's history), its Map Run's counts (DescribeMapRun)."""
-    from .progress import execution_phase, fold_states, map_run_arn, planned_jobs, refit_state
+    from .progress import execution_phase, fold_states, map_run_arn, planned_jobs, planned_labels, refit_state
     from .report import MAP_RUN_STEP_PERCENT, map_run_progress, progress_line
 
     shown: dict[int, Any] = {}
@@ -327,7 +327,7 @@ def _progress_printer(out: TextIO, started: float, stepfunctions: Any) -> Callab
             print(f"{stamp} {current}", file=out, flush=True)  # the states before the Map
             phase[0] = current
         states = fold_states(history)
-        for line in progress_line(states, shown):
+        for line in progress_line(states, shown, labels=planned_labels(history)):
             print(f"{stamp}   {line}", file=out, flush=True)
         shown.update({state.index: state for state in states})
         arn = map_run_arn(history)

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from smx_common.fold_labels import job_label
+
 PENDING, CREATING, TRAINING, RETRYING, COMPLETED, FAILED, ABORTED = (
     "pending", "creating", "training", "retrying", "completed", "failed", "aborted")
 
@@ -52,6 +54,13 @@ def map_run_arn(history: list[dict[str, Any]]) -> str | None:
         if event["type"] == "MapRunStarted":
             return event.get("mapRunStartedEventDetails", {}).get("mapRunArn")
     return None
+
+
+def planned_labels(history: list[dict[str, Any]]) -> list[str] | None:
+    """The label of each job of the inline Map, in its order (``c2-r1-fold3``), from the split's plan."""
+    plan = state_output(history, "SplitDataset")
+    folds = plan.get("folds") if isinstance(plan, dict) else None
+    return [job_label(fold) for fold in folds] if folds else None
 
 
 def planned_jobs(history: list[dict[str, Any]]) -> int | None:

@@ -81,7 +81,7 @@ def ranking_table(search: Mapping[str, Any]) -> list[str]:
     for candidate in ranked:
         score = f"{_number(candidate['mean'])} ± {_number(candidate['std'])}"
         # A candidate missing a job's objective has no score: it ranks last whatever its partial mean says.
-        unscored = "" if candidate.get("complete", True) else "  (a job has no objective value: ranked last)"
+        unscored = "" if candidate.get("complete", True) else "  (no score: a job has no objective value)"
         lines.append(f"  {candidate['rank']:>4}  c{candidate['index']:<4} {settings[candidate['index']]:<{width}}  "
                      f"{score:>17}  {candidate['completed']}/{candidate['jobs']}{unscored}")
     shown = [candidate for candidate in ranked if candidate.get("metrics")][:MAX_METRIC_COLUMNS]
@@ -97,6 +97,8 @@ def ranking_table(search: Mapping[str, Any]) -> list[str]:
             lines.append(f"  {name:<{name_width}}" + "".join(f"{cell:>18}" for cell in cells))
     if search.get("best_index") is not None:
         lines += ["", f"Best: c{search['best_index']} ({settings[search['best_index']]})"]
+    else:
+        lines += ["", "Best: none (no candidate has the objective from every one of its jobs)"]
     lines += refit_lines(search.get("refit"))
     return lines
 
@@ -114,18 +116,19 @@ def refit_lines(refit: Mapping[str, Any] | None) -> list[str]:
             f"  {refit.get('FailureReason')}"]
 
 
-def progress_line(states: list[FoldState], previous: Mapping[int, FoldState], name: str | None = None) -> list[str]:
-    """One line per fold whose state changed since ``previous`` (``name``: what to call a job whose name has
-    no fold label, such as the refit job)."""
+def progress_line(states: list[FoldState], previous: Mapping[int, FoldState], name: str | None = None,
+                  labels: list[str] | None = None) -> list[str]:
+    """One line per fold whose state changed since ``previous``. A state is called by ``labels[index]`` (the
+    plan's job labels: ``c2-r1-fold3``), else by its job's name, else ``name`` or its Map index."""
     lines = []
-    labels = {state.index: _LABEL_AT_END.search(state.job_name or "") for state in states}
-    many_jobs_per_fold = any(match and not match.group(0).startswith("fold") for match in labels.values())
     for state in states:
         if previous.get(state.index) != state:
-            match = labels[state.index]
-            # Before its job is named, a state is known by its Map index: the fold in a plain run, a job otherwise.
-            fallback = name or (f"job{state.index}" if many_jobs_per_fold else f"fold{state.index}")
-            text = f"{match.group(0) if match else fallback:<7} {state.state:<10}"
+            match = _LABEL_AT_END.search(state.job_name or "")
+            if labels and state.index < len(labels):
+                label = labels[state.index]
+            else:
+                label = match.group(0) if match else name or f"fold{state.index}"
+            text = f"{label:<7} {state.state:<10}"
             if state.job_name:
                 text += f" {state.job_name}"
             if state.detail:
