@@ -1,6 +1,6 @@
 """The search benchmark keeps working: `make bench-tuning` must print the figures the README reports.
 
-A smoke run of the baseline and one 2-candidate search. It asserts what the benchmark prints and that the
+A smoke run of the baseline, a 2-candidate search (the inline Map) and a 16-candidate one (the Distributed Map). It asserts what the benchmark prints and that the
 figures are consistent with each other, never how fast anything was: timings belong to the benchmark.
 """
 
@@ -19,20 +19,22 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_given_a_small_search_then_the_benchmark_prints_its_table_the_ceiling_and_the_json():
-    # GIVEN the benchmark limited to one search of 2 candidates
-    environment = {**os.environ, "BENCH_CANDIDATES": "2"}
+    # GIVEN the benchmark limited to searches of 2 and 16 candidates
+    environment = {**os.environ, "BENCH_CANDIDATES": "2,16"}
     # WHEN it runs as `make bench-tuning` runs it
     completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "tuning_bench.py")], env=environment,
                                capture_output=True, text=True, timeout=600, check=False)
     assert completed.returncode == 0, completed.stderr
     *table, last = completed.stdout.strip().splitlines()
     figures = json.loads(last)
-    # THEN it measured the baseline and the search: 3 folds, then 2 x 3 jobs and the refit
-    baseline, search = figures["runs"]
-    assert (baseline["jobs"], baseline["refit_jobs"], search["jobs"], search["refit_jobs"]) == (3, 0, 6, 1)
-    # AND the search's plan and largest state are bigger than the baseline's, and under the limit
-    assert baseline["plan_kib"] < search["plan_kib"] and baseline["largest_kib"] < search["largest_kib"] < 256
-    assert search["events"] > baseline["events"] and search["s_per_job_vs_baseline"] > 0
-    # AND the ceiling is a search the split accepts, stated with its reason in the table
-    assert figures["ceiling_jobs"] == figures["ceiling_candidates"] * 3 >= 6
-    assert any(line.startswith("ceiling:") for line in table)
+    # THEN it measured the baseline and the searches: 3 folds, then 2 x 3 jobs and 16 x 3 jobs, each with its refit
+    baseline, small, large = figures["runs"]
+    assert [(run["jobs"], run["refit_jobs"]) for run in (baseline, small, large)] == [(3, 0), (6, 1), (48, 1)]
+    # AND the small search went through the inline Map, the large one (past the inline ceiling) the Distributed Map
+    assert (baseline["map"], small["map"], large["map"]) == ("inline", "inline", "distributed")
+    assert figures["inline_ceiling_jobs"] == figures["inline_ceiling_candidates"] * 3 < 48 <= figures["ceiling_jobs"]
+    # AND every state stayed under the limit; the inline plan grows with the search, the distributed one does not
+    assert all(run["largest_kib"] < 256 for run in figures["runs"])
+    assert baseline["plan_kib"] < small["plan_kib"] and large["plan_kib"] < small["plan_kib"]
+    assert large["events"] < small["events"] * 2  # its jobs' events are in their child executions
+    assert any(line.startswith("inline ceiling:") for line in table)

@@ -35,7 +35,8 @@ def test_a_run_whose_jobs_the_inline_states_cannot_carry_goes_through_the_distri
     # THEN it runs through the Distributed Map, whose states hold one job each, and it is accepted
     assert payload_budget.state_sizes(execution_input, plan)[0].bytes > payload_budget.BUDGET_BYTES
     assert payload_budget.map_mode(execution_input, plan) == payload_budget.DISTRIBUTED
-    assert payload_budget.distributed_state_sizes(execution_input, plan)[0].bytes < 40 * 1024
+    # (its largest state is the gather's output, which the gather trims to the budget)
+    assert payload_budget.distributed_state_sizes(execution_input, plan)[0].bytes <= payload_budget.BUDGET_BYTES
     assert payload_budget.budget_problems(execution_input, plan) == []
 
 

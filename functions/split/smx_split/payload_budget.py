@@ -95,6 +95,10 @@ def distributed_state_sizes(execution_input: Any, plan: Mapping[str, Any]) -> li
         StateSize("a job's training task (the job's request, the shared job settings and a failure)",
                   largest_fold + job_bytes + ITERATION_EXTRA_BYTES),
         StateSize("a job's DescribeTrainingJob result", largest_fold + job_bytes + DESCRIBE_EXTRA_BYTES),
+        # Whatever the number of jobs: past the budget the gather drops per-job entries (summary.json keeps them).
+        StateSize("GatherResults' output (trimmed by the gather to the budget)",
+                  min(BUDGET_BYTES, size({key: plan[key] for key in ("job_config", "crossvalidation", "training")})
+                      + len(folds) * GATHER_FOLD_BYTES)),
     ]
     return sorted(states, key=lambda state: -state.bytes)
 
