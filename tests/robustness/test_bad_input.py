@@ -17,6 +17,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from jsonschema import Draft202012Validator
 
 from smx_common.s3uri import S3Uri
 from smx_split import line_problems
@@ -654,6 +655,9 @@ def test_a_run_whose_jobs_the_states_cannot_carry_writes_them_for_the_distribute
     assert [job["fold_index"] for job in jobs] == list(range(20))
     assert plan["map_results"]["Prefix"].startswith(S3Uri.parse(plan["job_config"]["run_prefix"]).key)
     assert len(json.dumps(plan)) < 32 * 1024
+    # AND the plan keeps its contract with the state machine and the gather
+    schema = json.loads((REPO / "resources" / "schemas" / "plan.schema.json").read_text())
+    Draft202012Validator(schema).validate(plan)
 
 
 def test_a_placeholder_that_does_not_exist_is_named_with_the_available_ones(split):

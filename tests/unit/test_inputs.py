@@ -202,3 +202,13 @@ def test_given_column_0_as_the_group_then_the_message_says_it_is_the_label():
     # THEN the one problem says why 0 is refused
     assert problems == ["crossvalidation.group_attribute: must be an attribute name (JSON Lines) or a column number "
                         "of at least 1 (CSV) (column 0 is the label)"]
+
+
+def test_a_quoted_boolean_says_to_write_the_json_literal():
+    # GIVEN tuning.refit written "yes", as in a YAML habit
+    document = sample()
+    document["tuning"] = {"objective": {"metric": "validation:accuracy", "type": "Maximize"},
+                          "grid": {"learning_rate": ["0.1", "0.01"]}, "refit": "yes"}
+    # THEN the problem names the field and the fix
+    assert problems_of(document) == [
+        'tuning.refit: expected boolean, got string "yes"; write true or false, without quotes']

@@ -59,7 +59,9 @@ def _describe(error: ValidationError) -> str:
         return _describe_root(value)
     if kind == "type":
         shown = "" if value is None else f" {_short(value)}"
-        return f"{where}: expected {_expected(error.validator_value)}, got {_json_type(value)}{shown}"
+        # "true"/"yes" in quotes for a boolean: the fix is the bare JSON literal.
+        hint = "; write true or false, without quotes" if error.validator_value == "boolean" else ""
+        return f"{where}: expected {_expected(error.validator_value)}, got {_json_type(value)}{shown}{hint}"
     if "propertyNames" in error.schema_path:
         return _describe_name(where, error)
     if kind == "enum":
