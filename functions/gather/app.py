@@ -53,12 +53,11 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
 
     splits = fold_splits(plan, describe_folds(sagemaker, plan), fold_results)
     run_prefix = S3Uri.parse(job_config["run_prefix"])
-    bucket, json_key, csv_key = run_prefix.bucket, run_prefix.child("summary.json").key, run_prefix.child("summary.csv").key
     summary = build_summary(
         splits,
         fold_results,
-        summary_json=f"s3://{bucket}/{json_key}",
-        summary_csv=f"s3://{bucket}/{csv_key}",
+        summary_json=str(run_prefix.child("summary.json")),
+        summary_csv=str(run_prefix.child("summary.csv")),
         trial_component_name=experiments.trial_component_name(job_config["run_id"]),
     )
     search = ranking.tuning_summary(plan, splits)
@@ -73,22 +72,7 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
         "summary": summary,
     })
     summary = output["summary"]  # the strict copy: what is written and returned
-
-    # S3 first: the summaries must survive an Experiments failure.
-    encryption = encryption_args(deployment.output_kms_key_id)
-    s3.put_object(Bucket=bucket, Key=json_key, Body=reports.summary_json(output),
-                  ContentType="application/json", **encryption)
-    s3.put_object(Bucket=bucket, Key=csv_key, Body=reports.summary_csv(plan, splits, summary).encode("utf-8"),
-                  ContentType="text/csv", **encryption)
-
-    try:
-        experiments.record_summary(sagemaker, plan, summary)
-        if search is not None:
-            experiments.record_candidates(sagemaker, plan, summary["tuning"])
-    except (ClientError, BotoCoreError) as error:
-        logger.warning("Could not record the summary trial component; the S3 summaries are written",
-                       extra={"trial_component_name": summary["trial_component_name"], "error": str(error)})
-        summary["experiments_error"] = str(error)
+    _publish(output, plan, deployment, sagemaker, s3)
 
     next_plan = refit.refit_plan(plan, search)
     # The refit plan is a few KiB; the output leaves it room under the state limit.
@@ -101,6 +85,26 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
         "refit": next_plan["folds"][0]["TrainingJobName"] if next_plan else None,
     })
     return fitted | ({"refit_plan": next_plan} if next_plan else {})
+
+
+def _publish(output: dict[str, Any], plan: dict[str, Any], deployment: Deployment, sagemaker, s3) -> None:
+    """summary.json and summary.csv, then the Experiments record (S3 first: the summaries must survive an
+    Experiments failure, which the summary then reports)."""
+    summary, splits = output["summary"], output["splits"]
+    encryption = encryption_args(deployment.output_kms_key_id)
+    for uri, body, content_type in (
+            (summary["summary_json"], reports.summary_json(output), "application/json"),
+            (summary["summary_csv"], reports.summary_csv(plan, splits, summary).encode("utf-8"), "text/csv")):
+        location = S3Uri.parse(uri)
+        s3.put_object(Bucket=location.bucket, Key=location.key, Body=body, ContentType=content_type, **encryption)
+    try:
+        experiments.record_summary(sagemaker, plan, summary)
+        if summary.get("tuning") is not None:
+            experiments.record_candidates(sagemaker, plan, summary["tuning"])
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("Could not record the summary trial component; the S3 summaries are written",
+                       extra={"trial_component_name": summary["trial_component_name"], "error": str(error)})
+        summary["experiments_error"] = str(error)
 
 
 def _gather_refit(plan: dict[str, Any], fold_results: list, deployment: Deployment, sagemaker, s3) -> dict[str, Any]:

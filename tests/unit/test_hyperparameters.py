@@ -1,11 +1,12 @@
 """Per-fold hyperparameters from the template."""
 
+from smx_common.hyperparameter_placeholders import render
 from smx_split import hyperparameters
 
 
 def test_placeholders_are_filled_with_the_folds_numbers():
     template = {"num_classes": "${num_classes}", "mini_batch_size": "32", "note": "n=${num_training_samples}"}
-    rendered = hyperparameters.render(template, {"num_classes": 3, "num_training_samples": 80, "num_validation_samples": 20})
+    rendered = render(template, {"num_classes": 3, "num_training_samples": 80, "num_validation_samples": 20})
     assert rendered == {"num_classes": "3", "mini_batch_size": "32", "note": "n=80"}
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from smx_common.hyperparameter_placeholders import placeholder_values, render
 
 from . import builtin_hyperparameters, data_contracts, hyperparameters
 from .builtin_images import CUSTOM
@@ -138,7 +139,7 @@ def _template_fold_problems(spec: JobSpec, template: dict[str, str], scan: Datas
     # The folds differ only in their sample counts: the smallest training set first, and the first
     # fold size with problems speaks for the others (their messages would differ only in counts).
     for fold_size in sorted(fold_sizes, reverse=True):
-        rendered = hyperparameters.render(template, hyperparameters.placeholder_values(
+        rendered = render(template, placeholder_values(
             num_training_samples=scan.num_lines - fold_size, num_validation_samples=fold_size,
             num_classes=scan.num_classes))
         problems += builtin_hyperparameters.fold_problems(spec.algorithm_family, template, rendered)

@@ -1,14 +1,12 @@
-"""The hyperparameter template: normalising values to strings and filling per-fold placeholders."""
+"""The hyperparameter template: normalising values to strings, and which placeholders it uses."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 
-# One home for the placeholders and their filling, shared with the gather (which renders the refit job's).
-from smx_common.hyperparameter_placeholders import (  # noqa: F401  (re-exported: the split's callers use them here)
-    PLACEHOLDERS, placeholder_values, placeholders_in, render, without_placeholders,
-)
+# The placeholders and their filling have one home, shared with the gather (which renders the refit job's).
+from smx_common.hyperparameter_placeholders import PLACEHOLDERS, placeholders_in, without_placeholders
 
 
 def normalise(template: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from smx_common.deployment import Deployment
 from smx_common.fold_labels import REFIT_LABEL
+from smx_common.hyperparameter_placeholders import placeholder_values, render
 from smx_common.s3uri import S3Uri
 
-from . import hyperparameters, naming
+from . import naming
 from .channels import input_data_config
 from .data_formats import FILE_EXTENSIONS
 from .job_spec import JobSpec
@@ -90,7 +91,7 @@ def _shared_request(spec: JobSpec, run: RunIdentity, deployment: Deployment) -> 
 
 
 def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None, candidate=None) -> dict:
-    values = hyperparameters.placeholder_values(num_training_samples=fold.num_training_samples,
+    values = placeholder_values(num_training_samples=fold.num_training_samples,
                                                 num_validation_samples=fold.num_validation_samples,
                                                 num_classes=num_classes)
     candidate_index = candidate.index if candidate is not None else None
@@ -102,7 +103,7 @@ def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None
         "fold_index": fold.fold_index,
         **identity,
         "TrainingJobName": naming.fold_job_name(run.run_id, fold.fold_index, fold.repeat_index, candidate_index),
-        "HyperParameters": hyperparameters.render(template, values),
+        "HyperParameters": render(template, values),
         "InputDataConfig": input_data_config(spec.channel_layout, train=fold.train_uri, validation=fold.validation_uri),
         "ExperimentConfig": {
             "ExperimentName": spec.experiment_name,
