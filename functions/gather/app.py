@@ -75,16 +75,21 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
     _publish(output, plan, deployment, sagemaker, s3)
 
     next_plan = refit.refit_plan(plan, search)
-    # The refit plan is a few KiB; the output leaves it room under the state limit.
-    fitted = payload.fit_to_limit(output, payload.LIMIT_BYTES - (payload.payload_size(next_plan) if next_plan else 0))
+    if next_plan is not None:
+        # PrepareRefit keeps only the refit's plan, and the refit's gather returns the whole output from
+        # summary.json: this state need not carry it too (with a large template, both would not fit).
+        logger.info("Gathered the search; the refit follows", extra={
+            "failed_fold_count": summary["failed_fold_count"], "summary_json": summary["summary_json"],
+            "refit": next_plan["folds"][0]["TrainingJobName"]})
+        return {"refit_plan": next_plan}
+    fitted = payload.fit_to_limit(output)
     logger.info("Gathered the folds", extra={
         "completed_folds": summary["completed_folds"],
         "failed_fold_count": summary["failed_fold_count"],
         "summary_json": summary["summary_json"],
         "trimmed_fields": fitted["summary"]["trimmed_fields"],
-        "refit": next_plan["folds"][0]["TrainingJobName"] if next_plan else None,
     })
-    return fitted | ({"refit_plan": next_plan} if next_plan else {})
+    return fitted
 
 
 def _publish(output: dict[str, Any], plan: dict[str, Any], deployment: Deployment, sagemaker, s3) -> None:

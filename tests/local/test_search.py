@@ -37,7 +37,8 @@ def test_a_grid_search_ranks_candidates_on_the_same_folds_and_a_failed_job_stays
     result = app_engine.run(search_input(example), timeout=600)
     # THEN every other job trained, and the run reports the one failure (as any run with a failed job does)
     assert (result.status, result.error) == ("FAILED", "FoldsFailed")
-    output = next(o for o in _lambda_outputs(result) if "summary" in o and "refit_plan" in o)
+    # (the refit's gather returns the search's whole output, from summary.json, with the refit's outcome)
+    output = _lambda_outputs(result)[-1]
     splits, search = output["splits"], output["summary"]["tuning"]
     assert len(splits) == 24 and output["summary"]["failed_fold_count"] == 1
     # AND the candidates are ParameterGrid's, in its order
@@ -96,9 +97,11 @@ def test_a_grid_search_ranks_candidates_on_the_same_folds_and_a_failed_job_stays
     dataset = (DATASETS / "breast_cancer.csv").read_bytes()
     assert sorted(trained_on.splitlines()) == sorted(dataset.splitlines())
     assert channels["validation"] == channels["train"]
-    # AND summary.json holds the refit as the execution's last output does
+    # AND summary.json holds the refit as the execution's last output does, and the search's gather handed on
+    # nothing but the refit's plan
     summary_json = json.loads(_read_object(app_engine, output["summary"]["summary_json"]))
     assert summary_json["summary"]["tuning"]["refit"] == refit
+    assert [set(o) for o in _lambda_outputs(result)[1:-1]] == [{"refit_plan"}]
 
 
 def _read_object(engine, uri: str) -> bytes:
@@ -173,7 +176,7 @@ def test_a_search_past_the_inline_maps_states_runs_through_the_distributed_map_w
     plan = _lambda_outputs(result)[0]
     assert "folds" not in plan and plan["jobs_file"]["count"] == 48
     # AND the refusal's cause reached the summary through the ResultWriter's result files
-    output = _lambda_outputs(result)[1]
+    output = _lambda_outputs(result)[-1]
     [failed] = output["summary"]["failed_folds"]
     assert failed["TrainingJobName"].endswith("-c3-fold2") and "injected refusal" in failed["FailureReason"]
     assert output["summary"]["failed_fold_count"] == 1 and len(output["splits"]) == 48

@@ -32,7 +32,7 @@ from smx_split import preflight
 from smx_split.channels import input_data_config
 from smx_split.errors import InvalidInputError
 from smx_split.fold_files import split_in_memory
-from smx_split.hyperparameters import placeholder_values, render
+from smx_common.hyperparameter_placeholders import placeholder_values, render
 from smx_split.inputs import Deployment, validate_document
 from smx_split.folding import fold_dataset
 from smx_validator.local.trainers import TrainingClientError, TrainingContext, trainer_for

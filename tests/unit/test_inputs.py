@@ -212,3 +212,15 @@ def test_a_quoted_boolean_says_to_write_the_json_literal():
     # THEN the problem names the field and the fix
     assert problems_of(document) == [
         'tuning.refit: expected boolean, got string "yes"; write true or false, without quotes']
+
+
+def test_a_flood_of_long_problems_keeps_the_cause_within_step_functions_limit():
+    # GIVEN 60 problems each echoing a 2,500-character value (a search of long bad values)
+    from smx_split.errors import InvalidInputError
+    problems = [f"tuning.candidates[{i}].learning_rate: {'9' * 2500} is not a number" for i in range(60)]
+    # WHEN they are raised
+    message = str(InvalidInputError(problems))
+    # THEN the message stays well under a cause's 32,768 characters, each problem shortened, the rest counted
+    assert len(message) < 25_000 and message.splitlines()[0].endswith(" [...]")
+    assert message.splitlines()[-1].startswith("... and ") and "`smx-validator validate`" in message
+    assert InvalidInputError(problems).problems == problems  # validate prints every one in full

@@ -49,12 +49,6 @@ def fit_to_limit(output: Mapping[str, Any], limit: int = LIMIT_BYTES) -> dict[st
         extra = sorted({key for split in fitted["splits"] for key in split} - KEEP_FIELDS)
         fitted["splits"] = [{k: v for k, v in split.items() if k in KEEP_FIELDS} for split in fitted["splits"]]
         trimmed.extend(extra)
-    search = fitted["summary"].get("tuning")
-    if payload_size(fitted) > limit and search:
-        # A search's per-candidate statistics of every metric (summary.json keeps them); the ranking stays.
-        for candidate in search["candidates"]:
-            candidate.pop("metrics", None)
-        trimmed.append("tuning.candidates.metrics")
     for stage in _LAST_RESORTS:
         if payload_size(fitted) <= limit:
             break
@@ -68,6 +62,16 @@ def fit_to_limit(output: Mapping[str, Any], limit: int = LIMIT_BYTES) -> dict[st
 def _drop_splits(output: dict[str, Any]) -> list[str]:
     output["splits"] = []
     return ["splits"]
+
+
+def _drop_candidate_metrics(output: dict[str, Any]) -> list[str]:
+    search = output["summary"].get("tuning")
+    if not search:
+        return []
+    # A search's per-candidate statistics of every metric (summary.json keeps them); the ranking stays.
+    for candidate in search["candidates"]:
+        candidate.pop("metrics", None)
+    return ["tuning.candidates.metrics"]
 
 
 def _shorten_candidates(output: dict[str, Any]) -> list[str]:
@@ -98,4 +102,4 @@ def _best_candidates(output: dict[str, Any]) -> list[str]:
 
 KEPT_FAILURES = 20
 KEPT_CANDIDATES = 50
-_LAST_RESORTS = (_drop_splits, _shorten_candidates, _first_failures, _best_candidates)
+_LAST_RESORTS = (_drop_splits, _drop_candidate_metrics, _shorten_candidates, _first_failures, _best_candidates)

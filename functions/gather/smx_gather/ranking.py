@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from typing import Any, Mapping
 
-from .summary import COMPLETED, final_metrics, metric_statistics
+from .summary import COMPLETED, final_metrics, led_by, metric_statistics
 
 
 def tuning_summary(plan: Mapping[str, Any], splits: list[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -84,7 +84,7 @@ def focus_on_best(summary: dict[str, Any], search: Mapping[str, Any], splits: li
                 + "; check that the jobs report the objective (summary.csv has every job's metrics)")
         summary["search_failure_message"] = said
         if summary.get("failure_message"):
-            summary["failure_message"] += f"; {said}"
+            summary["failure_message"] = led_by(said, summary["failure_message"])
         return
     best = next(candidate for candidate in search["candidates"] if candidate["index"] == search["best_index"])
     summary["completed_folds"] = [position for position, split in enumerate(splits)

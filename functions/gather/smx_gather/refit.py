@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from smx_common.hyperparameter_placeholders import placeholder_values, render
 
-from .summary import COMPLETED, NOT_CREATED, failure_reason
+from .summary import COMPLETED, NOT_CREATED, failure_reason, led_by
 
 # The refit's plan says which gather this is: the Map's results are then the refit job's alone.
 REFIT_PHASE = "refit"
@@ -80,14 +80,13 @@ def with_refit(output: Mapping[str, Any], refit: Mapping[str, Any]) -> dict[str,
     if refit["TrainingJobStatus"] == COMPLETED:
         if summary.get("failure_message"):
             # First: the run failed for other jobs, and the model exists all the same.
-            summary["failure_message"] = (f"the refit job completed, so the run has its final model at "
-                                          f"{refit_model_uri(refit)}; {summary['failure_message']}")
+            summary["failure_message"] = led_by(f"the refit job completed, so the run has its final model at "
+                                                f"{refit_model_uri(refit)}", summary["failure_message"])
         return updated
     said = (f"the refit job {refit['TrainingJobName']} (candidate {refit['candidate_index']}) failed, so the run has "
             f"no final model: {refit['FailureReason']}")
-    summary["refit_failure_message"] = said  # RefitFailed's cause: CheckFolds tests it first
-    if summary.get("failure_message"):
-        summary["refit_failure_message"] = f"{said}; and {summary['failure_message']}"
+    # RefitFailed's cause (CheckFolds tests it first), and what else failed after it
+    summary["refit_failure_message"] = led_by(said, summary.get("failure_message") or "")
     return updated
 
 

@@ -196,6 +196,12 @@ def _error_text(fold_result: Mapping[str, Any]) -> str:
     return error or cause or ""
 
 
+def led_by(lead: str, message: str) -> str:
+    """A failure message that says ``lead`` first (whether a final model exists), clipped to a Fail state's
+    cause limit as a whole."""
+    return _clip(f"{lead}; {message}" if message else lead, MAX_FAILURE_MESSAGE_CHARS)
+
+
 def _clip(text: str, limit: int) -> str:
     marker = " [...]"
     return text if len(text) <= limit else text[: limit - len(marker)] + marker

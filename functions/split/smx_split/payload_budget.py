@@ -76,8 +76,18 @@ def state_sizes(execution_input: Any, plan: Mapping[str, Any]) -> list[StateSize
         StateSize("a fold's training task (the fold's request, the shared job settings and a failure)",
                   largest_fold + job_bytes + ITERATION_EXTRA_BYTES),
         StateSize("a fold's DescribeTrainingJob result", largest_fold + job_bytes + DESCRIBE_EXTRA_BYTES),
+        *_refit_states(plan, largest_fold, job_bytes),
     ]
     return sorted(states, key=lambda state: -state.bytes)
+
+
+def _refit_states(plan: Mapping[str, Any], largest_fold: int, job_bytes: int) -> list[StateSize]:
+    """With tuning.refit, the search's gather returns the refit's plan (one job, the best candidate's: no larger
+    than the largest fold's request, plus the shared job settings and the run's identity)."""
+    if not (plan.get("tuning") or {}).get("refit"):
+        return []
+    return [StateSize("the refit's plan (the best candidate's request and the shared job settings)",
+                      largest_fold + job_bytes + size(plan["job_config"]) + ITERATION_EXTRA_BYTES)]
 
 
 def distributed_state_sizes(execution_input: Any, plan: Mapping[str, Any]) -> list[StateSize]:
@@ -95,6 +105,7 @@ def distributed_state_sizes(execution_input: Any, plan: Mapping[str, Any]) -> li
         StateSize("a job's training task (the job's request, the shared job settings and a failure)",
                   largest_fold + job_bytes + ITERATION_EXTRA_BYTES),
         StateSize("a job's DescribeTrainingJob result", largest_fold + job_bytes + DESCRIBE_EXTRA_BYTES),
+        *_refit_states(plan, largest_fold, job_bytes),
         # Whatever the number of jobs: past the budget the gather drops per-job entries (summary.json keeps them).
         StateSize("GatherResults' output (trimmed by the gather to the budget)",
                   min(BUDGET_BYTES, size({key: plan[key] for key in ("job_config", "crossvalidation", "training")})

@@ -68,7 +68,8 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"deployed {engine.state_machine_arn} ({time.monotonic() - started:.1f} s)", file=out)
         arn = engine.start_execution(document)
         try:
-            result = engine.wait(arn, progress=_progress_printer(out, started, engine.client("stepfunctions")),
+            result = engine.wait(arn, progress=_progress_printer(out, started, engine.client("stepfunctions"),
+                                                                 engine.client("sagemaker")),
                                  timeout=float("inf"), on_poll=raise_if_interrupted)
         except KeyboardInterrupt:
             return _stop_interrupted_run(engine, arn, out)
@@ -234,7 +235,8 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if not args.wait:
             return EXIT_OK
         poll = 0.2 if args.endpoint_url else 5.0
-        result = wait_for_execution(stepfunctions, arn, progress=_progress_printer(out, started, stepfunctions),
+        printer = _progress_printer(out, started, stepfunctions, boto3.client("sagemaker", **client_arguments))
+        result = wait_for_execution(stepfunctions, arn, progress=printer,
                                     timeout=float("inf"), poll_seconds=poll, on_poll=raise_if_interrupted)
     except KeyboardInterrupt:
         if arn is None:
@@ -310,10 +312,13 @@ def _arn_region(arn: str) -> str:
 REFIT_KEY = -1  # the refit job's entry among the shown states (fold indexes are >= 0)
 
 
-def _progress_printer(out: TextIO, started: float, stepfunctions: Any) -> Callable[[list[dict[str, Any]]], None]:
+def _progress_printer(out: TextIO, started: float, stepfunctions: Any,
+                      sagemaker: Any = None) -> Callable[[list[dict[str, Any]]], None]:
     """Prints what changed in the execution: its phase, each fold's state; a run through the Distributed Map
-    (whose children's events are not in the parent's history), its Map Run's counts (DescribeMapRun)."""
-    from .progress import execution_phase, fold_states, map_run_arn, planned_jobs, planned_labels, refit_state
+    (whose children's events are not in the parent's history), its Map Run's counts (DescribeMapRun) and how
+    many of its jobs SageMaker has failed so far (ListTrainingJobs)."""
+    from .progress import (execution_phase, fold_states, map_run_arn, planned_jobs, planned_labels, refit_state,
+                           run_id_of)
     from .report import MAP_RUN_STEP_PERCENT, map_run_progress, progress_line
 
     shown: dict[int, Any] = {}
@@ -339,7 +344,8 @@ def _progress_printer(out: TextIO, started: float, stepfunctions: Any) -> Callab
                 if counts[0] is None:
                     print(f"{stamp}   {total} training jobs, each a child execution of the Distributed Map "
                           "(its events are in its own history)", file=out, flush=True)
-                print(f"{stamp}   {line}", file=out, flush=True)
+                failed = _failed_jobs(sagemaker, run_id_of(history))
+                print(f"{stamp}   {line}" + (f", {failed} failed so far" if failed else ""), file=out, flush=True)
                 counts[0] = done
         refit = refit_state(history)
         if refit is not None and refit != shown.get(REFIT_KEY):
@@ -350,6 +356,19 @@ def _progress_printer(out: TextIO, started: float, stepfunctions: Any) -> Callab
             phase[0] = current
 
     return show
+
+
+def _failed_jobs(sagemaker: Any, run_id: str | None) -> int:
+    """How many of the run's training jobs SageMaker has ended Failed or Stopped (0 when it cannot say)."""
+    if sagemaker is None or not run_id:
+        return 0
+    try:
+        return sum(len(page["TrainingJobSummaries"])
+                   for status in ("Failed", "Stopped")
+                   for page in sagemaker.get_paginator("list_training_jobs").paginate(
+                       NameContains=run_id, StatusEquals=status))
+    except Exception:  # progress is best effort: a missing permission must not stop the wait
+        return 0
 
 
 def _gather_output(history: list[dict[str, Any]]) -> Any:

@@ -63,6 +63,12 @@ def planned_labels(history: list[dict[str, Any]]) -> list[str] | None:
     return [job_label(fold) for fold in folds] if folds else None
 
 
+def run_id_of(history: list[dict[str, Any]]) -> str | None:
+    """The run id the split reserved (every job's name starts with it)."""
+    plan = state_output(history, "SplitDataset")
+    return ((plan or {}).get("job_config") or {}).get("run_id") if isinstance(plan, dict) else None
+
+
 def planned_jobs(history: list[dict[str, Any]]) -> int | None:
     """How many training jobs the split planned for the Distributed Map (its jobs file's count)."""
     plan = state_output(history, "SplitDataset")

@@ -81,8 +81,12 @@ def ranking_table(search: Mapping[str, Any]) -> list[str]:
     for candidate in ranked:
         score = f"{_number(candidate['mean'])} ± {_number(candidate['std'])}"
         # A candidate missing a job's objective has no score: it ranks last whatever its partial mean says.
-        unscored = "" if candidate.get("complete", True) else "  (no score: a job has no objective value)"
-        lines.append(f"  {candidate['rank']:>4}  c{candidate['index']:<4} {settings[candidate['index']]:<{width}}  "
+        # A candidate missing a job's value has no score: its mean over the other jobs would flatter it, so it
+        # ranks after every scored one (shown "-": its rank number is the same for all of them).
+        scored = candidate.get("complete", True)
+        unscored = "" if scored else "  (no score: a job failed or did not report the objective)"
+        rank = candidate["rank"] if scored else "-"
+        lines.append(f"  {rank:>4}  c{candidate['index']:<4} {settings[candidate['index']]:<{width}}  "
                      f"{score:>17}  {candidate['completed']}/{candidate['jobs']}{unscored}")
     shown = [candidate for candidate in ranked if candidate.get("metrics")][:MAX_METRIC_COLUMNS]
     names = sorted({name for candidate in shown for name in candidate["metrics"]})
