@@ -5,7 +5,7 @@ the fault is kept; nothing is written after.
 
 The faults are where they happen in practice: an S3 write refused (a bucket or KMS key policy:
 AccessDenied) or never completing (a stalled transfer, a dataset too big for the Timeout). The
-functions' Timeouts (900 s and 300 s in the template) are shortened to 3 s for this module."""
+functions' Timeouts (900 s each in the template) are shortened to 3 s for this module."""
 
 from __future__ import annotations
 
