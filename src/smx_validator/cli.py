@@ -144,6 +144,10 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"valid: {spec.n_splits} folds of {spec.input_uri} ({spec.data_format}, {spec.algorithm_family} channels)")
     if spec.tuning:
         print(f"  search: {_search_size(spec)}")
+    plan = preflight.provisional_plan(spec, deployment, started_at=datetime.now(timezone.utc), execution_name="validate",
+                                      num_classes=preflight.PROVISIONAL_LINES)
+    if payload_budget.map_mode(raw, plan) == payload_budget.DISTRIBUTED:
+        print("  runs through the Distributed Map: its jobs do not fit Step Functions' states together")
     for mapping in spec.name_mapping:
         print(f"  {mapping['field']}: {mapping['given']!r} is used as {mapping['used']!r}")
     for note in spec.notes:

@@ -224,3 +224,12 @@ def test_a_flood_of_long_problems_keeps_the_cause_within_step_functions_limit():
     assert len(message) < 25_000 and message.splitlines()[0].endswith(" [...]")
     assert message.splitlines()[-1].startswith("... and ") and "`smx-validator validate`" in message
     assert InvalidInputError(problems).problems == problems  # validate prints every one in full
+
+
+def test_a_grid_list_over_its_limit_says_where_more_values_go():
+    document = sample()
+    document["tuning"] = {"objective": {"metric": "validation:accuracy", "type": "Maximize"},
+                          "grid": {"learning_rate": [str(0.001 * i) for i in range(1, 122)]}}
+    assert problems_of(document) == [
+        "tuning.grid.learning_rate: has 121 entries; it may have at most 100; list the rest under "
+        "tuning.candidates (up to 1000 sets)"]

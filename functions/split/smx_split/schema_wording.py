@@ -80,7 +80,10 @@ def _describe(error: ValidationError) -> str:
         return f"{where}: is {len(value)} characters long; it must be {bound} {error.validator_value}"
     if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
         bound = "at least" if kind.startswith("min") else "at most"
-        return f"{where}: has {len(value)} entries; it may have {bound} {error.validator_value}"
+        # A grid's long list of values: the same candidates can be listed one by one.
+        hint = ("; list the rest under tuning.candidates (up to 1000 sets)"
+                if kind == "maxItems" and where.startswith("tuning.grid.") else "")
+        return f"{where}: has {len(value)} entries; it may have {bound} {error.validator_value}{hint}"
     if kind == "oneOf" and error.absolute_path and error.absolute_path[-1] == "group_attribute":
         label_column = " (column 0 is the label)" if value == 0 and not isinstance(value, bool) else ""
         return f"{where}: must be an attribute name (JSON Lines) or a column number of at least 1 (CSV){label_column}"
