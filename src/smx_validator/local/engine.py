@@ -50,6 +50,10 @@ _active_engine: "LocalEngine | None" = None
 _active_lock = threading.Lock()
 
 
+# How long an interrupted engine waits for its stopped executions and jobs before it tears down.
+INTERRUPTED_CLOSE_SECONDS = 5.0
+
+
 class LocalEngine:
     """One emulated deployment of the template; see the module docstring."""
 
@@ -105,8 +109,21 @@ class LocalEngine:
         self.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            # An interrupt on its way out (a second Ctrl-C, perhaps before the first one's StopExecution): what
+            # the engine runs must not be waited for, nor outlive it.
+            self._stop_running_executions()
+            self.close(timeout=INTERRUPTED_CLOSE_SECONDS)
+            return
         self.close()
+
+    def _stop_running_executions(self) -> None:
+        try:
+            for arn in self.running_executions():
+                self.stop_execution(arn, error="Interrupted", cause="the offline engine was interrupted")
+        except Exception:  # best effort on the way out: the teardown follows whatever happens here
+            pass
 
     def start(self) -> None:
         global _active_engine
