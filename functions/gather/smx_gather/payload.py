@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from smx_common.step_functions_limits import BUDGET_BYTES
 
@@ -64,24 +64,17 @@ def _drop_splits(output: dict[str, Any]) -> list[str]:
     return ["splits"]
 
 
-def _drop_candidate_metrics(output: dict[str, Any]) -> list[str]:
-    search = output["summary"].get("tuning")
-    if not search:
-        return []
-    # A search's per-candidate statistics of every metric (summary.json keeps them); the ranking stays.
-    for candidate in search["candidates"]:
-        candidate.pop("metrics", None)
-    return ["tuning.candidates.metrics"]
-
-
-def _shorten_candidates(output: dict[str, Any]) -> list[str]:
-    search = output["summary"].get("tuning")
-    if not search:
-        return []
-    for candidate in search["candidates"]:
-        candidate.pop("hyperparameters", None)  # the template plus the overrides: the overrides stay
-        candidate.pop("values", None)  # per job: mean, std and completed stay
-    return ["tuning.candidates.hyperparameters", "tuning.candidates.values"]
+def _drop_candidate_fields(*fields: str) -> Callable[[dict[str, Any]], list[str]]:
+    """A stage that drops ``fields`` from every candidate of a search (summary.json keeps them)."""
+    def stage(output: dict[str, Any]) -> list[str]:
+        search = output["summary"].get("tuning")
+        if not search:
+            return []
+        for candidate in search["candidates"]:
+            for field in fields:
+                candidate.pop(field, None)
+        return [f"tuning.candidates.{field}" for field in fields]
+    return stage
 
 
 def _first_failures(output: dict[str, Any]) -> list[str]:
@@ -102,4 +95,12 @@ def _best_candidates(output: dict[str, Any]) -> list[str]:
 
 KEPT_FAILURES = 20
 KEPT_CANDIDATES = 50
-_LAST_RESORTS = (_drop_splits, _drop_candidate_metrics, _shorten_candidates, _first_failures, _best_candidates)
+_LAST_RESORTS = (
+    _drop_splits,
+    # every metric's statistics per candidate; the ranking stays
+    _drop_candidate_fields("metrics"),
+    # the template plus the overrides (the overrides stay), and the per-job values (mean, std, completed stay)
+    _drop_candidate_fields("hyperparameters", "values"),
+    _first_failures,
+    _best_candidates,
+)

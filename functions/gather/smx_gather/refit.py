@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from smx_common.hyperparameter_placeholders import placeholder_values, render
 
-from .summary import COMPLETED, NOT_CREATED, failure_reason, led_by
+from .summary import COMPLETED, NOT_CREATED, error_text, failure_reason, led_by
 
 # The refit's plan says which gather this is: the Map's results are then the refit job's alone.
 REFIT_PHASE = "refit"
@@ -65,7 +65,7 @@ def refit_outcome(job: Mapping[str, Any], description: Mapping[str, Any] | None,
     if outcome["TrainingJobStatus"] != COMPLETED:
         outcome["ModelArtifacts"] = None
         outcome["FailureReason"] = (failure_reason(description, fold_result) if description
-                                    else _caught(fold_result) or "the refit training job was never created")
+                                    else error_text(fold_result) or "the refit training job was never created")
     return outcome
 
 
@@ -93,7 +93,3 @@ def with_refit(output: Mapping[str, Any], refit: Mapping[str, Any]) -> dict[str,
 def refit_model_uri(refit: Mapping[str, Any]) -> str | None:
     return ((refit.get("ModelArtifacts") or {}).get("S3ModelArtifacts")) if refit else None
 
-
-def _caught(fold_result: Mapping[str, Any]) -> str:
-    error, cause = fold_result.get("error"), fold_result.get("cause")
-    return f"{error}: {cause}" if error and cause else error or cause or ""

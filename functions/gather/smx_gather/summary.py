@@ -44,7 +44,7 @@ def fold_splits(
         if description is not None:
             splits.append({**identity, **description})
             continue
-        reason = _error_text(results.get(fold["TrainingJobName"], {})) or "the training job was never created"
+        reason = error_text(results.get(fold["TrainingJobName"], {})) or "the training job was never created"
         splits.append({
             **identity,
             "TrainingJobName": fold["TrainingJobName"],
@@ -156,7 +156,7 @@ def failure_reason(split: Mapping[str, Any], fold_result: Mapping[str, Any]) -> 
         # A stopped job, or one the Map gave up on (timeout) while it still ran, has no
         # FailureReason; its status plus the caught error is the best explanation there is.
         reason = f"TrainingJobStatus {split.get('TrainingJobStatus')}{_stop_explanation(split)}"
-        error = _error_text(fold_result)
+        error = error_text(fold_result)
         if error:
             reason += f"; {error}"
     return _clip(reason, MAX_REASON_CHARS)
@@ -189,7 +189,8 @@ def _by_job(fold_results: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str,
     return {r["TrainingJobName"]: r for r in fold_results or [] if "TrainingJobName" in r}
 
 
-def _error_text(fold_result: Mapping[str, Any]) -> str:
+def error_text(fold_result: Mapping[str, Any]) -> str:
+    """What the Map caught for a job: "Error: Cause", or whichever it has."""
     error, cause = fold_result.get("error"), fold_result.get("cause")
     if error and cause:
         return f"{error}: {cause}"

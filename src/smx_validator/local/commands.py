@@ -318,11 +318,12 @@ def _progress_printer(out: TextIO, started: float, stepfunctions: Any,
     (whose children's events are not in the parent's history), its Map Run's counts (DescribeMapRun) and how
     many of its jobs SageMaker has failed so far (ListTrainingJobs)."""
     from .progress import (execution_phase, fold_states, map_run_arn, planned_jobs, planned_labels, refit_state,
-                           run_id_of)
+                           run_id_of, split_plan)
     from .report import MAP_RUN_STEP_PERCENT, map_run_progress, progress_line
 
     shown: dict[int, Any] = {}
     counts: list[Any] = [None]
+    plans: list[dict[str, Any]] = []  # the split's plan, read from the history once it is there
     phase: list[str | None] = [None]
 
     def show(history: list[dict[str, Any]]) -> None:
@@ -331,20 +332,23 @@ def _progress_printer(out: TextIO, started: float, stepfunctions: Any,
         if current != phase[0] and current is not None and not shown:
             print(f"{stamp} {current}", file=out, flush=True)  # the states before the Map
             phase[0] = current
+        if not plans:
+            plans.extend(filter(None, [split_plan(history)]))
+        plan = plans[0] if plans else {}
         states = fold_states(history)
-        for line in progress_line(states, shown, labels=planned_labels(history)):
+        for line in progress_line(states, shown, labels=planned_labels(plan)):
             print(f"{stamp}   {line}", file=out, flush=True)
         shown.update({state.index: state for state in states})
         arn = map_run_arn(history)
         if arn is not None:
             done, total, line = map_run_progress(stepfunctions.describe_map_run(mapRunArn=arn)["itemCounts"],
-                                                 planned_jobs(history))
+                                                 planned_jobs(plan))
             step = max(1, total * MAP_RUN_STEP_PERCENT // 100)
             if counts[0] is None or done >= counts[0] + step or (done == total and counts[0] != total):
                 if counts[0] is None:
                     print(f"{stamp}   {total} training jobs, each a child execution of the Distributed Map "
                           "(its events are in its own history)", file=out, flush=True)
-                failed = _failed_jobs(sagemaker, run_id_of(history))
+                failed = _failed_jobs(sagemaker, run_id_of(plan))
                 print(f"{stamp}   {line}" + (f", {failed} failed so far" if failed else ""), file=out, flush=True)
                 counts[0] = done
         refit = refit_state(history)

@@ -56,23 +56,25 @@ def map_run_arn(history: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def planned_labels(history: list[dict[str, Any]]) -> list[str] | None:
-    """The label of each job of the inline Map, in its order (``c2-r1-fold3``), from the split's plan."""
+def split_plan(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The split step's plan, once SplitDataset has returned it (it never changes after)."""
     plan = state_output(history, "SplitDataset")
-    folds = plan.get("folds") if isinstance(plan, dict) else None
-    return [job_label(fold) for fold in folds] if folds else None
+    return plan if isinstance(plan, dict) else None
 
 
-def run_id_of(history: list[dict[str, Any]]) -> str | None:
-    """The run id the split reserved (every job's name starts with it)."""
-    plan = state_output(history, "SplitDataset")
-    return ((plan or {}).get("job_config") or {}).get("run_id") if isinstance(plan, dict) else None
+def planned_labels(plan: dict[str, Any]) -> list[str] | None:
+    """The label of each job of the inline Map, in its order (``c2-r1-fold3``)."""
+    return [job_label(fold) for fold in plan["folds"]] if plan.get("folds") else None
 
 
-def planned_jobs(history: list[dict[str, Any]]) -> int | None:
+def planned_jobs(plan: dict[str, Any]) -> int | None:
     """How many training jobs the split planned for the Distributed Map (its jobs file's count)."""
-    plan = state_output(history, "SplitDataset")
-    return ((plan or {}).get("jobs_file") or {}).get("count") if isinstance(plan, dict) else None
+    return (plan.get("jobs_file") or {}).get("count")
+
+
+def run_id_of(plan: dict[str, Any]) -> str | None:
+    """The run id the split reserved (every job's name starts with it)."""
+    return (plan.get("job_config") or {}).get("run_id")
 
 
 def _map_runs(history: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
