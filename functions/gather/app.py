@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smx_common.deployment import Deployment
 from smx_common.s3uri import S3Uri, encryption_args
-from smx_gather import experiments, map_results, payload, ranking, refit, reports
+from smx_gather import experiments, map_results, out_of_fold, payload, ranking, refit, reports
 from smx_gather.describe import describe_folds
 from smx_gather.summary import build_summary, fold_splits, strict_json
 
@@ -60,6 +60,11 @@ def _gather(event: dict[str, Any]) -> dict[str, Any]:
         summary_csv=str(run_prefix.child("summary.csv")),
         trial_component_name=experiments.trial_component_name(job_config["run_id"]),
     )
+    predictions = out_of_fold.gather(s3, sagemaker, plan, fold_results, deployment.output_kms_key_id)
+    if predictions is not None:
+        summary["out_of_fold"] = predictions
+        if predictions["missing_folds"]:
+            summary["predictions_failure_message"] = out_of_fold.failure_message(predictions)
     search = ranking.tuning_summary(plan, splits)
     if search is not None:
         summary["tuning"] = search

@@ -22,7 +22,7 @@ from smx_split.errors import InvalidInputError
 from smx_split.experiments import ensure_experiment
 from smx_split.fold_files import write_validation_chunks
 from smx_split.inputs import Deployment, validate_document
-from smx_split import payload_budget, preflight
+from smx_split import payload_budget, prediction_files, preflight
 from smx_split.folding import fold_dataset
 from smx_split.plan import build_plan, with_jobs_on_s3
 from smx_split.reservation import reserve_run
@@ -60,6 +60,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     )
     folds = []
     refit = bool(spec.tuning and spec.tuning.refit)
+    labels = prediction_files.labels_of_lines(folded.scan) if spec.out_of_fold else None
     for repeat, assignment in enumerate(folded.assignments):
         # Lambda reuses /tmp between invocations: the chunks must not outlive this one (nor this repeat).
         with tempfile.TemporaryDirectory() as workdir:
@@ -73,6 +74,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
                     s3, chunks, upload.folds, str(run.run_prefix), FILE_EXTENSIONS[spec.data_format],
                     deployment.output_kms_key_id)
                 logger.info("wrote the whole dataset for the refit job", extra={"uri": uri, "bytes_uploaded": sent})
+            if spec.out_of_fold:
+                sent = prediction_files.write_fold_files(s3, chunks, upload.folds, assignment, labels,
+                                                         spec.out_of_fold, spec.data_format,
+                                                         deployment.output_kms_key_id)
+                logger.info("wrote the folds' prediction indexes", extra={"repeat": repeat, "bytes_uploaded": sent})
         folds += upload.folds
         logger.info("wrote folds", extra={
             "run_id": run.run_id, "run_prefix": str(run.run_prefix), "repeat": repeat,

@@ -61,6 +61,9 @@ SAGEMAKER_NAMES = {
     "training-job": JOB_PREFIX + "*",
     "experiment-trial": JOB_PREFIX + "*",
     "experiment-trial-component": JOB_PREFIX + "*",
+    # Out-of-fold predictions: each fold's model and transform job are named as its training job.
+    "model": JOB_PREFIX + "*",
+    "transform-job": JOB_PREFIX + "*",
     # The user names the experiment (job_config.experiment, default: the job name), so the
     # split step must be able to create/describe/tag any experiment of the account.
     "experiment": "*",
@@ -284,10 +287,11 @@ def test_sagemaker_only_on_this_apps_names(allow_statements):
             problems.append(
                 f"{statement.where}: {action} on {resource}; allowed: {kind}/{SAGEMAKER_NAMES.get(kind, '(none)')}"
             )
-        if "TrainingJob" in action and kind != "training-job":
-            problems.append(
-                f"{statement.where}: {action} on {resource}: training-job actions belong on training-job/{JOB_PREFIX}*"
-            )
+        for noun, own_kind in (("TrainingJob", "training-job"), ("TransformJob", "transform-job"),
+                               ("Model", "model")):
+            if action.endswith(noun) and kind != own_kind:
+                problems.append(
+                    f"{statement.where}: {action} on {resource}: {own_kind} actions belong on {own_kind}/{JOB_PREFIX}*")
     assert not problems, "\n".join(problems)
 
 

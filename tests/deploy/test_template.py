@@ -183,13 +183,23 @@ def test_train_folds_is_an_inline_map_with_concurrency_from_the_input(states):
     assert train["Next"] == "GatherResults"
 
 
+# Out-of-fold predictions: the fold's model, then its Batch Transform job, in the same iteration.
+PREDICTION_RESOURCES = {"CreateFoldModel": "arn:aws:states:::sagemaker:createModel",
+                        "CreateFoldModelInVpc": "arn:aws:states:::sagemaker:createModel",
+                        "PredictFold": "arn:aws:states:::sagemaker:createTransformJob.sync"}
+
+
 def test_each_fold_trains_with_the_sagemaker_sync_integration(training_tasks):
-    # No Lambda per fold: every Task of an iteration is the .sync training job itself.
-    wrong = {name: t["Resource"] for name, t in training_tasks.items() if t["Resource"] != SAGEMAKER_SYNC}
+    # No Lambda per fold: every Task of an iteration is a SageMaker integration, the .sync training job itself
+    # or, with out-of-fold predictions, the fold's model and its .sync transform.
+    wrong = {name: t["Resource"] for name, t in training_tasks.items()
+             if t["Resource"] != PREDICTION_RESOURCES.get(name, SAGEMAKER_SYNC)}
     assert not wrong, f"fold Tasks must use {SAGEMAKER_SYNC}: {wrong}"
     assert {"TrainFold", "TrainFoldInVpc"} <= set(training_tasks), sorted(training_tasks)
     # The .sync output is the whole DescribeTrainingJob (~4-9 KB): trimmed, k folds fit in 256 KiB.
-    untrimmed = [name for name, t in training_tasks.items() if "ResultSelector" not in t]
+    # CreateModel's response is discarded (ResultPath null).
+    untrimmed = [name for name, t in training_tasks.items()
+                 if "ResultSelector" not in t and not ("ResultPath" in t and t["ResultPath"] is None)]
     assert not untrimmed, f"fold Tasks without ResultSelector: {untrimmed}"
 
 

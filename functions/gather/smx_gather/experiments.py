@@ -45,6 +45,8 @@ def trial_component_request(plan: Mapping[str, Any], summary: Mapping[str, Any])
         "OutputArtifacts": {
             "summary_json": {"MediaType": "application/json", "Value": summary["summary_json"]},
             "summary_csv": {"MediaType": "text/csv", "Value": summary["summary_csv"]},
+            **({"oof_predictions": {"MediaType": "application/jsonlines", "Value": summary["out_of_fold"]["predictions"]}}
+               if summary.get("out_of_fold") else {}),
         },
         "EndTime": datetime.now(timezone.utc),
     }
@@ -62,6 +64,10 @@ def parameters(plan: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str,
         "completed_folds": {"NumberValue": float(len(summary["completed_folds"]))},
         "failed_folds": {"NumberValue": float(summary["failed_fold_count"])},
     }
+    # The out-of-fold predictions' pooled metrics first (a handful): they score the run as a whole.
+    out_of_fold = summary.get("out_of_fold") or {}
+    for metric, value in sorted(out_of_fold.get("metrics", {}).items()):
+        params[f"out_of_fold:{metric}"] = {"NumberValue": float(value)}
     # Metrics are sorted, so when a job reports more than the 300-parameter limit allows, the
     # trial component keeps a stable subset; summary.json and the output keep them all.
     for metric, stats in summary["metrics"].items():

@@ -18,7 +18,7 @@ from typing import Any
 from smx_common.deployment import Deployment
 from smx_common.repository import repository_path
 
-from . import crossvalidation_section, job_config_section, training_section, tuning, tuning_section
+from . import crossvalidation_section, job_config_section, out_of_fold_section, training_section, tuning, tuning_section
 from .errors import InvalidInputError
 from .job_spec import JobSpec
 from .schema_wording import schema_problems
@@ -108,6 +108,10 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str]) -> JobSpec:
         raw.get("tuning"), family=training["algorithm_family"], template=training["hyperparameters"],
         algorithm_specification=training["algorithm_specification"], n_splits=cv["n_splits"],
         n_repeats=cv["n_repeats"], channel_layout=training["channel_layout"], problems=problems)
+    out_of_fold = out_of_fold_section.normalise(
+        crossvalidation.get("out_of_fold_predictions"), family=training["algorithm_family"],
+        hyperparameters=training["hyperparameters"], channel_layout=training["channel_layout"],
+        tuning=raw.get("tuning"), problems=problems)
     if problems:
         raise InvalidInputError(problems)
-    return JobSpec(raw=raw, **job_config, **cv, **training, **search, notes=notes)
+    return JobSpec(raw=raw, **job_config, **cv, **training, **search, out_of_fold=out_of_fold, notes=notes)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from smx_common.s3uri import S3Uri
 
 from .channels import ChannelLayout
+from .out_of_fold_section import OutOfFoldSpec
 from .tuning_section import TuningSpec
 
 
@@ -42,6 +43,7 @@ class JobSpec:
     name_mapping: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tuning: TuningSpec | None = None  # a cross-validated search (tuning_section)
+    out_of_fold: OutOfFoldSpec | None = None  # crossvalidation.out_of_fold_predictions (out_of_fold_section)
 
     def job_config_section(self) -> dict:
         return {
@@ -69,6 +71,8 @@ class JobSpec:
             section["label_attribute"] = self.label_attribute
         if self.group_attribute is not None:
             section["group_attribute"] = self.group_attribute
+        if self.out_of_fold is not None:
+            section["out_of_fold_predictions"] = self.out_of_fold.section()
         return section
 
     def training_section(self) -> dict:

@@ -11,7 +11,7 @@ from smx_common.fold_labels import REFIT_LABEL
 from smx_common.hyperparameter_placeholders import placeholder_values, render
 from smx_common.s3uri import S3Uri
 
-from . import naming
+from . import naming, prediction_files
 from .channels import input_data_config
 from .data_formats import FILE_EXTENSIONS
 from .job_spec import JobSpec
@@ -44,9 +44,20 @@ def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strat
         "max_concurrency": spec.max_concurrency,
         "job": _shared_request(spec, run, deployment),
         # Candidate after candidate, each on every repeat's folds: the same folds for all (a paired comparison).
-        "folds": [_fold_request(spec, run, fold, num_classes, candidate)
+        "folds": [_fold_request(spec, run, fold, num_classes, candidate, deployment.output_kms_key_id)
                   for candidate in (spec.tuning.candidates if spec.tuning else [None]) for fold in folds],
         **({"tuning": _tuning(spec, run, num_samples)} if spec.tuning else {}),
+        **({"out_of_fold": _out_of_fold(spec, run)} if spec.out_of_fold else {}),
+    }
+
+
+def _out_of_fold(spec: JobSpec, run: RunIdentity) -> dict:
+    """What the gather needs to read the folds' predictions (each fold's files are named in its request)."""
+    section = spec.out_of_fold
+    return section.section() | {
+        "family": section.family,
+        **({"objective": section.objective} if section.objective else {}),
+        "predictions": prediction_files.predictions_uri(str(run.run_prefix)),
     }
 
 
@@ -87,10 +98,13 @@ def _shared_request(spec: JobSpec, run: RunIdentity, deployment: Deployment) -> 
     }
     if spec.vpc_config:
         shared["VpcConfig"] = spec.vpc_config
+    if spec.out_of_fold:
+        shared["transform"] = prediction_files.shared_transform(spec.out_of_fold)
     return shared
 
 
-def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None, candidate=None) -> dict:
+def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None, candidate=None,
+                  kms_key_id: str | None = None) -> dict:
     values = placeholder_values(num_training_samples=fold.num_training_samples,
                                                 num_validation_samples=fold.num_validation_samples,
                                                 num_classes=num_classes)
@@ -99,10 +113,13 @@ def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None
     display_name = naming.fold_display_name(fold.fold_index, fold.repeat_index, candidate_index)
     identity = {key: value for key, value in (("candidate_index", candidate_index), ("repeat_index", fold.repeat_index))
                 if value is not None}
+    job_name = naming.fold_job_name(run.run_id, fold.fold_index, fold.repeat_index, candidate_index)
+    predictions = {"transform": prediction_files.transform_request(fold, spec.out_of_fold, job_name, kms_key_id)} \
+        if spec.out_of_fold else {}
     return {
         "fold_index": fold.fold_index,
         **identity,
-        "TrainingJobName": naming.fold_job_name(run.run_id, fold.fold_index, fold.repeat_index, candidate_index),
+        "TrainingJobName": job_name,
         "HyperParameters": render(template, values),
         "InputDataConfig": input_data_config(spec.channel_layout, train=fold.train_uri, validation=fold.validation_uri),
         "ExperimentConfig": {
@@ -113,6 +130,7 @@ def _fold_request(spec: JobSpec, run: RunIdentity, fold, num_classes: int | None
         "Tags": spec.tags + naming.run_tags(run.run_id, fold.fold_index, fold.repeat_index, candidate_index),
         "num_training_samples": fold.num_training_samples,
         "num_validation_samples": fold.num_validation_samples,
+        **predictions,
     }
 
 
