@@ -12,7 +12,7 @@ from typing import Final
 
 from smx_common.inference_formats import FORMATS, InferenceFormat
 
-from . import data_contracts
+from . import data_contracts, request_contract
 from .builtin_images import CUSTOM
 
 FIELD: Final = "crossvalidation.out_of_fold_predictions"
@@ -74,13 +74,19 @@ def normalise(value, *, family: str, hyperparameters: dict[str, str], channel_la
     if content_type != inference.content_type:
         found.append(f"{FIELD}.content_type: {family} is sent the fold's records as {inference.content_type!r}, "
                      f"not {content_type!r}; remove content_type")
+    instance_type = settings.get("instance_type", DEFAULT_INSTANCE_TYPE)
+    known = _transform_instance_types()
+    if instance_type not in known:
+        close = [name for name in known if name.startswith(instance_type.rsplit(".", 1)[0] + ".")][:6]
+        found.append(f"{FIELD}.instance_type: {instance_type!r} is not an instance type Batch Transform runs on "
+                     f"(SageMaker's TransformInstanceType){'; for example ' + ', '.join(close) if close else ''}")
     problems += found
     if found:
         return None
     attribute_names = getattr(channel_layout, "attribute_names", None)
     return OutOfFoldSpec(
         family=family, task=task, inference=inference, accept=accept,
-        instance_type=settings.get("instance_type", DEFAULT_INSTANCE_TYPE),
+        instance_type=instance_type,
         instance_count=settings.get("instance_count", 1),
         max_concurrent_transforms=settings.get("max_concurrent_transforms", 1),
         objective=hyperparameters.get("objective") if family == "xgboost" else None,
@@ -99,6 +105,11 @@ def _task(family: str, hyperparameters: dict[str, str], found: list[str]) -> str
                  f"training.hyperparameters_template.{setting} to a classifier or a regressor, or remove "
                  "out_of_fold_predictions")
     return CLASSIFICATION
+
+
+def _transform_instance_types() -> list[str]:
+    """The instance types CreateTransformJob accepts, from SageMaker's service model (botocore's)."""
+    return list(request_contract.operation_model().service_model.shape_for("TransformInstanceType").enum)
 
 
 def _either(values: tuple[str, ...]) -> str:
