@@ -1240,6 +1240,34 @@ def test_blazingtext_lines_read_as_csv_say_to_set_the_text_format(split):
                                 "to text")
 
 
+# --- out-of-fold predictions -----------------------------------------------------------------
+
+LL_BINARY = {"hyperparameters_template": {"predictor_type": "binary_classifier", "feature_dim": "2"},
+             "algorithm_specification": {"TrainingImage": LINEAR_LEARNER, "TrainingInputMode": "File"}}
+
+
+@pytest.mark.parametrize("setting, training, expected", [
+    (True, None, "crossvalidation.out_of_fold_predictions: reads the answers of the built-in algorithms"),
+    (True, {**LL_BINARY, "hyperparameters_template": {"predictor_type": "auto", "feature_dim": "2"}},
+     "crossvalidation.out_of_fold_predictions: out-of-fold predictions are a classifier's classes or a regressor's "
+     "values, and linear-learner with predictor_type 'auto' gives neither"),
+    ({"accept": "text/csv"}, LL_BINARY, "crossvalidation.out_of_fold_predictions.accept: linear-learner's answers are "
+     "read as 'application/jsonlines', not 'text/csv'; remove accept to use it"),
+    ({"instance_type": "ml.p3.2xlarg"}, LL_BINARY, "crossvalidation.out_of_fold_predictions.instance_type: "
+     "'ml.p3.2xlarg' is not an instance type Batch Transform runs on (SageMaker's TransformInstanceType); for "
+     "example ml.p3.2xlarge"),
+    ({"instance_count": 0}, LL_BINARY, "crossvalidation.out_of_fold_predictions"),
+], ids=["custom-container", "neither-classifier-nor-regressor", "unread-accept", "unknown-instance", "no-instances"])
+def test_out_of_fold_predictions_that_could_not_be_read_are_refused_before_any_job(split, setting, training, expected):
+    # GIVEN a CSV run asking for out-of-fold predictions the run could not make or read
+    document = csv_input(crossvalidation={"out_of_fold_predictions": setting})
+    if training:
+        document["training"].update(training)
+    # THEN the split refuses it, naming the field and the fix, before anything is written
+    problems = split.rejects(document, data=csv_rows(), key="path/input.csv").problems
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
 # --- what a message may show of the data -----------------------------------------------------
 
 

@@ -86,6 +86,7 @@ def assemble(folds: Sequence[FoldAnswers], section: Mapping[str, Any], *, num_li
     summary: dict[str, Any] = {
         "task": section["task"],
         "num_lines": num_lines,
+        "n_repeats": n_repeats,
         "num_predictions": len(scored),
         "missing_folds": [_missing(fold) for fold in folds if fold.predictions is None],
         "metrics": {},

@@ -54,6 +54,8 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
                               for fold in summary["diverged_folds"])
             lines += ["", f"{summary['diverged_fold_count']} fold(s) diverged ({folds}): a metric was NaN or infinite; "
                           "the statistics leave those values out"]
+    if summary.get("out_of_fold"):
+        lines += ["", *out_of_fold_lines(summary["out_of_fold"], statistics)]
     if summary.get("failure_message"):
         lines += ["", summary["failure_message"]]
     if summary.get("summary_json"):
@@ -105,6 +107,57 @@ def ranking_table(search: Mapping[str, Any]) -> list[str]:
         lines += ["", "Best: none (no candidate has the objective from every one of its jobs)"]
     lines += refit_lines(search.get("refit"))
     return lines
+
+
+# Per-fold metrics that measure what a pooled metric measures (the part after "<channel>:"), so that the two
+# are shown side by side: the algorithms' own names (linear-learner, knn, xgboost, image-classification,
+# blazingtext).
+COMPARABLE_FOLD_METRICS = {
+    "accuracy": ("accuracy", "binary_classification_accuracy", "multiclass_accuracy"),
+    "log_loss": ("logloss", "mlogloss"),
+    "roc_auc": ("auc",),
+    "rmse": ("rmse",),
+    "mae": ("mae", "absolute_loss"),
+}
+# The most classes whose confusion matrix is printed (summary.json has any size).
+MAX_MATRIX_CLASSES = 12
+
+
+def out_of_fold_lines(out_of_fold: Mapping[str, Any], fold_statistics: Mapping[str, Any]) -> list[str]:
+    """The pooled metrics of the out-of-fold predictions beside the per-fold mean ± std of the same measure,
+    the confusion matrix, and the folds whose predictions are missing."""
+    lines = [f"Out-of-fold predictions: {out_of_fold['num_predictions']} of "
+             f"{out_of_fold['num_lines']} lines{_repeats(out_of_fold)} predicted by the fold model that did not train "
+             f"on them ({out_of_fold['predictions']})"]
+    metrics = out_of_fold.get("metrics") or {}
+    if metrics:
+        width = max(len(name) for name in metrics) + 2
+        lines.append(f"  {'metric':<{width}}{'pooled':>9}   per-fold mean ± std")
+        for name, value in metrics.items():
+            comparable = [metric for metric in sorted(fold_statistics)
+                          if metric.rpartition(":")[2] in COMPARABLE_FOLD_METRICS.get(name, ())]
+            beside = "".join(f"   {_number(fold_statistics[metric]['mean'])} ± "
+                             f"{_number(fold_statistics[metric]['std'])} ({metric})" for metric in comparable[:1])
+            lines.append(f"  {name:<{width}}{_number(value):>9}{beside}")
+    matrix = out_of_fold.get("confusion_matrix")
+    if matrix and len(matrix["labels"]) <= MAX_MATRIX_CLASSES:
+        labels = [str(label)[:8] for label in matrix["labels"]]
+        width = max(6, *(len(label) + 1 for label in labels), *(len(str(n)) + 1 for row in matrix["matrix"] for n in row))
+        lines += ["  confusion matrix (rows: label, columns: prediction)",
+                  "    " + " " * width + "".join(f"{label:>{width}}" for label in labels)]
+        lines += ["    " + f"{label:>{width}}" + "".join(f"{count:>{width}}" for count in row)
+                  for label, row in zip(labels, matrix["matrix"])]
+    elif matrix:
+        lines.append(f"  confusion matrix: {len(matrix['labels'])} classes, in summary.json")
+    for missing in out_of_fold.get("missing_folds") or []:
+        lines.append(f"  missing: repeat {missing['repeat_index']} fold {missing['fold_index']} "
+                     f"({missing['TransformJobName']}): {missing['reason']}")
+    return lines
+
+
+def _repeats(out_of_fold: Mapping[str, Any]) -> str:
+    repeats = out_of_fold.get("n_repeats", 1)
+    return f" x {repeats} repeats" if repeats > 1 else ""
 
 
 def refit_lines(refit: Mapping[str, Any] | None) -> list[str]:
