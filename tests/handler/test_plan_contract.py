@@ -49,6 +49,14 @@ def custom_in_a_vpc_grouped() -> tuple[dict, bytes, str]:
     return document, data, key
 
 
+def knn_predicting_out_of_fold_in_a_vpc() -> tuple[dict, bytes, str]:
+    document, data, key = knn_on_iris()
+    document["crossvalidation"]["out_of_fold_predictions"] = {"instance_type": "ml.c5.xlarge", "instance_count": 2}
+    document["training"]["vpc_config"] = {"SecurityGroupIds": ["sg-0123456789abcdef0"],
+                                          "Subnets": ["subnet-0123456789abcdef0"]}
+    return document, data, key
+
+
 @pytest.fixture
 def run_split(function_handler, lambda_context):
     handler = function_handler("SplitFunction")
@@ -64,7 +72,8 @@ def run_split(function_handler, lambda_context):
     return run
 
 
-@pytest.mark.parametrize("make_input", [sample_event, knn_on_iris, custom_in_a_vpc_grouped])
+@pytest.mark.parametrize("make_input", [sample_event, knn_on_iris, custom_in_a_vpc_grouped,
+                                        knn_predicting_out_of_fold_in_a_vpc])
 def test_every_plan_the_split_returns_keeps_the_contract(run_split, make_input):
     # GIVEN an input of each shape (a manifest, a CSV built-in, a grouped custom container in a VPC)
     plan = run_split(*make_input())
@@ -78,7 +87,9 @@ def test_every_plan_the_split_returns_keeps_the_contract(run_split, make_input):
     lambda plan: plan["job"].pop("OutputDataConfig"),               # ... and $.job.OutputDataConfig
     lambda plan: plan.update(extra_section={}),                     # a field nobody documented
     lambda plan: plan["job_config"].update(created_at="30/11/2026"),  # the gather parses this date
-], ids=["fold-without-job-name", "job-without-output", "undocumented-section", "other-date-format"])
+    lambda plan: plan["folds"][0].update(transform={"ModelName": "m"}),  # PredictFold reads $.fold.transform.*
+], ids=["fold-without-job-name", "job-without-output", "undocumented-section", "other-date-format",
+        "transform-without-its-requests"])
 def test_a_drifted_plan_is_refused_by_the_contract(run_split, drift):
     plan = run_split(*sample_event())
     drift(plan)

@@ -157,3 +157,33 @@ def test_a_missing_dataset_is_named(aws, split_handler, lambda_context):
         split_handler(event_for(input_path="s3://smx-in/path/missing.jsonl"), lambda_context)
     assert "job_config.input_path" in str(raised.value) and "missing.jsonl" in str(raised.value)
     assert keys_under(s3, "smx-out") == []
+
+
+def test_out_of_fold_predictions_get_each_folds_index_and_transform_input(aws, split_handler, lambda_context):
+    # GIVEN the documented image-classification example asking for out-of-fold predictions
+    s3, _ = aws
+    event = event_for()
+    event["input"]["crossvalidation"]["out_of_fold_predictions"] = True
+    # WHEN the split step runs
+    plan = split_handler(event, lambda_context)
+    # THEN every fold's index names its validation lines as the dataset numbers them, in the file's order, with
+    # their labels, and its transform reads a manifest of those lines' images, in the same order
+    dataset = manifest_sorted_by_class().splitlines()
+    seen = []
+    for fold in plan["folds"]:
+        transform = fold["transform"]
+        index = json.loads(b"".join(read_lines(s3, transform["index"])))
+        validation = read_lines(s3, fold["InputDataConfig"][1]["DataSource"]["S3DataSource"]["S3Uri"])
+        assert [dataset[line] for line in index["lines"]] == validation
+        assert index["labels"] == [json.loads(line)["class"] for line in validation]
+        source = transform["TransformInput"]["DataSource"]["S3DataSource"]
+        assert source["S3DataType"] == "ManifestFile"
+        images = json.loads(b"".join(read_lines(s3, source["S3Uri"])))
+        assert images == [{"prefix": "s3://smx-in/"}, *(json.loads(line)["source-ref"][len("s3://smx-in/"):]
+                                                       for line in validation)]
+        assert transform["TransformJobName"] == transform["ModelName"] == fold["TrainingJobName"]
+        assert transform["TransformOutput"]["S3OutputPath"].startswith(plan["job_config"]["run_prefix"])
+        seen += index["lines"]
+    assert sorted(seen) == list(range(NUM_LINES))  # every line predicted once
+    assert plan["job"]["transform"]["TransformResources"] == {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1}
+    assert plan["out_of_fold"]["predictions"] == plan["job_config"]["run_prefix"] + "oof_predictions.jsonl"
