@@ -73,3 +73,17 @@ def test_given_descriptions_too_big_even_without_the_four_fields_when_fitted_the
     assert set(fitted["splits"][0]) <= KEEP_FIELDS
     assert fitted["splits"][7]["TrainingJobName"] == f"{RUN}-fold7"
     json.dumps(fitted)
+
+
+def test_a_confusion_matrix_of_many_classes_goes_before_the_splits():
+    # GIVEN out-of-fold predictions over 300 classes: a matrix of 90,000 counts
+    output = {"splits": [{"fold_index": 0, "TrainingJobName": "j", "TrainingJobStatus": "Completed"}],
+              "summary": {"out_of_fold": {"metrics": {"accuracy": 0.5},
+                                          "confusion_matrix": {"labels": [str(i) for i in range(300)],
+                                                               "matrix": [[1000] * 300 for _ in range(300)]}}}}
+    # WHEN the output is fitted to the state limit
+    fitted = fit_to_limit(output)
+    # THEN the matrix is dropped (summary.json keeps it), the labels, the metrics and the splits stay
+    assert fitted["summary"]["trimmed_fields"] == ["out_of_fold.confusion_matrix.matrix"]
+    assert fitted["summary"]["out_of_fold"]["metrics"] == {"accuracy": 0.5}
+    assert len(fitted["summary"]["out_of_fold"]["confusion_matrix"]["labels"]) == 300 and fitted["splits"]

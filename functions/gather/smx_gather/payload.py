@@ -93,9 +93,20 @@ def _best_candidates(output: dict[str, Any]) -> list[str]:
     return [f"tuning.candidates ranked after {KEPT_CANDIDATES}"]
 
 
+def _confusion_matrix(output: dict[str, Any]) -> list[str]:
+    """A confusion matrix of many classes (its size grows with their square); its labels and the pooled metrics
+    stay."""
+    matrix = (output["summary"].get("out_of_fold") or {}).get("confusion_matrix")
+    if not matrix or "matrix" not in matrix:
+        return []
+    del matrix["matrix"]
+    return ["out_of_fold.confusion_matrix.matrix"]
+
+
 KEPT_FAILURES = 20
 KEPT_CANDIDATES = 50
 _LAST_RESORTS = (
+    _confusion_matrix,
     _drop_splits,
     # every metric's statistics per candidate; the ranking stays
     _drop_candidate_fields("metrics"),
