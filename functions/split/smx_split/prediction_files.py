@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from botocore.exceptions import ParamValidationError
+from botocore.validate import validate_parameters
 
 from smx_common import inference_formats
 from smx_common.s3uri import S3Uri, encryption_args
 
 from .errors import InvalidInputError
 from .folds import FoldAssignment
+from . import request_contract
 from .out_of_fold_section import FIELD, MAX_PAYLOAD_IN_MB, OutOfFoldSpec
 from .s3_folds import FoldObjects
 
@@ -82,6 +85,21 @@ def shared_transform(spec: OutOfFoldSpec) -> dict:
         "MaxConcurrentTransforms": spec.max_concurrent_transforms,
         "MaxPayloadInMB": MAX_PAYLOAD_IN_MB,
     }
+
+
+def request_problems(job: dict, fold: dict) -> list[str]:
+    """What SageMaker's service model says of the fold's CreateTransformJob request (botocore's validation), as
+    problems of the setting that shapes it."""
+    transform = fold["transform"]
+    request = {key: value for key, value in transform.items() if key != "index"} | job["transform"] | \
+        {"Tags": fold["Tags"]}
+    model = request_contract.operation_model().service_model.operation_model("CreateTransformJob")
+    try:
+        validate_parameters(request, model.input_shape)
+    except ParamValidationError as error:
+        report = " ".join(str(error.kwargs.get("report", error)).split())
+        return [f"{FIELD}: SageMaker would refuse the folds' transform jobs: {report}"]
+    return []
 
 
 def write_fold_files(s3_client, chunks: list[Path], folds: list[FoldObjects], assignment: FoldAssignment,

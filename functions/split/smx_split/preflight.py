@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from smx_common.deployment import Deployment
 
-from . import payload_budget, request_contract
+from . import payload_budget, prediction_files, request_contract
 from .data_formats import FILE_EXTENSIONS
 from .errors import InvalidInputError
 from .job_spec import JobSpec
@@ -66,6 +66,9 @@ def plan_problems(execution_input: Any, spec: JobSpec, plan: dict, *, offline: b
             # What every fold's (or channel's) request repeats, with only its numbers changed, is one problem;
             # the user's own tags keep their index (two bad tags are two problems).
             problems.setdefault(_repeated_form(problem), problem)
+    for fold in plan["folds"][:1]:  # every fold's transform request has the same shape
+        if "transform" in fold:
+            problems.update((problem, problem) for problem in prediction_files.request_problems(plan["job"], fold))
     prefix_problem = _output_prefix_problem(spec, plan)
     if prefix_problem:
         # One problem with the length that fits, instead of one per URI or key it makes too long.
