@@ -28,3 +28,22 @@ def wait_for_job(engine: LocalEngine, name: str, statuses: set[str], timeout: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"{name} still {status} after {timeout} s")
         time.sleep(0.05)
+
+
+def wait_for_transform_job(engine: LocalEngine, name: str, statuses: set[str], timeout: float = 30.0) -> dict[str, Any]:
+    """The transform job's description once its status is one of ``statuses``."""
+    sagemaker = engine.client("sagemaker")
+    deadline = time.monotonic() + timeout
+    status = "not created"
+    while True:
+        try:
+            description = sagemaker.describe_transform_job(TransformJobName=name)
+            status = description["TransformJobStatus"]
+            if status in statuses:
+                return description
+        except sagemaker.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] != "ValidationException":
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} still {status} after {timeout} s")
+        time.sleep(0.05)

@@ -30,7 +30,7 @@ def _resolve(dotted: str):
                 # an instance attribute: check the class sets it
                 assert "self._program_state" in inspect.getsource(target), f"moto internal moved: {dotted}"
                 return target
-            if attribute in {"training_jobs", "trial_components"} and inspect.isclass(target):
+            if attribute in {"training_jobs", "trial_components", "transform_jobs"} and inspect.isclass(target):
                 # instance attributes: check the constructor sets them
                 assert f"self.{attribute}" in inspect.getsource(target.__init__), f"moto internal moved: {dotted}"
                 return target
@@ -69,6 +69,19 @@ def test_fake_training_job_serialises_the_attributes_the_bridge_sets():
     assert "gen_response_object" in source
 
 
+@pytest.mark.parametrize("class_name, attributes", [
+    ("FakeTransformJob", moto_bridge.TRANSFORM_JOB_ATTRIBUTES),
+    ("Model", moto_bridge.MODEL_ATTRIBUTES),
+])
+def test_the_sagemaker_objects_keep_the_attributes_the_bridge_reads_and_sets(class_name, attributes):
+    # GIVEN moto's transform job and model: DescribeTransformJob and DescribeModel are their camel-cased __dict__
+    source = inspect.getsource(getattr(moto.sagemaker.models, class_name))
+    # THEN every attribute the bridge reads or overwrites is one moto sets (so its name maps to the API field)
+    for attribute in attributes:
+        assert f"self.{attribute} =" in source, f"moto internal moved: {class_name}.{attribute}"
+    assert "gen_response_object" in source
+
+
 def test_install_routes_sagemaker_tasks_to_the_bridge():
     # GIVEN the bridge installed
     moto_bridge.install()
@@ -77,5 +90,5 @@ def test_install_routes_sagemaker_tasks_to_the_bridge():
     # WHEN moto's interpreter asks for the SageMaker service task
     task = state_task_factory.state_task_service_for(service_name="sagemaker")
     # THEN it gets the bridge's, and other services keep moto's own
-    assert type(task).__name__ == "_SageMakerTrainingJobTask"
+    assert type(task).__name__ == "_SageMakerServiceTask"
     assert type(state_task_factory.state_task_service_for(service_name="lambda")).__name__ == "StateTaskServiceLambda"

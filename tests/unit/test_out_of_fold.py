@@ -28,7 +28,7 @@ from smx_split.prediction_files import transform_input
     ("knn", '{"predicted_label": 2.0}', None, Prediction(2.0)),
     # xgboost text/csv: a probability (binary:logistic), every class's (multi:softprob), a value
     ("xgboost", "0.8", "binary:logistic", Prediction(1.0, (pytest.approx(0.2), 0.8))),
-    ("xgboost", "0.1,0.7,0.2", "multi:softprob", Prediction(1.0, (0.1, 0.7, 0.2))),
+    ("xgboost", "[0.1, 0.7, 0.2]", "multi:softprob", Prediction(1.0, (0.1, 0.7, 0.2))),
     ("xgboost", "2.0", "multi:softmax", Prediction(2.0)),
     ("xgboost", "12.5", "reg:squarederror", Prediction(12.5)),
     # image-classification: the JSON array of class probabilities

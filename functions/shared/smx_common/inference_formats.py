@@ -41,7 +41,7 @@ FORMATS: Final[dict[str, InferenceFormat]] = {
     "knn": InferenceFormat(
         "text/csv", ("application/jsonlines",), "Line", "MultiRecord", "$[1:]", VALIDATION_FILE,
         "https://docs.aws.amazon.com/sagemaker/latest/dg/kNN-inference-formats.html"),
-    # text/csv answers one line a record: a probability, a value, a class, or every class's probability.
+    # text/csv answers one line a record: a probability, a value, a class, or every class's probability (a list).
     "xgboost": InferenceFormat(
         "text/csv", ("text/csv",), "Line", "MultiRecord", "$[1:]", VALIDATION_FILE,
         "https://docs.aws.amazon.com/sagemaker/latest/dg/xgboost.html#InputOutput-XGBoost"),
@@ -106,7 +106,9 @@ def _linear_learner(value) -> Prediction:
 
 
 def _xgboost(text: str, objective: str) -> Prediction:
-    fields = text.split(",")
+    # A multi:softprob answer is the Python list the container prints ("[0.94, 0.03, 0.02]": sagemaker-xgboost-
+    # container's serve.py joins str() of each prediction), read here as every class's probability.
+    fields = text.removeprefix("[").removesuffix("]").split(",")
     values = _numbers(fields)
     if len(values) > 1:
         return _from_scores(values)  # multi:softprob: every class's probability

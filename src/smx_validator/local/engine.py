@@ -4,8 +4,9 @@ This module owns the engine's lifecycle: the emulator (moto in-process or as a s
 process environment the handlers see, and tearing both down. What it delegates, one module
 each: creating what the template declares (``stack_deployment``), executions
 (``executions``), files in and out of S3 (``s3_transfer``), S3 write faults (``s3_faults``),
-and SageMaker training jobs on local trainers (``training_jobs``). doc/offline-engine.md
-draws the whole path of a training job.
+SageMaker training jobs on local trainers (``training_jobs``), and models and batch transform
+jobs on the trainers' local inference containers (``transform_jobs``). doc/offline-engine.md
+draws the whole path of a training job and of a transform job.
 
 Two modes:
 - in-process (``server_port=None``): ``mock_aws`` intercepts every boto3 call of this process;
@@ -13,13 +14,15 @@ Two modes:
   ``aws`` CLI can use with ``--endpoint-url``; handlers and trainers reach it through
   ``AWS_ENDPOINT_URL``.
 
-Use it as a context manager: leaving it waits for running executions and training threads
+Use it as a context manager: leaving it waits for running executions, training and transform threads
 (moto's backends disappear with the mock) and restores the environment variables it set.
 
 Faults, for tests (doc/faults.md): the functions' Timeouts are enforced (``lambda_timeouts``
 shortens them); ``s3_faults`` makes S3 refuse or stall an object write (``inject_error``, ``hang``); ``training`` (``TrainingJobService``) refuses CreateTrainingJob requests
 (``inject_create_error``, ``set_instance_limit``) and withholds spot capacity
-(``delay_spot_capacity``); ``lambda_function(id).module`` is a function's loaded handler module.
+(``delay_spot_capacity``); ``transforms`` (``TransformJobService``) refuses CreateTransformJob
+requests (``inject_create_error``), fails transform jobs (``fail_transform_jobs``) and holds them
+InProgress (``delay_transform_jobs``); ``lambda_function(id).module`` is a function's loaded handler module.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from .executions import ExecutionResult, ProgressCallback, execution_history, ex
 from .s3_faults import S3PutFaults
 from .stack_deployment import DeployedStack, StackDeployment
 from .training_jobs import TrainingJobService
+from .transform_jobs import TransformJobService
 
 _CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 # moto's backends and the bridge's registries are process-wide: one engine at a time.
@@ -91,6 +95,7 @@ class LocalEngine:
         if unknown:
             raise TemplateError(f"lambda_timeouts names no function of the template: {', '.join(unknown)}")
         self.training = TrainingJobService(lambda: self.client("s3"), script_root=script_root)
+        self.transforms = TransformJobService(lambda: self.client("s3"))
         self.endpoint_url: str | None = None
         self.s3_faults = S3PutFaults()
         self._stack = DeployedStack()
@@ -136,6 +141,7 @@ class LocalEngine:
         self._saved_poll_interval = moto_bridge.set_sync_poll_interval(self.sync_poll_seconds)
         self._saved_wait_cap = moto_bridge.set_wait_cap(self.retry_delay_cap_seconds)
         moto_bridge.set_training_service(self.training)
+        moto_bridge.set_transform_service(self.transforms)
         moto_bridge.set_s3_put_interceptor(self.s3_faults.intercept)
         if self.server_port is None:
             from moto import mock_aws
@@ -172,6 +178,7 @@ class LocalEngine:
                     while time.monotonic() < deadline and self.describe_execution(arn)["status"] == "RUNNING":
                         time.sleep(0.1)
                 self.training.wait_until_idle(max(0.0, deadline - time.monotonic()))
+                self.transforms.wait_until_idle(max(0.0, deadline - time.monotonic()))
         finally:
             self._tear_down()
 
@@ -180,6 +187,7 @@ class LocalEngine:
         for name in list(self._stack.function_names.values()):
             moto_bridge.unregister_lambda(name)
         moto_bridge.set_training_service(None)
+        moto_bridge.set_transform_service(None)
         moto_bridge.set_sagemaker_error_variant("modeled")
         moto_bridge.set_s3_put_interceptor(None)
         self.s3_faults.release_hung_writes()

@@ -6,14 +6,28 @@ moto's Step Functions interpreter runs the real ASL once these gaps are bridged
 - Lambda tasks: moto runs function code only in Docker. ``_invoke_lambda`` is replaced by a
   call of the invoker registered for the function (an in-process call of its handler), and
   the Docker-free Lambda backend, which only echoes payloads, hands registered functions to it.
-- ``sagemaker:createTrainingJob.sync``: moto lists SageMaker as unsupported. A service task
-  of our own creates the job, polls DescribeTrainingJob and fails the state the way Step
-  Functions does; when the execution is stopped or the Map aborts, it stops the job.
+- The optimized SageMaker integration: moto lists SageMaker as unsupported. A service task of our
+  own (``_SageMakerServiceTask``) runs ``sagemaker:createTrainingJob`` and
+  ``sagemaker:createTransformJob`` (request-response and ``.sync``) and ``sagemaker:createModel``
+  (request-response), as "Create and manage Amazon SageMaker AI jobs with Step Functions"
+  (error_shapes.STEP_FUNCTIONS_SAGEMAKER) lists them: it refuses the Parameters Step Functions does
+  not pass (``_ACTIONS``, each list with its source), validates the request with botocore, calls the
+  API, and for ``.sync`` polls DescribeTrainingJob / DescribeTransformJob, failing the state with
+  States.TaskFailed and the description when the job ends Failed or Stopped; when the execution is
+  stopped or the Map aborts, it stops the job (StopTrainingJob / StopTransformJob).
 - SageMaker's training jobs: moto marks every job Completed at creation. The backend's
   create_training_job hands the job to a local training service (``training_jobs``), which
   publishes the job's progress back (the job's trial component follows its status);
   StopTrainingJob, duplicate-name refusal (jobs and trials) and the job's ``Environment`` are
   added. These SageMaker hooks act only while an engine runs (a training service is set).
+- SageMaker's models and transform jobs: moto replaces a model created twice, drops its
+  EnableNetworkIsolation, marks every transform job Completed at creation (with empty FailureReason,
+  LabelingJobArn and AutoMLJobArn), accepts a transform of a model that does not exist, replaces a
+  transform job created twice and has no StopTransformJob. While an engine runs (a transform service is
+  set), CreateModel refuses a taken name (ValidationException) and keeps EnableNetworkIsolation;
+  CreateTransformJob refuses a missing model (ValidationException 'Could not find model "<arn>".') and a
+  taken name (ResourceInUse), and hands the job to the local transform service (``transform_jobs``),
+  which publishes its status, FailureReason and times back; StopTransformJob is added.
 - S3 faults: the S3 backend's PutObject (every object write, multipart completions included)
   asks an interceptor the engine sets first, which may delay the write or refuse it with an
   S3 error (``S3ApiError``), so tests can fail or stall a handler's write the way S3 would.
@@ -48,6 +62,7 @@ import logging
 import threading
 import uuid
 import warnings
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Final, Protocol
 
@@ -116,6 +131,15 @@ INTERNALS: Final[tuple[str, ...]] = (
     "moto.sagemaker.models.SageMakerModelBackend.associate_trial_component",
     "moto.sagemaker.models.SageMakerModelBackend.create_trial",
     "moto.sagemaker.models.FakeTrainingJob",
+    "moto.sagemaker.models.SageMakerModelBackend.create_model",
+    "moto.sagemaker.models.SageMakerModelBackend.describe_model",
+    "moto.sagemaker.models.SageMakerModelBackend.create_transform_job",
+    "moto.sagemaker.models.SageMakerModelBackend.transform_jobs",
+    "moto.sagemaker.models.FakeTransformJob",
+    "moto.sagemaker.models.FakeTransformJob.arn_formatter",
+    "moto.sagemaker.models.arn_formatter",
+    "moto.sagemaker.models.Model",
+    "moto.sagemaker.responses.SageMakerResponse.create_model",
     "moto.sagemaker.responses.SageMakerResponse.create_training_job",
     "moto.sagemaker.responses.SageMakerResponse.sagemaker_backend",
     "moto.sagemaker.exceptions.ResourceInUseException",
@@ -166,6 +190,12 @@ HOOK_SIGNATURES: Final[dict[str, tuple[str, ...]]] = {
     "moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution": (
         "self", "state_machine_arn", "name", "execution_input", "trace_header"),
     "moto.sagemaker.models.SageMakerModelBackend.create_trial": ("self", "trial_name", "experiment_name"),
+    "moto.sagemaker.models.SageMakerModelBackend.create_model": (
+        "self", "model_name", "execution_role_arn", "primary_container", "vpc_config", "containers", "tags"),
+    "moto.sagemaker.models.SageMakerModelBackend.create_transform_job": (
+        "self", "transform_job_name", "model_name", "max_concurrent_transforms", "model_client_config",
+        "max_payload_in_mb", "batch_strategy", "environment", "transform_input", "transform_output",
+        "data_capture_config", "transform_resources", "data_processing", "tags", "experiment_config"),
     "moto.s3.models.S3Backend.put_object": (
         "self", "bucket_name", "key_name", "value", "storage", "etag", "multipart", "encryption", "kms_key_id",
         "bucket_key_enabled", "lock_mode", "lock_legal_status", "lock_until", "checksum_value", "request_method",
@@ -189,6 +219,16 @@ JOB_ATTRIBUTES: Final[tuple[str, ...]] = (
     "training_job_status", "secondary_status", "training_start_time", "training_end_time",
     "last_modified_time", "final_metric_data_list", "model_artifacts", "secondary_status_transitions",
     "algorithm_specification",
+)
+
+# FakeTransformJob attributes the bridge sets (DescribeTransformJob serialises them, camel-cased).
+TRANSFORM_JOB_ATTRIBUTES: Final[tuple[str, ...]] = (
+    "transform_job_status", "failure_reason", "transform_start_time", "transform_end_time", "last_modified_time",
+    "labeling_job_arn", "auto_ml_job_arn",
+)
+# Model attributes the bridge reads or sets (DescribeModel serialises them, camel-cased).
+MODEL_ATTRIBUTES: Final[tuple[str, ...]] = (
+    "model_name", "primary_container", "containers", "enable_network_isolation", "vpc_config", "arn",
 )
 
 
@@ -234,11 +274,28 @@ class TrainingService(Protocol):
         """StopTrainingJob: the job ends Stopped."""
 
 
+class TransformService(Protocol):
+    """The local stand-in for SageMaker's Batch Transform fleet (``transform_jobs.TransformJobService``)."""
+
+    def admit_model(self, request: dict[str, Any]) -> None:
+        """Raise SageMakerApiError to refuse a CreateModel request before the model exists."""
+
+    def admit(self, request: dict[str, Any]) -> None:
+        """Raise SageMakerApiError to refuse a CreateTransformJob request before the job exists."""
+
+    def start(self, request: dict[str, Any], publish: Callable[[dict[str, Any]], None]) -> None:
+        """Run the job; ``publish`` takes DescribeTransformJob fields (API casing) as they change."""
+
+    def stop(self, job_name: str) -> None:
+        """StopTransformJob: the job ends Stopped."""
+
+
 _lambda_invokers: dict[str, LambdaInvoker] = {}
 # How this emulated account's Step Functions names SageMaker's modeled errors (error_shapes).
 _sagemaker_error_variant: error_shapes.SageMakerErrorVariant = "modeled"
 _wait_cap_seconds: int | None = None
 _training_service: TrainingService | None = None
+_transform_service: TransformService | None = None
 _s3_put_interceptor: S3PutInterceptor | None = None
 _request_environment: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "smx_create_training_job_environment", default=None)
@@ -258,6 +315,11 @@ def unregister_lambda(function_name: str) -> None:
 def set_training_service(service: TrainingService | None) -> None:
     global _training_service
     _training_service = service
+
+
+def set_transform_service(service: TransformService | None) -> None:
+    global _transform_service
+    _transform_service = service
 
 
 def set_sagemaker_error_variant(variant: error_shapes.SageMakerErrorVariant) -> error_shapes.SageMakerErrorVariant:
@@ -328,6 +390,7 @@ def install() -> None:
         _install_lambda_hooks()
         _install_sagemaker_task()
         _install_sagemaker_backend_hooks()
+        _install_model_and_transform_hooks()
         _install_s3_put_hook()
         _install_wait_cap()
         _install_result_writer()
@@ -369,21 +432,70 @@ def _install_lambda_hooks() -> None:
     LambdaSimpleBackend.invoke = simple_invoke
 
 
-# --- Step Functions: sagemaker:createTrainingJob(.sync) ----------------------------------
+# --- Step Functions: the optimized SageMaker integration ----------------------------------
 
-# Parameters Step Functions accepts for CreateTrainingJob (doc/offline-engine.md):
-# anything else fails the state instead of being dropped silently, as moto would.
+# The integration's actions the engine runs, as "Create and manage Amazon SageMaker AI jobs with Step Functions"
+# lists them (error_shapes.STEP_FUNCTIONS_SAGEMAKER): .sync for the jobs, request-response for all; the Task
+# Token pattern is not supported. Each action's Parameters are the fields Step Functions accepts for it
+# (doc/offline-engine.md); anything else fails the state instead of being dropped, as moto would drop it.
+# CreateTrainingJob: the fields AWS's page listed, plus CheckpointConfig, RetryStrategy and
+# EnableInterContainerTrafficEncryption (CreateTrainingJob fields not yet confirmed in the page).
 _CREATE_TRAINING_JOB_PARAMETERS: Final = frozenset({
     "TrainingJobName", "AlgorithmSpecification", "RoleArn", "InputDataConfig", "OutputDataConfig",
     "ResourceConfig", "StoppingCondition", "HyperParameters", "ExperimentConfig", "Tags", "VpcConfig",
     "Environment", "EnableNetworkIsolation", "EnableManagedSpotTraining", "DebugHookConfig",
     "CheckpointConfig", "RetryStrategy", "EnableInterContainerTrafficEncryption",
 })
+# CreateModel: the page's archived copy (awsdocs/aws-step-functions-developer-guide, connect-sagemaker.md, 2021)
+# links seven supported parameters, whose names its Markdown lost: CreateModel's request had exactly these seven
+# fields then, and AWS's CDK task SageMakerCreateModel takes them (InferenceExecutionConfig came later: refused).
+_CREATE_MODEL_PARAMETERS: Final = frozenset({
+    "ModelName", "PrimaryContainer", "Containers", "ExecutionRoleArn", "EnableNetworkIsolation", "Tags", "VpcConfig",
+})
+# CreateTransformJob: the archived page links ten (BatchStrategy, Environment, MaxConcurrentTransforms,
+# MaxPayloadInMB, ModelName, Tags, TransformInput, TransformJobName, TransformOutput, TransformResources: the
+# fields AWS's CDK task SageMakerCreateTransformJob renders, less ModelClientConfig, which came later), plus
+# DataProcessing and ExperimentConfig, which AWS's Step Functions Data Science SDK puts in its TransformStep's
+# Parameters, and ModelClientConfig, which AWS's CDK task SageMakerCreateTransformJob renders. DataCaptureConfig
+# is in no AWS source for Step Functions: refused.
+_CREATE_TRANSFORM_JOB_PARAMETERS: Final = frozenset({
+    "TransformJobName", "ModelName", "TransformInput", "TransformOutput", "TransformResources", "BatchStrategy",
+    "Environment", "MaxConcurrentTransforms", "MaxPayloadInMB", "Tags", "DataProcessing", "ExperimentConfig",
+    "ModelClientConfig",
+})
 _TERMINAL_FAILURES: Final = frozenset({"Failed", "Stopped"})
 
 
-class _SageMakerTrainingJobTask(StateTaskServiceCallback):
-    """``arn:aws:states:::sagemaker:createTrainingJob[.sync]`` as Step Functions runs it.
+@dataclass(frozen=True)
+class _SageMakerJob:
+    """What a .sync task polls and stops, for one kind of job."""
+
+    noun: str            # "training job"
+    name_field: str      # the request's and the description's name field
+    status_field: str    # the description's status field
+    describe: str        # the SageMaker operation that describes it
+    stop: str            # the SageMaker operation that stops it
+
+
+@dataclass(frozen=True)
+class _SageMakerAction:
+    operation: str                  # the SageMaker operation the action calls
+    parameters: frozenset[str]      # what Step Functions accepts in the state's Parameters
+    job: _SageMakerJob | None       # None: request-response only (no .sync)
+
+
+_ACTIONS: Final[dict[str, _SageMakerAction]] = {
+    "createtrainingjob": _SageMakerAction("CreateTrainingJob", _CREATE_TRAINING_JOB_PARAMETERS, _SageMakerJob(
+        "training job", "TrainingJobName", "TrainingJobStatus", "DescribeTrainingJob", "StopTrainingJob")),
+    "createmodel": _SageMakerAction("CreateModel", _CREATE_MODEL_PARAMETERS, None),
+    "createtransformjob": _SageMakerAction("CreateTransformJob", _CREATE_TRANSFORM_JOB_PARAMETERS, _SageMakerJob(
+        "transform job", "TransformJobName", "TransformJobStatus", "DescribeTransformJob", "StopTransformJob")),
+}
+
+
+class _SageMakerServiceTask(StateTaskServiceCallback):
+    """``arn:aws:states:::sagemaker:<action>[.sync]`` as Step Functions runs it, for the actions in ``_ACTIONS``:
+    createTrainingJob and createTransformJob (request-response and .sync), createModel (request-response).
 
     One instance serves every Map iteration (moto shares the parsed program), so nothing
     about a particular job is stored on ``self``: the poller carries it.
@@ -395,23 +507,33 @@ class _SageMakerTrainingJobTask(StateTaskServiceCallback):
         # refuses a .waitForTaskToken resource, as AWS does for SageMaker.
         super().__init__(supported_integration_patterns={ResourceCondition.Sync, ResourceCondition.WaitForTaskToken})
 
+    @property
+    def _action(self) -> _SageMakerAction | None:
+        return _ACTIONS.get(self.resource.api_action.lower())
+
     def _validate_service_integration_is_supported(self) -> None:
         if self.resource.condition == ResourceCondition.WaitForTaskToken:
             raise ValueError(f"The resource provided {self.resource.resource_arn} is not supported: "
                              "SageMaker integrations support the request-response and .sync patterns only.")
+        action = self._action
+        if action is None:
+            raise ValueError(f"The resource provided {self.resource.resource_arn} is not emulated by the local "
+                             "engine: it runs sagemaker:createTrainingJob, createModel and createTransformJob")
+        if self.resource.condition is not None and action.job is None:
+            raise ValueError(f"The resource provided {self.resource.resource_arn} is not supported: "
+                             f"{action.operation} supports the request-response pattern only.")
         super()._validate_service_integration_is_supported()
 
     def _get_supported_parameters(self) -> set[str] | None:
-        if self.resource.api_action.lower() == "createtrainingjob":
-            return set(_CREATE_TRAINING_JOB_PARAMETERS)
-        return None
+        action = self._action
+        return set(action.parameters) if action is not None else None
 
     def _eval_parameters(self, env: Any) -> dict:
         parameters = {}
         if self.parargs is not None:
             self.parargs.eval(env=env)
             parameters = env.stack.pop()
-        unsupported = sorted(set(parameters) - _CREATE_TRAINING_JOB_PARAMETERS)
+        unsupported = sorted(set(parameters) - self._action.parameters)
         if unsupported:
             raise ValueError(f"The field(s) {', '.join(unsupported)} are not supported by Step Functions "
                              f"for {self.resource.resource_arn}")
@@ -419,19 +541,21 @@ class _SageMakerTrainingJobTask(StateTaskServiceCallback):
 
     def _eval_service_task(self, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
                            state_credentials: Any) -> None:
+        operation = self._action.operation
         sagemaker = boto_client_for(region=resource_runtime_part.region, service="sagemaker",
                                     state_credentials=state_credentials)
-        _validate_request(sagemaker, "CreateTrainingJob", normalised_parameters)
-        response = sagemaker.create_training_job(**normalised_parameters)
+        _validate_request(sagemaker, operation, normalised_parameters)
+        response = getattr(sagemaker, _snake_case(operation))(**normalised_parameters)
         response.pop("ResponseMetadata", None)
         env.stack.append(response)
 
     def _build_sync_resolver(self, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
-                             state_credentials: Any) -> "_TrainingJobPoller":
-        env.stack.pop()  # CreateTrainingJob's response: the poller needs only the job name
+                             state_credentials: Any) -> "_JobPoller":
+        env.stack.pop()  # the Create* response: the poller needs only the job name
+        job = self._action.job
         sagemaker = boto_client_for(region=resource_runtime_part.region, service="sagemaker",
                                     state_credentials=state_credentials)
-        return _TrainingJobPoller(self, env, sagemaker, normalised_parameters["TrainingJobName"])
+        return _JobPoller(self, env, sagemaker, job, normalised_parameters[job.name_field])
 
     def _eval_sync(self, env: Any, sync_resolver: Any, timeout_seconds: Any, callback_endpoint: Any,
                    heartbeat_endpoint: Any) -> Any:
@@ -439,12 +563,13 @@ class _SageMakerTrainingJobTask(StateTaskServiceCallback):
         # the endpoint the previous attempt interrupted (an instant States.Timeout).
         outcome = super()._eval_sync(env=env, sync_resolver=sync_resolver, timeout_seconds=timeout_seconds,
                                      callback_endpoint=None, heartbeat_endpoint=None)
-        if outcome is None and isinstance(sync_resolver, _TrainingJobPoller):
+        if outcome is None and isinstance(sync_resolver, _JobPoller):
             # The loop ends without an outcome only when this frame stopped running: the
-            # execution was stopped or the Map aborted. Step Functions stops the job then,
-            # and the state is aborted (moto would record a TaskSucceeded with a null output).
+            # execution was stopped or the Map aborted. Step Functions stops the job then
+            # (StopTrainingJob, StopTransformJob), and the state is aborted (moto would record a
+            # TaskSucceeded with a null output).
             sync_resolver.stop_job()
-            raise _TaskAborted(sync_resolver.job_name)
+            raise _TaskAborted(sync_resolver.job.noun, sync_resolver.job_name)
         return outcome
 
     def _from_error(self, env: Any, ex: Exception) -> FailureEvent:
@@ -454,7 +579,7 @@ class _SageMakerTrainingJobTask(StateTaskServiceCallback):
                 error_name=CustomErrorName("TaskAborted"),
                 event_type=HistoryEventType.TaskStateAborted,
                 event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
-                    error="TaskAborted", cause=f"The state was aborted; training job {ex.job_name} was stopped",
+                    error="TaskAborted", cause=f"The state was aborted; {ex.noun} {ex.job_name} was stopped",
                     resource=self._get_sfn_resource(), resourceType=self._get_sfn_resource_type())),
             )
         if isinstance(ex, ClientError):
@@ -487,6 +612,12 @@ class _SageMakerTrainingJobTask(StateTaskServiceCallback):
         ))
 
 
+def _snake_case(operation: str) -> str:
+    """A SageMaker operation's boto3 method name (CreateTransformJob -> create_transform_job)."""
+    return "".join(f"_{char.lower()}" if char.isupper() and index else char.lower()
+                   for index, char in enumerate(operation))
+
+
 def _validate_request(client: Any, operation: str, parameters: dict) -> None:
     """moto's clients for service tasks switch botocore's parameter validation off; SageMaker validates
     every request against its model and answers a bad one with ValidationException (400) before
@@ -501,22 +632,25 @@ def _validate_request(client: Any, operation: str, parameters: dict) -> None:
 
 
 class _TaskAborted(Exception):
-    def __init__(self, job_name: str):
+    def __init__(self, noun: str, job_name: str):
         super().__init__(job_name)
+        self.noun = noun
         self.job_name = job_name
 
 
-class _TrainingJobPoller:
-    """The ``.sync`` resolver of one job: None while it runs, the description once Completed."""
+class _JobPoller:
+    """The ``.sync`` resolver of one job: None while it runs, the description once Completed; a Failed or
+    Stopped job fails the state with States.TaskFailed and the description as cause."""
 
-    def __init__(self, task: _SageMakerTrainingJobTask, env: Any, sagemaker: Any, job_name: str):
-        self._task, self._env, self._sagemaker, self.job_name = task, env, sagemaker, job_name
+    def __init__(self, task: _SageMakerServiceTask, env: Any, sagemaker: Any, job: _SageMakerJob, job_name: str):
+        self._task, self._env, self._sagemaker, self.job, self.job_name = task, env, sagemaker, job, job_name
 
     def __call__(self) -> dict[str, Any] | None:
-        _validate_request(self._sagemaker, "DescribeTrainingJob", {"TrainingJobName": self.job_name})
-        description = self._sagemaker.describe_training_job(TrainingJobName=self.job_name)
+        request = {self.job.name_field: self.job_name}
+        _validate_request(self._sagemaker, self.job.describe, request)
+        description = getattr(self._sagemaker, _snake_case(self.job.describe))(**request)
         description.pop("ResponseMetadata", None)
-        status = description.get("TrainingJobStatus")
+        status = description.get(self.job.status_field)
         if status == "Completed":
             return _epoch_millis(description)
         if status in _TERMINAL_FAILURES:
@@ -525,7 +659,7 @@ class _TrainingJobPoller:
 
     def stop_job(self) -> None:
         try:
-            self._sagemaker.stop_training_job(TrainingJobName=self.job_name)
+            getattr(self._sagemaker, _snake_case(self.job.stop))(**{self.job.name_field: self.job_name})
         except ClientError:
             pass  # already ended: nothing to stop
 
@@ -550,7 +684,7 @@ def _install_sagemaker_task() -> None:
     @functools.wraps(original)
     def state_task_service_for(service_name: str) -> Any:
         if service_name == "sagemaker":
-            return _SageMakerTrainingJobTask()
+            return _SageMakerServiceTask()
         return original(service_name=service_name)
 
     state_task_factory.state_task_service_for = state_task_service_for
@@ -708,6 +842,143 @@ def _attribute_name(api_field: str) -> str:
     """DescribeTrainingJob field -> FakeTrainingJob attribute (moto camel-cases attribute names back)."""
     return "".join(f"_{char.lower()}" if char.isupper() and index else char.lower()
                    for index, char in enumerate(api_field))
+
+
+# --- SageMaker backend: models and Batch Transform ------------------------------------------
+
+def _install_model_and_transform_hooks() -> None:
+    """CreateModel refuses a name taken (moto replaces the model) and keeps EnableNetworkIsolation (moto drops
+    it); CreateTransformJob refuses a model that does not exist and a name taken, and hands the job to the
+    local transform fleet instead of completing it at creation; StopTransformJob exists. Only while an engine
+    runs (a transform service is set): other users of moto in this process keep moto's behaviour."""
+    backend_class = sagemaker_models.SageMakerModelBackend
+    response_class = sagemaker_responses.SageMakerResponse
+    original_create_model = backend_class.create_model
+    original_create_model_response = response_class.create_model
+    original_create_transform_job = backend_class.create_transform_job
+    create_lock = threading.Lock()  # the name check and the creation are one step
+
+    @functools.wraps(original_create_model)
+    def create_model(self: Any, model_name: str, **kwargs: Any) -> Any:
+        service = _transform_service
+        if service is None:
+            return original_create_model(self, model_name=model_name, **kwargs)
+        with create_lock:
+            existing = _model(self, model_name)
+            if existing is not None:
+                # SageMaker's answer to a CreateModel whose name is taken (names are unique per account and region).
+                raise ValidationError(message=f'Cannot create already existing model "{existing.arn}".')
+            try:
+                service.admit_model({"ModelName": model_name,
+                                     "PrimaryContainer": copy.deepcopy(kwargs.get("primary_container")),
+                                     "Containers": copy.deepcopy(kwargs.get("containers"))})
+            except SageMakerApiError as refused:
+                raise SagemakerClientError(refused.code, refused.message) from None
+            return original_create_model(self, model_name=model_name, **kwargs)
+
+    @functools.wraps(original_create_model_response)
+    def create_model_response(self: Any) -> Any:
+        result = original_create_model_response(self)
+        if _transform_service is not None:
+            # moto's Model always says False; DescribeModel returns what was asked. moto also answers an empty
+            # VpcConfig and Containers where SageMaker shows none.
+            model = _model(self.sagemaker_backend, self._get_param("ModelName"))
+            model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation"))
+            model.vpc_config = model.vpc_config or None
+            model.containers = model.containers or None
+        return result
+
+    @functools.wraps(original_create_transform_job)
+    def create_transform_job(self: Any, transform_job_name: str, **kwargs: Any) -> Any:
+        service = _transform_service
+        if service is None:
+            return original_create_transform_job(self, transform_job_name=transform_job_name, **kwargs)
+        request = _transform_request(self, transform_job_name, kwargs)
+        with create_lock:
+            if transform_job_name in self.transform_jobs:
+                raise ResourceInUseException(
+                    message=f"Transform job names must be unique within an AWS account and region, and a transform "
+                            f"job with this name already exists ({self.transform_jobs[transform_job_name].arn})")
+            try:
+                service.admit(request)
+            except SageMakerApiError as refused:
+                raise SagemakerClientError(refused.code, refused.message) from None
+            job = original_create_transform_job(self, transform_job_name=transform_job_name, **kwargs)
+            # moto made the job Completed, with empty strings where SageMaker shows no field. Nobody has its
+            # name before this call returns, so resetting it here is not observable.
+            job.labeling_job_arn = job.auto_ml_job_arn = None
+            _publish_transform(job, {"TransformStartTime": None, "TransformEndTime": None, "FailureReason": None,
+                                     "TransformJobStatus": "InProgress"})
+        service.start(request, functools.partial(_publish_transform, job))
+        return job
+
+    def stop_transform_job(self: Any, transform_job_name: str) -> None:
+        job = self.transform_jobs.get(transform_job_name)
+        if job is None:
+            arn = sagemaker_models.FakeTransformJob.arn_formatter(transform_job_name, self.account_id, self.region_name)
+            raise ValidationError(message=f"Could not find transform job '{arn}'.")
+        if job.transform_job_status != "InProgress":
+            raise ValidationError(
+                message=f"The request was rejected because the transform job is in status {job.transform_job_status}.")
+        if _transform_service is not None:
+            _transform_service.stop(transform_job_name)
+
+    def stop_transform_job_response(self: Any) -> Any:
+        self.sagemaker_backend.stop_transform_job(self._get_param("TransformJobName"))
+        return "{}"
+
+    backend_class.create_model = create_model
+    backend_class.create_transform_job = create_transform_job
+    backend_class.stop_transform_job = stop_transform_job
+    response_class.create_model = create_model_response
+    response_class.stop_transform_job = stop_transform_job_response
+
+
+def _model(backend: Any, name: str) -> Any:
+    """moto's Model of that name, or None."""
+    try:
+        return backend.describe_model(name)
+    except ValidationError:
+        return None
+
+
+def _transform_request(backend: Any, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The CreateTransformJob request in API casing, with the model it names (None: no such model), as the
+    transform service reads it."""
+    model_name = kwargs.get("model_name")
+    model = _model(backend, model_name) if model_name else None
+    return {
+        "TransformJobName": name,
+        "TransformJobArn": sagemaker_models.FakeTransformJob.arn_formatter(name, backend.account_id, backend.region_name),
+        "ModelName": model_name,
+        "ModelArn": sagemaker_models.arn_formatter("model", model_name, backend.account_id, backend.region_name),
+        "Model": None if model is None else {
+            "ModelName": model.model_name,
+            "PrimaryContainer": copy.deepcopy(model.primary_container) or None,
+            "Containers": copy.deepcopy(model.containers) or None,
+            "EnableNetworkIsolation": bool(model.enable_network_isolation),
+        },
+        "TransformInput": copy.deepcopy(kwargs.get("transform_input") or {}),
+        "TransformOutput": copy.deepcopy(kwargs.get("transform_output") or {}),
+        "TransformResources": copy.deepcopy(kwargs.get("transform_resources") or {}),
+        "DataProcessing": copy.deepcopy(kwargs.get("data_processing")) or None,
+        "BatchStrategy": kwargs.get("batch_strategy"),
+        "MaxPayloadInMB": kwargs.get("max_payload_in_mb"),
+        "MaxConcurrentTransforms": kwargs.get("max_concurrent_transforms"),
+        "ModelClientConfig": copy.deepcopy(kwargs.get("model_client_config")) or None,
+        "Environment": dict(kwargs.get("environment") or {}),
+    }
+
+
+def _publish_transform(job: Any, fields: dict[str, Any]) -> None:
+    """Copy DescribeTransformJob fields onto moto's job, the status last (as ``_publish`` does for training)."""
+    status = fields.get("TransformJobStatus")
+    for field_name, value in fields.items():
+        if field_name != "TransformJobStatus":
+            setattr(job, _attribute_name(field_name), value)
+    job.last_modified_time = datetime.now(timezone.utc)
+    if status is not None:
+        job.transform_job_status = status
 
 
 # --- S3 backend: fault injection on object writes ----------------------------------------

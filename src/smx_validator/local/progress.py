@@ -17,8 +17,10 @@ from typing import Any
 
 from smx_common.fold_labels import job_label
 
-PENDING, CREATING, TRAINING, RETRYING, COMPLETED, FAILED, ABORTED = (
-    "pending", "creating", "training", "retrying", "completed", "failed", "aborted")
+PENDING, CREATING, TRAINING, RETRYING, COMPLETED, FAILED, ABORTED, PREDICTING = (
+    "pending", "creating", "training", "retrying", "completed", "failed", "aborted", "predicting")
+_DETAILS = {"TaskScheduled": "taskScheduledEventDetails", "TaskSubmitted": "taskSubmittedEventDetails",
+            "TaskSucceeded": "taskSucceededEventDetails", "TaskFailed": "taskFailedEventDetails"}
 
 
 # Events that belong to the execution's own level: a chain reaching one leaves no iteration.
@@ -98,6 +100,9 @@ def _iteration_states(history: list[dict[str, Any]]) -> list[FoldState]:
         if index is None:
             continue
         fold = folds.setdefault(index, {"state": PENDING, "job_name": None, "detail": None})
+        if _is_prediction_task(event):
+            _prediction_event(fold, kind, event)
+            continue
         if kind == "TaskScheduled":
             parameters = _json(event.get("taskScheduledEventDetails", {}).get("parameters"))
             if isinstance(parameters, dict) and parameters.get("TrainingJobName"):
@@ -116,6 +121,25 @@ def _iteration_states(history: list[dict[str, Any]]) -> list[FoldState]:
             fold["state"] = CREATING
     return [FoldState(index, **folds.get(index, {"state": PENDING, "job_name": None, "detail": None}))
             for index in range(max(count, max(folds, default=-1) + 1))]
+
+
+def _is_prediction_task(event: dict[str, Any]) -> bool:
+    """An out-of-fold prediction's task (CreateModel, CreateTransformJob): its events follow the fold's training."""
+    resource = event.get(_DETAILS.get(event["type"], ""), {}).get("resource") or ""
+    return resource.startswith(("createModel", "createTransformJob"))
+
+
+def _prediction_event(fold: dict[str, Any], kind: str, event: dict[str, Any]) -> None:
+    """The fold trained; now its model predicts its validation lines. A failed prediction leaves the fold
+    completed: only its predictions are missing."""
+    resource = event[_DETAILS[kind]].get("resource", "")
+    if kind == "TaskScheduled":
+        fold["state"], fold["detail"] = PREDICTING, None
+    elif kind == "TaskSucceeded" and resource.startswith("createTransformJob"):
+        fold["state"], fold["detail"] = COMPLETED, "predicted its validation lines"
+    elif kind == "TaskFailed":
+        fold["state"] = COMPLETED
+        fold["detail"] = f"predictions missing: {_failure_text(event[_DETAILS[kind]])}"
 
 
 def execution_phase(history: list[dict[str, Any]]) -> str | None:

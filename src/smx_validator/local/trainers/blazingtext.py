@@ -6,17 +6,29 @@ Channels: ``train`` (required) and ``validation`` (optional), either File-mode t
 are dropped, n-grams up to ``word_ngrams`` are hashed into ``buckets`` features and a logistic
 model is trained for ``epochs`` with ``learning_rate``, early-stopping on validation accuracy
 as the algorithm does. Metric: ``validation:accuracy``, the algorithm's only one.
+
+Inference (``BlazingTextPredictor``) answers as the BlazingText page documents for text classification
+(https://docs.aws.amazon.com/sagemaker/latest/dg/blazingtext.html, "Model Artifacts and Inference"):
+application/json ``{"instances": ["text", ..], "configuration": {"k": 2}}`` answers a JSON array of
+``{"prob": [..], "label": ["__label__x", ..]}``; application/jsonlines (what batch transform uses) reads one
+``{"source": "text"}`` a line, with an optional ``"k"``, and answers one ``{"prob": [..], "label": [..]}`` a
+line. Only the top class is given unless k asks for more, most likely first. "The content-type and accept
+parameters must be equal ... If they differ, the Accept field is ignored": the answer follows the ContentType.
+A Word2Vec model (any mode but supervised) is not a classifier; its inference is not emulated.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import accuracy_score
 
+from . import serving
 from .base import TrainingClientError, TrainingContext
 from .tabular import save_model
 
@@ -122,3 +134,71 @@ def _read(reader) -> tuple[list[list[str]], list[str]]:
     if not labels:
         raise TrainingClientError(f"Channel '{channel.name}' has no records")
     return tokens, labels
+
+
+class BlazingTextPredictor:
+    """BlazingText's text-classification inference over a model ``BlazingText`` saved (module docstring)."""
+
+    algorithm = "blazingtext"
+    content_types = (serving.JSON, serving.JSONLINES)
+
+    def __init__(self, model_dir: Path):
+        description = serving.load_description(model_dir, self.algorithm)
+        if description.get("mode") != "supervised":
+            raise serving.InferenceNotEmulated(
+                f"The model was trained in mode {description.get('mode')!r} (Word2Vec), not a text classifier: the "
+                "local engine emulates BlazingText's text-classification inference only")
+        saved = serving.load_estimator(model_dir)
+        self._vocabulary = set(saved["vocabulary"])
+        self._vectorizer, self._model = saved["vectorizer"], saved["model"]
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> serving.Response:
+        media = serving.MediaType.parse(content_type)
+        if media is None or media.type not in self.content_types:
+            raise serving.unsupported_content_type(content_type, self.algorithm, self.content_types)
+        if media.type == serving.JSONLINES:
+            requests = [self._jsonlines_record(line) for line in body.decode("utf-8", errors="replace").splitlines()
+                        if line.strip()]
+            answers = self._classify([text for text, _ in requests], [k for _, k in requests])
+            return serving.Response(serving.json_lines(answers), serving.JSONLINES)
+        document = _json(body)
+        instances = document.get("instances") if isinstance(document, dict) else None
+        if not isinstance(instances, list) or not all(isinstance(text, str) for text in instances):
+            raise serving.InferenceError(400, 'application/json requests are {"instances": ["text", ...]}')
+        k = _top_k((document.get("configuration") or {}).get("k", 1))
+        answers = self._classify(instances, [k] * len(instances))
+        return serving.Response(json.dumps(answers).encode("utf-8"), serving.JSON)
+
+    @staticmethod
+    def _jsonlines_record(line: str) -> tuple[str, int]:
+        record = _json(line.encode("utf-8"))
+        if not isinstance(record, dict) or not isinstance(record.get("source"), str):
+            raise serving.InferenceError(400, 'application/jsonlines records are {"source": "text"} (optionally "k")')
+        return record["source"], _top_k(record.get("k", 1))
+
+    def _classify(self, texts: list[str], ks: list[int]) -> list[dict]:
+        if not texts:
+            raise serving.InferenceError(400, "the request has no records")
+        features = self._vectorizer.transform([" ".join(token for token in text.split() if token in self._vocabulary)
+                                               for text in texts])
+        probabilities = self._model.predict_proba(features)
+        classes = [str(label) for label in self._model.classes_]
+        answers = []
+        for row, k in zip(probabilities, ks):
+            best = np.argsort(-row, kind="stable")[:k]
+            answers.append({"prob": [float(row[index]) for index in best],
+                            "label": [_LABEL_PREFIX + classes[index] for index in best]})
+        return answers
+
+
+def _json(body: bytes):
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise serving.InferenceError(400, f"Unable to evaluate payload provided: not JSON ({error})") from None
+
+
+def _top_k(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise serving.InferenceError(400, f"k must be a positive integer, not {value!r}")
+    return value

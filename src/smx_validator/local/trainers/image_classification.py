@@ -4,15 +4,26 @@ Channels: ``train`` and ``validation``, augmented manifests streamed in Pipe mod
 ``AttributeNames`` ``[<image>-ref, <class>]`` (RecordIO-wrapped, as the algorithm takes them).
 Images are PNGs resized to ``image_shape``. Metrics: ``train:accuracy`` and
 ``validation:accuracy`` after every epoch; the last epoch's values are final.
+
+Inference (``ImageClassificationPredictor``) answers as "Inference with the Image Classification
+Algorithm" documents (https://docs.aws.amazon.com/sagemaker/latest/dg/IC-inference.html; the developer
+guide's image-classification page, section IC-inference): one image a request, ContentType image/png,
+image/jpeg or application/x-image, resized to the model's image_shape; Accept application/json (the
+default) answers the JSON array of every class's probability ``[p0, p1, ..]``, application/jsonlines
+(what the page recommends for batch transform) ``{"prediction": [p0, p1, ..]}``. The local decoder reads
+PNG only: a JPEG fails the job saying the engine does not emulate it.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.neural_network import MLPClassifier
 
-from . import png
+from . import png, serving
 from .base import TrainingClientError, TrainingContext
 from .tabular import class_labels, save_model
 
@@ -131,3 +142,38 @@ def _features(image: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     rows = (np.arange(height) * image.shape[0] / height).astype(int)
     columns = (np.arange(width) * image.shape[1] / width).astype(int)
     return (image[rows][:, columns].astype(np.float64) / 255.0).ravel()
+
+
+_IMAGE_TYPES = ("image/png", "image/jpeg", "application/x-image")
+_JPEG_SIGNATURE = b"\xff\xd8\xff"
+
+
+class ImageClassificationPredictor:
+    """image-classification's inference container over a model ``ImageClassification`` saved (module docstring)."""
+
+    algorithm = "image-classification"
+    accepts = (serving.JSON, serving.JSONLINES)
+
+    def __init__(self, model_dir: Path):
+        description = serving.load_description(model_dir, self.algorithm)
+        self._model = serving.load_estimator(model_dir)
+        self._shape = tuple(int(size) for size in description["image_shape"])
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> serving.Response:
+        media = serving.MediaType.parse(content_type)
+        if media is None or media.type not in _IMAGE_TYPES:
+            raise serving.unsupported_content_type(content_type, self.algorithm, _IMAGE_TYPES)
+        answer = serving.MediaType.parse(accept) or serving.MediaType(serving.JSON)
+        if answer.type not in self.accepts:
+            raise serving.unsupported_accept(accept, self.algorithm, self.accepts)
+        if body.startswith(_JPEG_SIGNATURE):
+            raise serving.InferenceNotEmulated("The local engine does not emulate JPEG images for image-classification: "
+                                               "its decoder reads PNG only")
+        try:
+            pixels = png.decode(body)
+        except (png.PngError, ValueError) as error:
+            raise serving.InferenceError(400, f"Unable to evaluate payload provided: the image cannot be decoded ({error})") from None
+        probabilities = [float(value) for value in self._model.predict_proba(_features(pixels, self._shape)[None, :])[0]]
+        if answer.type == serving.JSONLINES:
+            return serving.Response(serving.json_lines([{"prediction": probabilities}]), serving.JSONLINES)
+        return serving.Response(json.dumps(probabilities).encode("utf-8"), serving.JSON)

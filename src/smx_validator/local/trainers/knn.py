@@ -3,15 +3,26 @@
 Channels: ``train`` (required) and ``test`` (optional; k-NN has no validation channel),
 text/csv with the label first. With a test channel it reports ``test:accuracy``
 (classifier) or ``test:mse`` (regressor), the algorithm's only metrics.
+
+Inference (``KNearestNeighboursPredictor``) answers as "k-NN Request and Response Formats" documents
+(https://docs.aws.amazon.com/sagemaker/latest/dg/kNN-inference-formats.html): requests in text/csv
+(features, ``label_size`` 0), application/json or application/jsonlines; Accept application/json (the
+default) ``{"predictions": [{"predicted_label": 0.0}, ..]}`` a request, application/jsonlines one
+``{"predicted_label": 0.0}`` a record. The label is a float, as k-NN's labels are. The verbose answers
+(``; verbose=true``: the neighbours' distances and labels) are not emulated: such a job fails saying so.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, mean_squared_error
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.random_projection import GaussianRandomProjection, SparseRandomProjection
 
+from . import serving
 from .base import TrainingClientError, TrainingContext
 from .tabular import read_label_first_csv, require_csv, save_model
 
@@ -89,3 +100,34 @@ class KNearestNeighbours:
         if kind == "sign":
             return SparseRandomProjection(n_components=target, density=1.0, random_state=_SEED)
         return GaussianRandomProjection(n_components=target, random_state=_SEED)
+
+
+class KNearestNeighboursPredictor:
+    """k-NN's inference container over a model ``KNearestNeighbours`` saved (module docstring)."""
+
+    algorithm = "knn"
+    accepts = (serving.JSON, serving.JSONLINES)
+
+    def __init__(self, model_dir: Path):
+        self._description = serving.load_description(model_dir, self.algorithm)
+        saved = serving.load_estimator(model_dir)
+        self._projection, self._model = saved["projection"], saved["model"]
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> serving.Response:
+        media = serving.MediaType.parse(content_type)
+        if media is None:
+            raise serving.unsupported_content_type(content_type, self.algorithm,
+                                                   (serving.CSV, serving.JSON, serving.JSONLINES))
+        features = serving.dense_features(body, media, algorithm=self.algorithm)
+        serving.check_feature_count(features, int(self._description["feature_dim"]), self.algorithm)
+        answer = serving.MediaType.parse(accept) or serving.MediaType(serving.JSON)
+        if answer.type == serving.RECORDIO_PROTOBUF or answer.params.get("verbose", "").lower() == "true":
+            raise serving.InferenceNotEmulated(f"The local engine does not emulate k-NN's {answer} answers; "
+                                               f"use {serving.JSON} or {serving.JSONLINES} without verbose")
+        if answer.type not in self.accepts:
+            raise serving.unsupported_accept(accept, self.algorithm, (*self.accepts, serving.RECORDIO_PROTOBUF))
+        x = self._projection.transform(features) if self._projection is not None else features
+        predictions = [{"predicted_label": float(label)} for label in self._model.predict(x)]
+        if answer.type == serving.JSONLINES:
+            return serving.Response(serving.json_lines(predictions), serving.JSONLINES)
+        return serving.Response(json.dumps({"predictions": predictions}).encode("utf-8"), serving.JSON)

@@ -7,9 +7,21 @@ first. Metrics use the algorithm's names: ``train:objective_loss`` and, per eval
 ``macro_f_beta``/``macro_precision``/``macro_recall`` (multiclass), ``mse``/``absolute_loss``
 (regressor). Early stopping on the validation loss follows ``early_stopping_patience`` and
 ``early_stopping_tolerance`` as the algorithm does.
+
+Inference (``LinearLearnerPredictor``) answers as "Linear learner response formats" documents
+(https://docs.aws.amazon.com/sagemaker/latest/dg/LL-in-formats.html): requests in the common formats
+(text/csv features, application/json, application/jsonlines: serving.dense_features); Accept
+application/json (the default) ``{"predictions": [{"score": .., "predicted_label": ..}, ..]}`` a request,
+application/jsonlines one ``{"score": .., "predicted_label": ..}`` a record. The score is P(class 1) for a
+binary classifier, every class's probability for a multiclass one (``predicted_label`` the most likely
+class), the value for a regressor (no ``predicted_label``). The algorithm answers no text/csv (AWS's
+maintainers: aws/amazon-sagemaker-examples#821).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import SGDClassifier, SGDRegressor
@@ -26,6 +38,7 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import StandardScaler
 
+from . import serving
 from .base import TrainingClientError, TrainingContext
 from .tabular import class_labels, read_label_first_csv, require_csv, save_model
 
@@ -182,3 +195,49 @@ def _final_metrics(model, predictor: str, x, y, classes, hp) -> dict[str, float]
     metrics["macro_precision"] = float(precision_score(y, predicted, average="macro", labels=classes, zero_division=0))
     metrics["macro_recall"] = float(recall_score(y, predicted, average="macro", labels=classes, zero_division=0))
     return metrics
+
+
+class LinearLearnerPredictor:
+    """linear-learner's inference container over a model ``LinearLearner`` saved (module docstring)."""
+
+    algorithm = "linear-learner"
+    accepts = (serving.JSON, serving.JSONLINES)
+
+    def __init__(self, model_dir: Path):
+        self._description = serving.load_description(model_dir, self.algorithm)
+        saved = serving.load_estimator(model_dir)
+        self._scaler, self._model = saved["scaler"], saved["model"]
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> serving.Response:
+        media = serving.MediaType.parse(content_type)
+        if media is None:
+            raise serving.unsupported_content_type(content_type, self.algorithm,
+                                                   (serving.CSV, serving.JSON, serving.JSONLINES))
+        features = serving.dense_features(body, media, algorithm=self.algorithm)
+        serving.check_feature_count(features, int(self._description["feature_dim"]), self.algorithm)
+        answer = serving.MediaType.parse(accept) or serving.MediaType(serving.JSON)
+        if answer.type == serving.RECORDIO_PROTOBUF:
+            raise serving.InferenceNotEmulated(
+                f"The local engine does not emulate {serving.RECORDIO_PROTOBUF} answers of {self.algorithm}")
+        if answer.type not in self.accepts:
+            raise serving.unsupported_accept(accept, self.algorithm, (*self.accepts, serving.RECORDIO_PROTOBUF))
+        predictions = self._predict(features)
+        if answer.type == serving.JSONLINES:
+            return serving.Response(serving.json_lines(predictions), serving.JSONLINES)
+        return serving.Response(json.dumps({"predictions": predictions}).encode("utf-8"), serving.JSON)
+
+    def _predict(self, features: np.ndarray) -> list[dict]:
+        x = self._scaler.transform(features) if self._scaler is not None else features
+        predictor = self._description["predictor_type"]
+        if predictor == "regressor":
+            return [{"score": float(value)} for value in self._model.predict(x)]
+        if self._model.loss == "log_loss":
+            scores = self._model.predict_proba(x)
+        else:  # hinge loss has no probabilities: the score is the margin
+            scores = self._model.decision_function(x)
+        labels = self._model.predict(x)
+        if predictor == "binary_classifier":
+            positive = scores[:, 1] if scores.ndim == 2 else scores
+            return [{"score": float(score), "predicted_label": int(label)} for score, label in zip(positive, labels)]
+        return [{"score": [float(value) for value in row], "predicted_label": int(label)}
+                for row, label in zip(scores, labels)]

@@ -5,14 +5,28 @@ Channels: ``train`` (required) and ``validation`` (optional), text/csv with the 
 libsvm, the container's default. Metrics: every ``eval_metric`` (default by objective: rmse,
 logloss, mlogloss) on every channel, named ``train:<metric>`` and ``validation:<metric>`` as
 the SageMaker XGBoost container reports them.
+
+Inference (``XGBoostPredictor``) answers as the container's algorithm-mode server does in a batch transform
+(aws/sagemaker-xgboost-container, ``algorithm_mode/serve.py`` and ``serve_utils.py``; the formats are on
+https://docs.aws.amazon.com/sagemaker/latest/dg/xgboost.html#InputOutput-XGBoost): text/csv (an empty field
+is a missing value) or libsvm requests, libsvm when no ContentType is given; any unknown type 415. The answer
+has one line a record whatever the Accept (the server writes ``"\n".join(map(str, predictions))`` when
+SAGEMAKER_BATCH is set, as batch transform sets it): binary:logistic the probability of class 1,
+multi:softprob every class's probability as a Python list (``[0.1, 0.2, 0.7]``), multi:softmax the class
+index as a float (``2.0``), reg:* the value; numbers are float32, printed as Python prints them. An Accept
+outside application/json, application/jsonlines, application/x-recordio-protobuf and text/csv is refused
+with 406, as the server refuses it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_absolute_error, mean_squared_error, roc_auc_score
 
+from . import serving
 from .base import TrainingClientError, TrainingContext
 from .tabular import class_labels, read_label_first_csv, read_libsvm, save_model
 
@@ -154,3 +168,101 @@ def _evaluate(metric: str, model, task: str, x, y, weights, num_class: int | Non
     if name == "f1":
         return float(f1_score(y, predicted, sample_weight=weights, average="binary" if task == "binary" else "macro"))
     return accuracy
+
+
+# The server's accepted answers (serve.py SUPPORTED_ACCEPTS) and its default (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT).
+_SUPPORTED_ACCEPTS = (serving.JSON, serving.JSONLINES, serving.RECORDIO_PROTOBUF, serving.CSV)
+_DEFAULT_ACCEPT = serving.CSV
+_LIBSVM_TYPES = ("libsvm", "text/libsvm", "text/x-libsvm")
+
+
+class XGBoostPredictor:
+    """The XGBoost container's algorithm-mode inference over a model ``XGBoost`` saved (module docstring)."""
+
+    algorithm = "xgboost"
+
+    def __init__(self, model_dir: Path):
+        self._description = serving.load_description(model_dir, self.algorithm)
+        self._model = serving.load_estimator(model_dir)
+        self._objective = self._description["objective"]
+        if self._objective not in _OBJECTIVES:
+            raise serving.ModelLoadError(f"objective {self._objective!r} is not emulated")
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> serving.Response:
+        features = self._parse(body, content_type)
+        predictions = self._predict(features)
+        answer = serving.MediaType.parse(accept)
+        answer_type = _DEFAULT_ACCEPT if answer is None or answer.type == "*/*" else answer.type
+        if answer_type not in _SUPPORTED_ACCEPTS:
+            raise serving.InferenceError(406, f"Accept type {accept} is not supported. Please use supported accept "
+                                              f"types: {list(_SUPPORTED_ACCEPTS)}.")
+        return serving.Response(("\n".join(map(str, predictions)) + "\n").encode("utf-8"), answer_type)
+
+    def _parse(self, body: bytes, content_type: str | None) -> np.ndarray:
+        media = serving.MediaType.parse(content_type)
+        kind = "libsvm" if media is None else media.type
+        if kind in {serving.CSV, "csv"}:
+            if "label_size" in media.params and media.params["label_size"] != "1":
+                raise serving.InferenceError(415, f"{content_type} is not an accepted csv ContentType. "
+                                                  "Optional parameter label_size must be equal to 1")
+            features = serving.dense_features(body, serving.MediaType(serving.CSV), algorithm=self.algorithm,
+                                              empty_is_missing=True)
+            return self._fit_width(features, "csv", allow_one_fewer=True)
+        if kind in _LIBSVM_TYPES:
+            return self._libsvm(body)
+        if kind in {serving.RECORDIO_PROTOBUF, "recordio-protobuf"}:
+            raise serving.InferenceNotEmulated(f"The local engine does not emulate {serving.RECORDIO_PROTOBUF} "
+                                               "requests to xgboost; use text/csv or text/libsvm")
+        raise serving.InferenceError(415, f"Content-type {content_type} is not supported.")
+
+    def _libsvm(self, body: bytes) -> np.ndarray:
+        """The server's own reading (serve_utils._get_sparse_matrix_from_libsvm): every ``index:value`` token is a
+        feature, anything else (the label) is skipped, and 1-based indices are shifted when none is 0."""
+        rows, columns, values = [], [], []
+        lines = body.decode("utf-8", errors="replace").strip().split("\n")
+        try:
+            for row, line in enumerate(lines):
+                for item in line.split(" "):
+                    if ":" in item:
+                        index, value = item.split(":")[:2]
+                        rows.append(row)
+                        columns.append(int(index))
+                        values.append(float(value))
+        except ValueError as error:
+            raise serving.InferenceError(415, "Loading libsvm data failed with Exception, please ensure data is in "
+                                              f"libsvm format: {error}") from None
+        if columns and min(columns) >= 1:
+            columns = [column - 1 for column in columns]
+        width = self._model.n_features_in_
+        observed = max(columns) + 1 if columns else 0
+        if observed > width + 1:
+            raise serving.InferenceError(400, f"Unable to evaluate payload provided: Feature size of libsvm inference "
+                                              f"data {observed} is larger than feature size of trained model {width}.")
+        dense = np.zeros((len(lines), width))
+        for row, column, value in zip(rows, columns, values):
+            if column < width:
+                dense[row, column] = value
+        return dense
+
+    def _fit_width(self, features: np.ndarray, kind: str, *, allow_one_fewer: bool) -> np.ndarray:
+        width = self._model.n_features_in_
+        if features.shape[1] == width:
+            return features
+        if allow_one_fewer and features.shape[1] + 1 == width:  # the server accepts one feature less, missing
+            return np.hstack([features, np.full((features.shape[0], 1), np.nan)])
+        raise serving.InferenceError(400, f"Unable to evaluate payload provided: Feature size of {kind} inference "
+                                          f"data {features.shape[1]} is not consistent with feature size of "
+                                          f"trained model {width}.")
+
+    def _predict(self, features: np.ndarray) -> list:
+        task = _OBJECTIVES[self._objective]
+        if task == "regression":
+            values = self._model.predict(features)
+        elif self._objective == "binary:logistic":
+            values = self._model.predict_proba(features)[:, 1]
+        elif self._objective == "multi:softprob":
+            values = self._model.predict_proba(features)
+        else:  # multi:softmax: the class index, as a float
+            values = self._model.predict_proba(features).argmax(axis=1)
+        # XGBoost predicts float32; the server prints preds.tolist().
+        return np.asarray(values, dtype=np.float32).tolist()
