@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test lint build sar-template bench bench-tuning clean
+.PHONY: demo test lint build sar-template bench bench-tuning bench-oof clean
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml functions/split/requirements.txt functions/gather/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python3.12 not found: install it or run make PYTHON=/path/to/python3.12" >&2; exit 2; }
@@ -44,6 +44,11 @@ bench: $(VENV)/.installed
 ## seconds per job) and the design's ceiling; a table, then one line of JSON.
 bench-tuning: $(VENV)/.installed
 	$(BIN)/python benchmarks/tuning_bench.py
+
+## Out-of-fold predictions benchmark: each family with and without them through the offline engine, and the
+## gather's out-of-fold step at 100k and 1M lines (time and peak memory); a table, then one line of JSON.
+bench-oof: $(VENV)/.installed
+	$(BIN)/python benchmarks/oof_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam build

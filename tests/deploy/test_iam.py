@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -451,3 +452,33 @@ def test_iam_policy_linter_parliament(policy_documents, sam_policy_template_docu
         "parliament findings without an explained exception (fix the policy, or add the finding to "
         "PARLIAMENT_ACCEPTED with its reason):\n" + "\n".join(unexplained)
     )
+
+
+# What the state machine's role needs for each SageMaker integration its ASL uses, as AWS's "IAM policies for
+# Amazon SageMaker AI" (Step Functions developer guide) lists it: the API, and for .sync the describe and stop
+# calls and the EventBridge rule Step Functions manages for that kind of job.
+REPO = Path(__file__).resolve().parents[2]
+SAGEMAKER_INTEGRATION_GRANTS = {
+    "createTrainingJob.sync": [("sagemaker:CreateTrainingJob", "training-job"),
+                               ("sagemaker:DescribeTrainingJob", "training-job"),
+                               ("sagemaker:StopTrainingJob", "training-job"), ("sagemaker:AddTags", "training-job"),
+                               ("events:PutRule", "rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule")],
+    "createModel": [("sagemaker:CreateModel", "model"), ("sagemaker:AddTags", "model")],
+    "createTransformJob.sync": [("sagemaker:CreateTransformJob", "transform-job"),
+                                ("sagemaker:DescribeTransformJob", "transform-job"),
+                                ("sagemaker:StopTransformJob", "transform-job"), ("sagemaker:AddTags", "transform-job"),
+                                ("events:PutRule", "rule/StepFunctionsGetEventsForSageMakerTransformJobsRule")],
+}
+
+
+def test_the_state_machine_may_call_every_sagemaker_integration_its_definition_uses(allow_statements):
+    # GIVEN every SageMaker Task resource of the ASL (training, and out-of-fold models and transforms)
+    definition = (REPO / "statemachines" / "crossvalidator.asl.json").read_text()
+    used = set(re.findall(r'"arn:aws:states:::sagemaker:([A-Za-z.]+)"', definition))
+    assert used == set(SAGEMAKER_INTEGRATION_GRANTS), used
+    # THEN the state machine's role grants each call it needs on this app's resources of that kind
+    role = [statement for statement in allow_statements if statement.where.startswith("CrossValidatorStateMachineRole")]
+    missing = [f"{integration}: {action} on {kind}"
+               for integration, needs in SAGEMAKER_INTEGRATION_GRANTS.items() for action, kind in needs
+               if not any(resource.rpartition(":")[2].startswith(kind) for _, _, resource in grants(role, action))]
+    assert missing == []
