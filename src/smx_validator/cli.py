@@ -144,6 +144,11 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"valid: {spec.n_splits} folds of {spec.input_uri} ({spec.data_format}, {spec.algorithm_family} channels)")
     if spec.tuning:
         print(f"  search: {_search_size(spec)}")
+    if spec.out_of_fold:
+        oof = spec.out_of_fold
+        jobs = spec.n_splits * spec.n_repeats
+        print(f"  out-of-fold predictions ({oof.task}): {jobs} Batch Transform job{'s' if jobs != 1 else ''}, one per "
+              f"fold, each on {oof.instance_count} {oof.instance_type}; answers read as {oof.accept}")
     plan = preflight.provisional_plan(spec, deployment, started_at=datetime.now(timezone.utc), execution_name="validate",
                                       num_classes=preflight.PROVISIONAL_LINES)
     if payload_budget.map_mode(raw, plan) == payload_budget.DISTRIBUTED:

@@ -291,6 +291,15 @@ def test_validate_takes_local_runs_data_form(capsys):
         in capsys.readouterr().out.splitlines()
 
 
+def test_validate_says_what_out_of_fold_predictions_will_run(capsys):
+    # GIVEN the example with out-of-fold predictions
+    # WHEN it is validated
+    assert cli_main(["validate", str(EXAMPLES / "linear-learner-oof.json")]) == 0
+    # THEN validate says how many transform jobs run, where, and in which format their answers are read
+    assert ("  out-of-fold predictions (classification): 5 Batch Transform jobs, one per fold, each on 1 "
+            "ml.m5.xlarge; answers read as application/jsonlines") in capsys.readouterr().out.splitlines()
+
+
 # -- interrupts: what a user's Ctrl-C (or a supervisor's SIGTERM) does to the offline tools ----------------
 
 def _slow_input(tmp_path: Path, marker: str) -> Path:
