@@ -1423,7 +1423,7 @@ class TestThroughTheStateMachine:
         cause = self.fails_with_invalid_input(engine, document)
         assert cause.splitlines() == [
             "crossvalidation.seed: unknown field; allowed fields: group_attribute, label_attribute, max_concurrency, "
-            "n_repeats, n_splits, random_state, strategy",
+            "n_repeats, n_splits, out_of_fold_predictions, random_state, strategy",
             "crossvalidation.n_splits: 30 is out of range; it must be at most 20",
             "job_config.name: \"my training\" may only contain ASCII letters, digits, '-', '_' and '.', and must start "
             "with a letter or digit: ' ' is not allowed",
