@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, mean_squared_error, roc_auc_score
 
 from smx_common.inference_formats import FORMATS, Prediction, ResponseError, parse
-from smx_gather.out_of_fold import FoldAnswers, assemble, failure_message, predicted_classes
+from smx_gather.out_of_fold import Answers, FoldAnswers, assemble, failure_message, predicted_classes
 from smx_split.channels import LAYOUTS
 from smx_split.errors import InvalidInputError
 from smx_split.out_of_fold_section import CLASSIFICATION, REGRESSION, normalise
@@ -120,17 +120,18 @@ CLASSIFY = {"task": "classification", "family": "linear-learner", "predictions":
 
 def _folds(missing_second: bool = False):
     # lines 0..5; fold 0 validates 4, 1, 2 (in that file order), fold 1 validates 5, 0, 3
-    first = FoldAnswers(0, 0, [4, 1, 2], ["1", "0", "1"],
-                        [Prediction(1.0, (0.2, 0.8)), Prediction(0.0, (0.9, 0.1)), Prediction(0.0, (0.6, 0.4))], "j-0")
+    first = FoldAnswers(0, 0, [4, 1, 2], ["1", "0", "1"], Answers.of(
+        [Prediction(1.0, (0.2, 0.8)), Prediction(0.0, (0.9, 0.1)), Prediction(0.0, (0.6, 0.4))]), "j-0")
     second = FoldAnswers(0, 1, [5, 0, 3], ["0", "1", "0"],
-                         None if missing_second else
-                         [Prediction(0.0, (0.7, 0.3)), Prediction(1.0, (0.1, 0.9)), Prediction(1.0, (0.4, 0.6))],
+                         None if missing_second else Answers.of(
+                             [Prediction(0.0, (0.7, 0.3)), Prediction(1.0, (0.1, 0.9)), Prediction(1.0, (0.4, 0.6))]),
                          "j-1", reason="its transform job Failed: boom" if missing_second else None)
     return [first, second]
 
 
 def test_predictions_come_back_in_input_order_with_their_fold_and_label():
-    rows, summary = assemble(_folds(), CLASSIFY, num_lines=6, n_repeats=1)
+    table, summary = assemble(_folds(), CLASSIFY, num_lines=6, n_repeats=1)
+    rows = list(table.rows())
     assert [row["line"] for row in rows] == list(range(6))
     assert [row["fold"] for row in rows] == [1, 0, 0, 1, 0, 1]
     assert [row["label"] for row in rows] == ["1", "0", "1", "0", "1", "0"]
@@ -148,8 +149,9 @@ def test_predictions_come_back_in_input_order_with_their_fold_and_label():
 
 
 def test_a_fold_without_answers_keeps_its_lines_and_is_named_missing():
-    rows, summary = assemble(_folds(missing_second=True), CLASSIFY, num_lines=6, n_repeats=1)
-    assert len(rows) == 6 and [rows[line]["prediction"] for line in (5, 0, 3)] == [None, None, None]
+    table, summary = assemble(_folds(missing_second=True), CLASSIFY, num_lines=6, n_repeats=1)
+    rows = list(table.rows())
+    assert len(rows) == 6 and "scores" not in rows[5] and [rows[line]["prediction"] for line in (5, 0, 3)] == [None, None, None]
     assert summary["num_predictions"] == 3
     assert summary["missing_folds"] == [{"repeat_index": 0, "fold_index": 1, "TransformJobName": "j-1",
                                          "reason": "its transform job Failed: boom"}]
@@ -164,15 +166,32 @@ def test_indexes_that_miss_a_line_are_an_error_not_a_shorter_file():
 
 
 def test_regression_pools_rmse_mae_and_r2():
-    folds = [FoldAnswers(0, 0, [1, 0], ["2.5", "1"], [Prediction(2.0), Prediction(1.5)], "j-0"),
-             FoldAnswers(0, 1, [2], ["4"], [Prediction(3.0)], "j-1")]
-    rows, summary = assemble(folds, {**CLASSIFY, "task": "regression"}, num_lines=3, n_repeats=1)
+    folds = [FoldAnswers(0, 0, [1, 0], ["2.5", "1"], Answers.of([Prediction(2.0), Prediction(1.5)]), "j-0"),
+             FoldAnswers(0, 1, [2], ["4"], Answers.of([Prediction(3.0)]), "j-1")]
+    table, summary = assemble(folds, {**CLASSIFY, "task": "regression"}, num_lines=3, n_repeats=1)
+    rows = list(table.rows())
     assert [row["label"] for row in rows] == [1.0, 2.5, 4.0] and [row["prediction"] for row in rows] == [1.5, 2.0, 3.0]
     assert summary["metrics"]["rmse"] == pytest.approx(mean_squared_error([1, 2.5, 4], [1.5, 2, 3]) ** 0.5)
     assert set(summary["metrics"]) == {"rmse", "mae", "r2"} and "confusion_matrix" not in summary
 
 
 def test_numeric_answers_name_the_datasets_classes_as_written():
-    answers = [Prediction(1.0), Prediction(0.0), Prediction(3.0)]
-    assert predicted_classes(answers, ["0", "1.5", "1"]) == ["1", "0", "3"]
-    assert predicted_classes([Prediction("pos")], ["neg", "pos"]) == ["pos"]
+    assert predicted_classes(np.array([1.0, 0.0, 3.0]), ["0", "1.5", "1"]) == ["1", "0", "3"]
+    assert predicted_classes(Answers.of([Prediction("pos")]).values, ["neg", "pos"]) == ["pos"]
+
+
+def test_a_line_in_two_folds_of_one_repeat_is_an_error():
+    first, second = _folds()
+    twice = FoldAnswers(0, 1, [5, 0, 4], second.labels, second.answers, "j-1")
+    with pytest.raises(ValueError, match="twice"):
+        assemble([first, twice], CLASSIFY, num_lines=6, n_repeats=1)
+
+
+def test_more_predictions_than_the_gather_can_order_are_refused_with_the_numbers():
+    spec, _ = _normalise(True)
+    from smx_split.out_of_fold_section import MAX_PREDICTIONS, size_problems
+    assert size_problems(spec, MAX_PREDICTIONS, 1) == []
+    [problem] = size_problems(spec, 600_000, 2)
+    assert problem.startswith("crossvalidation.out_of_fold_predictions: the dataset has 600,000 lines x 2 repeats = "
+                              "1,200,000 predictions, and the gather step puts at most 1,000,000")
+    assert size_problems(None, 10 * MAX_PREDICTIONS, 1) == []

@@ -16,7 +16,7 @@ import io
 import json
 import posixpath
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 from botocore.exceptions import ClientError
@@ -32,13 +32,35 @@ MAX_REASON_CHARS = 1000
 MAX_FAILURE_MESSAGE_CHARS = 32_768  # a Fail state's Cause
 
 
+class Answers:
+    """One fold's answers, compact: the predicted values (class names or numbers, as the algorithm answers) and,
+    when every answer has them, the per-class scores as one float32 matrix. A million answers take tens of MB
+    here, where a million parsed tuples would take hundreds."""
+
+    def __init__(self, values: np.ndarray, scores: np.ndarray | None):
+        self.values, self.scores = values, scores
+
+    @classmethod
+    def of(cls, predictions: Sequence[Prediction]) -> Answers:
+        texts = any(isinstance(prediction.value, str) for prediction in predictions)
+        values = np.asarray([prediction.value for prediction in predictions], dtype=object if texts else np.float64)
+        widths = {len(prediction.scores) if prediction.scores is not None else 0 for prediction in predictions}
+        scores = None
+        if len(widths) == 1 and 0 not in widths:
+            scores = np.asarray([prediction.scores for prediction in predictions], dtype=np.float32)
+        return cls(values, scores)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
 @dataclass(frozen=True)
 class FoldAnswers:
     repeat_index: int
     fold_index: int
-    lines: list[int]
-    labels: list[str]
-    predictions: list[Prediction] | None  # None: missing
+    lines: Sequence[int]
+    labels: Sequence[str]
+    answers: Answers | None  # None: missing
     transform_job_name: str
     reason: str | None = None  # why the predictions are missing
 
@@ -53,53 +75,112 @@ def gather(s3, sagemaker, plan: Mapping[str, Any], fold_results: Sequence[Mappin
     folds = [_fold_answers(s3, sagemaker, fold, results.get(fold["TrainingJobName"], {}), section)
              for fold in plan["folds"] if fold.get("transform")]
     n_repeats = plan["crossvalidation"].get("n_repeats", 1)
-    rows, summary = assemble(folds, section, num_lines=plan["crossvalidation"]["num_samples"], n_repeats=n_repeats)
-    body = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows).encode("utf-8")
+    table, summary = assemble(folds, section, num_lines=plan["crossvalidation"]["num_samples"], n_repeats=n_repeats)
+    del folds
     target = S3Uri.parse(section["predictions"])
-    s3.put_object(Bucket=target.bucket, Key=target.key, Body=body, ContentType="application/jsonlines",
-                  **encryption_args(kms_key_id))
+    # Streamed: the file (about 90 MB a million lines) is never whole in memory.
+    s3.upload_fileobj(_ChunkReader(table.jsonl_chunks()), target.bucket, target.key,
+                      ExtraArgs={"ContentType": "application/jsonlines", **encryption_args(kms_key_id)})
     return {"predictions": section["predictions"], **summary}
 
 
+class PredictionTable:
+    """Every line's prediction per repeat, in input order, as arrays (row r * num_lines + line)."""
+
+    def __init__(self, *, num_lines: int, n_repeats: int, classification: bool, class_names: list[str],
+                 folds: np.ndarray, labels: np.ndarray, predicted: np.ndarray, has_prediction: np.ndarray,
+                 scores: np.ndarray | None):
+        self.num_lines, self.n_repeats, self.classification = num_lines, n_repeats, classification
+        self.class_names = class_names
+        self.folds, self.labels, self.predicted = folds, labels, predicted
+        self.has_prediction, self.scores = has_prediction, scores
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """oof_predictions.jsonl's lines: {"line", "fold", "repeat", "label", "prediction", "scores"?}."""
+        names = self.class_names
+        for row in range(len(self.folds)):
+            repeat, line = divmod(row, self.num_lines)
+            label = names[self.labels[row]] if self.classification else float(self.labels[row])
+            prediction = None
+            if self.has_prediction[row]:
+                prediction = names[self.predicted[row]] if self.classification else float(self.predicted[row])
+            record = {"line": line, "fold": int(self.folds[row]), "repeat": repeat, "label": label,
+                      "prediction": prediction}
+            if self.scores is not None and self.has_prediction[row] and not np.isnan(self.scores[row, 0]):
+                # float32 holds 7 significant digits: written as such, not as float32's binary expansion
+                record["scores"] = [float(f"{score:.7g}") for score in self.scores[row]]
+            yield record
+
+    def jsonl_chunks(self, lines_per_chunk: int = 10_000) -> Iterator[bytes]:
+        chunk: list[str] = []
+        for record in self.rows():
+            chunk.append(json.dumps(record, separators=(",", ":")))
+            if len(chunk) == lines_per_chunk:
+                yield ("\n".join(chunk) + "\n").encode("utf-8")
+                chunk = []
+        if chunk:
+            yield ("\n".join(chunk) + "\n").encode("utf-8")
+
+
 def assemble(folds: Sequence[FoldAnswers], section: Mapping[str, Any], *, num_lines: int,
-             n_repeats: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """(the rows of oof_predictions.jsonl, the summary's out_of_fold without its URI)."""
+             n_repeats: int) -> tuple[PredictionTable, dict[str, Any]]:
+    """(the predictions in input order, the summary's out_of_fold without its URI). Pure."""
     classification = section["task"] == "classification"
-    label_names = sorted({label for fold in folds for label in fold.labels}, key=_class_order)
-    predicted = {(fold.repeat_index, fold.fold_index): predicted_classes(fold.predictions, label_names)
-                 for fold in folds if fold.predictions is not None and classification}
-    class_names = sorted(set(label_names) | {name for names in predicted.values() for name in names}, key=_class_order)
-    rows: list[dict[str, Any] | None] = [None] * (num_lines * n_repeats)
+    # Each fold's labels as codes of its own distinct labels (numpy's unique), then of the run's classes.
+    distinct = {id(fold): np.unique(np.asarray(fold.labels, dtype=str), return_inverse=True) for fold in folds}
+    label_names = sorted({str(name) for names, _ in distinct.values() for name in names}, key=_class_order)
+    predicted_names = {id(fold): predicted_classes(fold.answers.values, label_names)
+                       for fold in folds if fold.answers is not None and classification}
+    class_names = sorted(set(label_names) | {name for names in predicted_names.values() for name in names},
+                         key=_class_order)
+    code = {name: index for index, name in enumerate(class_names)}
+    total = num_lines * n_repeats
+    fold_of = np.full(total, -1, dtype=np.int32)
+    labels = np.zeros(total, dtype=np.int32 if classification else np.float64)
+    predicted = np.zeros(total, dtype=np.int32 if classification else np.float64)
+    has_prediction = np.zeros(total, dtype=bool)
+    widths = {fold.answers.scores.shape[1] for fold in folds
+              if fold.answers is not None and fold.answers.scores is not None}
+    complete_scores = all(fold.answers is None or fold.answers.scores is not None for fold in folds)
+    scores = np.full((total, widths.pop()), np.nan, dtype=np.float32) \
+        if classification and len(widths) == 1 and complete_scores else None
     for fold in folds:
-        names = predicted.get((fold.repeat_index, fold.fold_index))
-        for position, (line, label) in enumerate(zip(fold.lines, fold.labels)):
-            answer = fold.predictions[position] if fold.predictions is not None else None
-            row = {"line": line, "fold": fold.fold_index, "repeat": fold.repeat_index,
-                   "label": label if classification else float(label),
-                   "prediction": None if answer is None else (names[position] if classification else answer.value)}
-            if answer is not None and answer.scores is not None:
-                row["scores"] = list(answer.scores)
-            rows[fold.repeat_index * num_lines + line] = row
-    if any(row is None for row in rows):
+        rows = fold.repeat_index * num_lines + np.asarray(fold.lines, dtype=np.int64)
+        if np.any(fold_of[rows] >= 0):
+            raise ValueError("the folds' indexes hold a line twice in one repeat")
+        fold_of[rows] = fold.fold_index
+        names, inverse = distinct[id(fold)]
+        labels[rows] = np.asarray([code[str(name)] for name in names], dtype=np.int32)[inverse] if classification \
+            else names.astype(np.float64)[inverse]
+        if fold.answers is None:
+            continue
+        has_prediction[rows] = True
+        predicted[rows] = [code[name] for name in predicted_names[id(fold)]] if classification else \
+            fold.answers.values.astype(np.float64)
+        if scores is not None:
+            scores[rows] = fold.answers.scores
+    if np.any(fold_of < 0):
         raise ValueError("the folds' indexes do not cover every line of the dataset once per repeat")
-    scored = [row for row in rows if row["prediction"] is not None]
+    table = PredictionTable(num_lines=num_lines, n_repeats=n_repeats, classification=classification,
+                            class_names=class_names, folds=fold_of, labels=labels, predicted=predicted,
+                            has_prediction=has_prediction, scores=scores)
     summary: dict[str, Any] = {
         "task": section["task"],
         "num_lines": num_lines,
         "n_repeats": n_repeats,
-        "num_predictions": len(scored),
-        "missing_folds": [_missing(fold) for fold in folds if fold.predictions is None],
+        "num_predictions": int(has_prediction.sum()),
+        "missing_folds": [_missing(fold) for fold in folds if fold.answers is None],
         "metrics": {},
     }
-    if scored and classification:
-        scores = _score_matrix(scored)
+    if summary["num_predictions"] and classification:
+        names = np.asarray(class_names, dtype=object)
         metrics, matrix, notes = pooled_metrics.classification(
-            [row["label"] for row in scored], [row["prediction"] for row in scored], scores, class_names)
+            names[labels[has_prediction]], names[predicted[has_prediction]],
+            None if scores is None else scores[has_prediction].astype(np.float64), class_names)
         summary.update(metrics=metrics, confusion_matrix=matrix, **({"notes": notes} if notes else {}))
-    elif scored:
-        summary["metrics"] = pooled_metrics.regression([row["label"] for row in scored],
-                                                       [row["prediction"] for row in scored])
-    return rows, summary
+    elif summary["num_predictions"]:
+        summary["metrics"] = pooled_metrics.regression(labels[has_prediction], predicted[has_prediction])
+    return table, summary
 
 
 def failure_message(out_of_fold: Mapping[str, Any]) -> str:
@@ -114,7 +195,7 @@ def failure_message(out_of_fold: Mapping[str, Any]) -> str:
             f"the {out_of_fold['num_predictions']} predicted lines only.")[:MAX_FAILURE_MESSAGE_CHARS]
 
 
-def predicted_classes(predictions: Sequence[Prediction], label_names: Sequence[str]) -> list[str]:
+def predicted_classes(values: Sequence[Any], label_names: Sequence[str]) -> list[str]:
     """Each answer as a class name of the dataset: BlazingText answers names; the others answer numbers (a class
     index, or the label as a number), which are the classes' names read as numbers (pure)."""
     by_number = {}
@@ -123,11 +204,11 @@ def predicted_classes(predictions: Sequence[Prediction], label_names: Sequence[s
         if number is not None:
             by_number.setdefault(number, name)
     names = []
-    for prediction in predictions:
-        if isinstance(prediction.value, str):
-            names.append(prediction.value)
+    for value in values:
+        if isinstance(value, str):
+            names.append(value)
         else:
-            value = float(prediction.value)
+            value = float(value)
             names.append(by_number.get(value, str(int(value)) if value.is_integer() else repr(value)))
     return names
 
@@ -136,21 +217,24 @@ def _fold_answers(s3, sagemaker, fold: Mapping[str, Any], result: Mapping[str, A
                   section: Mapping[str, Any]) -> FoldAnswers:
     transform = fold["transform"]
     index = _read_json(s3, transform["index"])
+    # Compact at once: a million lines as Python ints and strings would take about 100 MB.
     identity = dict(repeat_index=fold.get("repeat_index", 0), fold_index=fold["fold_index"],
-                    lines=index["lines"], labels=index["labels"], transform_job_name=transform["TransformJobName"])
+                    lines=np.asarray(index["lines"], dtype=np.int64), labels=np.asarray(index["labels"], dtype=str),
+                    transform_job_name=transform["TransformJobName"])
+    del index
     reason = _missing_reason(sagemaker, result)
     if reason is None:
         try:
-            answers = _read_answers(s3, transform, section)
-            if len(answers) != len(index["lines"]):
+            answers = Answers.of(_read_answers(s3, transform, section))
+            if len(answers) != len(identity["lines"]):
                 raise ResponseError(f"the transform answered {len(answers)} records for the fold's "
-                                    f"{len(index['lines'])} validation lines")
-            return FoldAnswers(**identity, predictions=answers)
+                                    f"{len(identity['lines'])} validation lines")
+            return FoldAnswers(**identity, answers=answers)
         except ResponseError as error:
             reason = f"the transform's answers could not be read: {error}"
         except ClientError as error:
             reason = f"the transform's answers could not be read: {error}"
-    return FoldAnswers(**identity, predictions=None, reason=reason[:MAX_REASON_CHARS])
+    return FoldAnswers(**identity, answers=None, reason=reason[:MAX_REASON_CHARS])
 
 
 def _missing_reason(sagemaker, result: Mapping[str, Any]) -> str | None:
@@ -203,13 +287,6 @@ def _missing(fold: FoldAnswers) -> dict[str, Any]:
             "TransformJobName": fold.transform_job_name, "reason": fold.reason}
 
 
-def _score_matrix(rows: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
-    widths = {len(row["scores"]) if "scores" in row else 0 for row in rows}
-    if len(widths) != 1 or 0 in widths:
-        return None
-    return np.asarray([row["scores"] for row in rows], dtype=np.float64)
-
-
 def _class_order(name: str) -> tuple:
     number = _as_number(name)
     return (0, number, name) if number is not None else (1, 0.0, name)
@@ -220,6 +297,26 @@ def _as_number(name: str) -> float | None:
         return float(name)
     except ValueError:
         return None
+
+
+class _ChunkReader(io.RawIOBase):
+    """A file-like view of a stream of byte chunks, for upload_fileobj (which reads it part by part)."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks, self._pending = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def _read_json(s3, uri: str) -> Any:

@@ -47,15 +47,17 @@ def _score_metrics(labels: Sequence[str], scores: np.ndarray, class_names: Seque
         notes.append(f"log_loss and roc_auc: the models scored {scores.shape[1]} classes and the data has "
                      f"{len(class_names)}; they are left out")
         return {}
+    # Probabilities as the answers round them (and as float32 holds them) sum to 1 within rounding: normalised.
+    totals = scores.sum(axis=1, keepdims=True)
+    scores = np.divide(scores, totals, out=np.full_like(scores, 1.0 / scores.shape[1]), where=totals > 0)
     found = {"log_loss": metrics.log_loss(truth, scores, labels=list(range(len(class_names))))}
     if len(present) < 2:
         notes.append("roc_auc: the predicted lines hold one class only; it is left out")
     elif len(class_names) == 2:
         found["roc_auc"] = metrics.roc_auc_score(truth, scores[:, 1])
     elif len(present) == len(class_names):
-        # One-vs-rest over probabilities that sum to 1 (rounding in the answers is normalised away).
-        found["roc_auc"] = metrics.roc_auc_score(truth, scores / scores.sum(axis=1, keepdims=True),
-                                                 multi_class="ovr", labels=list(range(len(class_names))))
+        found["roc_auc"] = metrics.roc_auc_score(truth, scores, multi_class="ovr",
+                                                 labels=list(range(len(class_names))))
     else:
         notes.append("roc_auc: some classes have no predicted line; it is left out")
     return found

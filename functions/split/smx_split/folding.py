@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from smx_common.hyperparameter_placeholders import placeholder_values, render
 
-from . import builtin_hyperparameters, data_contracts, hyperparameters
+from . import builtin_hyperparameters, data_contracts, hyperparameters, out_of_fold_section
 from .builtin_images import CUSTOM
 from .dataset import DatasetScan, scan_dataset
 from .errors import InvalidInputError
@@ -90,6 +90,7 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
                                             random_state=spec.random_state, strategy=strategy)
     except InvalidInputError as error:  # every problem at once, the data's and the folds'
         raise InvalidInputError(problems + error.problems) from None
+    problems += out_of_fold_section.size_problems(spec.out_of_fold, scan.num_lines, spec.n_repeats)
     fold_sizes = {size for assignment in assignments for size in assignment.fold_sizes}
     problems += _fold_hyperparameter_problems(spec, scan, fold_sizes, sample)
     if problems:

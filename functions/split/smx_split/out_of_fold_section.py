@@ -21,6 +21,10 @@ FIELD: Final = "crossvalidation.out_of_fold_predictions"
 DEFAULT_INSTANCE_TYPE: Final = "ml.m5.xlarge"
 # SageMaker's default request size for a transform job (CreateTransformJob's MaxPayloadInMB).
 MAX_PAYLOAD_IN_MB: Final = 6
+# The most predictions (lines x repeats) the gather puts in input order within its 1,769 MB: make bench-oof measured
+# a peak of 959 MB for a million (the emulated S3's objects included), and a run past the gather's memory would
+# lose its predictions after every job had run.
+MAX_PREDICTIONS: Final = 1_000_000
 CLASSIFICATION: Final = "classification"
 REGRESSION: Final = "regression"
 
@@ -92,6 +96,16 @@ def normalise(value, *, family: str, hyperparameters: dict[str, str], channel_la
         objective=hyperparameters.get("objective") if family == "xgboost" else None,
         source_attribute=attribute_names[0] if attribute_names else None,
     )
+
+
+def size_problems(spec: OutOfFoldSpec | None, num_lines: int, n_repeats: int) -> list[str]:
+    """A dataset too large for the gather to put its predictions in order (known once the dataset is scanned)."""
+    if spec is None or num_lines * n_repeats <= MAX_PREDICTIONS:
+        return []
+    repeats = f" x {n_repeats} repeats = {num_lines * n_repeats:,} predictions" if n_repeats > 1 else ""
+    return [f"{FIELD}: the dataset has {num_lines:,} lines{repeats}, and the gather step puts at most "
+            f"{MAX_PREDICTIONS:,} predictions in input order within its memory; remove out_of_fold_predictions "
+            "(or n_repeats), or cross-validate a sample of the dataset"]
 
 
 def _task(family: str, hyperparameters: dict[str, str], found: list[str]) -> str:
