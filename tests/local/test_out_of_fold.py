@@ -169,3 +169,22 @@ def test_a_failed_transform_leaves_its_fold_missing_and_the_others_intact(app_en
     assert out_of_fold["metrics"]["accuracy"] == pytest.approx(
         accuracy_score([r["label"] for r in kept], [r["prediction"] for r in kept]))
     assert summary["failed_fold_count"] == 0  # every fold trained
+
+
+def test_a_run_through_the_distributed_map_predicts_out_of_fold_as_the_inline_map_does(app_engine, example):
+    labels = csv_labels("breast_cancer.csv")
+    # GIVEN 10 folds repeated 5 times with predictions: more than the inline Map's states carry
+    _, result = run_with_predictions(app_engine, example, "linear-learner", n_splits=10, n_repeats=5)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    # THEN the jobs ran as the Distributed Map's child executions
+    assert any(event["type"] == "MapRunStarted" for event in result.history)
+    # AND every line of every repeat has its prediction, in order, from the fold that held it out
+    rows = predictions_of(app_engine, result.output)
+    assert [(row["repeat"], row["line"]) for row in rows] == [(r, line) for r in range(5) for line in range(len(labels))]
+    assert None not in {row["prediction"] for row in rows}
+    expected = np.empty((5, len(labels)), dtype=int)
+    for position, (_, held_out) in enumerate(RepeatedStratifiedKFold(n_splits=10, n_repeats=5, random_state=7).split(
+            np.zeros(len(labels)), labels)):
+        expected[position // 10, held_out] = position % 10
+    assert [row["fold"] for row in rows] == expected.ravel().tolist()
+    assert result.output["summary"]["out_of_fold"]["num_predictions"] == 5 * len(labels)

@@ -126,9 +126,8 @@ MAX_MATRIX_CLASSES = 12
 def out_of_fold_lines(out_of_fold: Mapping[str, Any], fold_statistics: Mapping[str, Any]) -> list[str]:
     """The pooled metrics of the out-of-fold predictions beside the per-fold mean ± std of the same measure,
     the confusion matrix, and the folds whose predictions are missing."""
-    lines = [f"Out-of-fold predictions: {out_of_fold['num_predictions']} of "
-             f"{out_of_fold['num_lines']} lines{_repeats(out_of_fold)} predicted by the fold model that did not train "
-             f"on them ({out_of_fold['predictions']})"]
+    lines = [f"Out-of-fold predictions: {_predicted(out_of_fold)}, each by the fold model that did not train on it "
+             f"({out_of_fold['predictions']})"]
     metrics = out_of_fold.get("metrics") or {}
     if metrics:
         width = max(len(name) for name in metrics) + 2
@@ -155,9 +154,12 @@ def out_of_fold_lines(out_of_fold: Mapping[str, Any], fold_statistics: Mapping[s
     return lines
 
 
-def _repeats(out_of_fold: Mapping[str, Any]) -> str:
-    repeats = out_of_fold.get("n_repeats", 1)
-    return f" x {repeats} repeats" if repeats > 1 else ""
+def _predicted(out_of_fold: Mapping[str, Any]) -> str:
+    """"569 of 569 lines predicted", or with repeats "4552 of 4552 predictions (569 lines x 8 repeats)"."""
+    repeats, lines, done = out_of_fold.get("n_repeats", 1), out_of_fold["num_lines"], out_of_fold["num_predictions"]
+    if repeats == 1:
+        return f"{done} of {lines} lines predicted"
+    return f"{done} of {lines * repeats} predictions ({lines} lines x {repeats} repeats)"
 
 
 def refit_lines(refit: Mapping[str, Any] | None) -> list[str]:
