@@ -54,6 +54,28 @@ def test_local_run_prints_each_fold_and_the_cross_validated_metrics(tmp_path):
     assert json.loads((tmp_path / "out.json").read_text())["job_config"]["run_id"] != output["job_config"]["run_id"]
 
 
+def test_local_run_shows_folds_predicting_and_the_pooled_metrics_beside_the_per_fold_ones(tmp_path):
+    # GIVEN the example with out-of-fold predictions
+    out = io.StringIO()
+    # WHEN `local run` runs it, asking for the artifacts
+    code = commands.run_command(run_args(EXAMPLES / "linear-learner-oof.json", DEMO_DATA,
+                                         artifacts=tmp_path / "artifacts"), out=out)
+    text = out.getvalue()
+    assert code == 0, text
+    # THEN each fold is seen predicting once trained, then done with its predictions
+    assert re.search(r"fold0\s+predicting\s+crossvalidator-breast-cancer-ll-oof-", text)
+    assert re.search(r"fold0\s+completed\s+crossvalidator-\S+-fold0  \(predicted its validation lines\)", text)
+    # AND the pooled accuracy stands beside the per-fold mean ± std of the same measure, with the confusion matrix
+    assert "Out-of-fold predictions: 569 of 569 lines predicted" in text
+    assert re.search(r"accuracy\s+0\.\d{4}\s+0\.\d{4} ± 0\.\d{4} \(validation:binary_classification_accuracy\)", text)
+    assert "confusion matrix (rows: label, columns: prediction)" in text
+    # AND the artifacts hold the predictions and each fold's index and transform answers
+    files = [path.relative_to(tmp_path / "artifacts") for path in (tmp_path / "artifacts").rglob("*") if path.is_file()]
+    names = {path.name for path in files}
+    assert {"oof_predictions.jsonl", "index.json", "validation.csv.out"} <= names
+    assert sum(path.name == "validation.csv.out" for path in files) == 5
+
+
 @pytest.mark.parametrize("option, target, message", [
     ("output", "folder", "--output {path} is a folder: give the path of a JSON file"),
     ("output", "new-folder/", "--output {path} is a folder: give the path of a JSON file"),
