@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, mean_squared_error, roc_auc_score
 
-from smx_common.inference_formats import FORMATS, Prediction, ResponseError, parse
+from smx_common.inference_formats import Prediction, ResponseError, parse
 from smx_gather.out_of_fold import Answers, FoldAnswers, assemble, failure_message, predicted_classes
 from smx_split.channels import LAYOUTS
 from smx_split.errors import InvalidInputError

@@ -29,7 +29,6 @@ import shutil
 import tarfile
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any, Callable
 import botocore.session
 from threadpoolctl import threadpool_limits
 
+from .job_threads import JobThreads
 from .moto_bridge import SageMakerApiError
 from .trainers import TrainingAlgorithmError, TrainingClientError, TrainingContext, TrainingStopped, trainer_for
 from .trainers.base import HyperParameters
@@ -65,14 +65,6 @@ class JobRecord:
 
 
 @dataclass
-class _InjectedError:
-    code: str
-    message: str
-    remaining: int
-    matches: Callable[[str], bool]
-
-
-@dataclass
 class _CapacityDelay:
     seconds: float | None  # None: the capacity never arrives
     matches: Callable[[str], bool]
@@ -91,7 +83,7 @@ class _RunningJob:
     context: TrainingContext | None = None
 
 
-class TrainingJobService:
+class TrainingJobService(JobThreads):
     """Runs the training jobs of one emulated account; thread-safe."""
 
     def __init__(self, s3_client_factory: Callable[[], Any], *, script_root: Path | None = None):
@@ -101,23 +93,14 @@ class TrainingJobService:
         threadpool_limits(limits=1)
         self._s3_client_factory = s3_client_factory
         self._script_root = script_root or Path.cwd()
-        self._lock = threading.Lock()
+        super().__init__()
         self._jobs: dict[str, _RunningJob] = {}
-        self._threads: list[threading.Thread] = []
-        self._injected: list[_InjectedError] = []
         self._capacity_delays: list[_CapacityDelay] = []
         self._instance_limits: dict[str, int] = {}
         self._admitted: dict[str, dict[str, Any]] = {}  # admitted, not yet ended: name -> request
         self.records: list[JobRecord] = []
 
     # -- what tests and the engine use ------------------------------------------------------
-
-    def inject_create_error(self, code: str, message: str, *, times: int = 1,
-                            job_names: Callable[[str], bool] = lambda name: True) -> None:
-        """The next ``times`` CreateTrainingJob requests whose name ``job_names`` accepts are
-        refused with ``code`` (e.g. ThrottlingException) before any job exists."""
-        with self._lock:
-            self._injected.append(_InjectedError(code, message, times, job_names))
 
     def delay_spot_capacity(self, seconds: float | None, *,
                             job_names: Callable[[str], bool] = lambda name: True) -> None:
@@ -134,29 +117,11 @@ class TrainingJobService:
             else:
                 self._instance_limits[instance_type] = instances
 
-    def wait_until_idle(self, timeout: float | None = None) -> bool:
-        """True once every job thread (and trainer thread) has finished."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                alive = [thread for thread in self._threads if thread.is_alive()]
-                self._threads = alive
-            if not alive:
-                return True
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return False
-            alive[0].join(remaining)
-
     # -- the bridge's TrainingService protocol ----------------------------------------------
 
     def admit(self, request: dict[str, Any]) -> None:
         name = request["TrainingJobName"]
-        with self._lock:
-            for injected in self._injected:
-                if injected.remaining > 0 and injected.matches(name):
-                    injected.remaining -= 1
-                    raise SageMakerApiError(injected.code, injected.message)
+        self._refuse_if_injected(name)
         problems = _request_problems(request)
         if problems:
             raise SageMakerApiError("ValidationException", "; ".join(problems))
@@ -186,8 +151,7 @@ class TrainingJobService:
         with self._lock:
             self._jobs[job.record.name] = job
             self.records.append(job.record)
-            self._threads.append(thread)
-        thread.start()
+        self._start_thread(thread)
 
     def stop(self, job_name: str) -> None:
         with self._lock:
@@ -308,9 +272,7 @@ class TrainingJobService:
 
         finished = threading.Event()
         worker = threading.Thread(target=run_trainer, name=f"trainer-{job.record.name}", daemon=True)
-        with self._lock:
-            self._threads.append(worker)
-        worker.start()
+        self._start_thread(worker)
         max_runtime = request["StoppingCondition"].get("MaxRuntimeInSeconds") or 86400
         runtime_deadline = job.record.started_at.timestamp() + max_runtime
         # Spot: MaxWaitTimeInSeconds bounds waiting plus training, from the job's creation.

@@ -43,7 +43,6 @@ import shutil
 import tarfile
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +51,7 @@ from typing import Any, Callable
 import botocore.session
 from botocore.exceptions import ClientError
 
+from .job_threads import JobThreads
 from .moto_bridge import SageMakerApiError
 from .trainers import TrainingClientError, predictor_class_for
 from .trainers.channels import Channel, ChannelDataError, ChannelReader, split_s3_uri
@@ -69,14 +69,6 @@ _MODEL_NAME_PATTERN = _SAGEMAKER_MODEL.shape_for("ModelName").metadata["pattern"
 # parameter, the value of (MaxConcurrentTransforms * MaxPayloadInMB) also cannot exceed 100 MB." (API_CreateTransformJob)
 _MAX_PAYLOAD_PRODUCT_MB = 100
 _EMULATED_DATA_TYPES = ("S3Prefix", "ManifestFile")
-
-
-@dataclass
-class _InjectedError:
-    code: str
-    message: str
-    remaining: int
-    matches: Callable[[str], bool]
 
 
 @dataclass
@@ -113,27 +105,18 @@ class _JobFailed(Exception):
         self.reason = reason
 
 
-class TransformJobService:
+class TransformJobService(JobThreads):
     """Runs the transform jobs of one emulated account; thread-safe."""
 
     def __init__(self, s3_client_factory: Callable[[], Any]):
         self._s3_client_factory = s3_client_factory
-        self._lock = threading.Lock()
+        super().__init__()
         self._jobs: dict[str, _RunningTransform] = {}
-        self._threads: list[threading.Thread] = []
-        self._injected: list[_InjectedError] = []
         self._failures: list[_InjectedFailure] = []
         self._delays: list[_Delay] = []
         self.records: list[JobRecord] = []
 
     # -- what tests and the engine use ------------------------------------------------------
-
-    def inject_create_error(self, code: str, message: str, *, times: int = 1,
-                            job_names: Callable[[str], bool] = lambda name: True) -> None:
-        """The next ``times`` CreateTransformJob requests whose name ``job_names`` accepts are refused with
-        ``code`` (e.g. ThrottlingException) before any job exists."""
-        with self._lock:
-            self._injected.append(_InjectedError(code, message, times, job_names))
 
     def fail_transform_jobs(self, matching: Callable[[str], bool] | None,
                             reason: str = "AlgorithmError: See job logs for more information") -> None:
@@ -153,20 +136,6 @@ class TransformJobService:
         with self._lock:
             self._delays.append(_Delay(seconds, job_names))
 
-    def wait_until_idle(self, timeout: float | None = None) -> bool:
-        """True once every job thread has finished."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                alive = [thread for thread in self._threads if thread.is_alive()]
-                self._threads = alive
-            if not alive:
-                return True
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return False
-            alive[0].join(remaining)
-
     # -- the bridge's TransformService protocol -----------------------------------------------
 
     def admit_model(self, request: dict[str, Any]) -> None:
@@ -184,11 +153,7 @@ class TransformJobService:
     def admit(self, request: dict[str, Any]) -> None:
         """CreateTransformJob validations SageMaker makes before the job exists (raises SageMakerApiError)."""
         name = request["TransformJobName"]
-        with self._lock:
-            for injected in self._injected:
-                if injected.remaining > 0 and injected.matches(name):
-                    injected.remaining -= 1
-                    raise SageMakerApiError(injected.code, injected.message)
+        self._refuse_if_injected(name)
         if request.get("Model") is None:
             raise SageMakerApiError("ValidationException", f'Could not find model "{request["ModelArn"]}".')
         problems = []
@@ -211,8 +176,7 @@ class TransformJobService:
         with self._lock:
             self._jobs[job.record.name] = job
             self.records.append(job.record)
-            self._threads.append(thread)
-        thread.start()
+        self._start_thread(thread)
 
     def stop(self, job_name: str) -> None:
         """StopTransformJob: Stopping, then Stopped once the job's thread has let go."""

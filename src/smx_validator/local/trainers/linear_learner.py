@@ -209,12 +209,8 @@ class LinearLearnerPredictor:
         self._scaler, self._model = saved["scaler"], saved["model"]
 
     def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> serving.Response:
-        media = serving.MediaType.parse(content_type)
-        if media is None:
-            raise serving.unsupported_content_type(content_type, self.algorithm,
-                                                   (serving.CSV, serving.JSON, serving.JSONLINES))
-        features = serving.dense_features(body, media, algorithm=self.algorithm)
-        serving.check_feature_count(features, int(self._description["feature_dim"]), self.algorithm)
+        features = serving.first_party_features(body, content_type, algorithm=self.algorithm,
+                                                feature_dim=int(self._description["feature_dim"]))
         answer = serving.MediaType.parse(accept) or serving.MediaType(serving.JSON)
         if answer.type == serving.RECORDIO_PROTOBUF:
             raise serving.InferenceNotEmulated(

@@ -142,6 +142,17 @@ def dense_features(body: bytes, media: MediaType, *, algorithm: str, empty_is_mi
     raise unsupported_content_type(str(media), algorithm, (CSV, JSON, JSONLINES, RECORDIO_PROTOBUF))
 
 
+def first_party_features(body: bytes, content_type: str | None, *, algorithm: str, feature_dim: int) -> np.ndarray:
+    """The feature rows of a request to linear-learner or k-NN, which read text/csv, application/json and
+    application/jsonlines records of ``feature_dim`` features (415 for any other content type)."""
+    media = MediaType.parse(content_type)
+    if media is None:
+        raise unsupported_content_type(content_type, algorithm, (CSV, JSON, JSONLINES))
+    features = dense_features(body, media, algorithm=algorithm)
+    check_feature_count(features, feature_dim, algorithm)
+    return features
+
+
 def check_feature_count(features: np.ndarray, expected: int, algorithm: str) -> None:
     if features.shape[1] != expected:
         raise InferenceError(400, f"Unable to evaluate payload provided: {algorithm} was trained on {expected} "
