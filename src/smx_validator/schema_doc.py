@@ -183,7 +183,8 @@ class _Renderer:
         items = self.resolve(field.get("items", {})) if isinstance(field.get("items"), dict) else {}
         if self.is_record(field):
             children.append((field, path, f"`{path}`"))
-            kind = f"object ([fields](#{_anchor(path)}))"
+            other = [name for name in (field["type"] if isinstance(field.get("type"), list) else []) if name != "object"]
+            kind = " or ".join([*other, f"object ([fields](#{_anchor(path)}))"])
         elif items and self.is_record(items):
             children.append((items, f"{path}[]", f"`{path}[]` (each item)"))
             kind = f"array of object ([fields](#{_anchor(path + '[]')}))"

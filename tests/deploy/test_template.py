@@ -205,8 +205,12 @@ def test_each_fold_trains_with_the_sagemaker_sync_integration(training_tasks):
 
 def test_sagemaker_retries_only_errors_raised_before_the_job_exists(training_tasks, fold_states):
     # A Retry matches error names only and SageMaker's throttling shares its name with validation errors,
-    # so the training tasks have none: the fold's Choice reads the cause and loops back with a backoff.
-    assert not [name for name, task in training_tasks.items() if "Retry" in task]
+    # so the training tasks have none: the fold's Choice reads the cause and loops back with a backoff. The
+    # prediction tasks retry only the modeled quota error, which never means anything else.
+    assert not [name for name, task in training_tasks.items() if "Retry" in task and name not in PREDICTION_RESOURCES]
+    for name in PREDICTION_RESOURCES:
+        errors = {error for rule in training_tasks[name].get("Retry", []) for error in rule["ErrorEquals"]}
+        assert errors <= {"SageMaker.ResourceLimitExceededException"}, (name, errors)
     problems = []
     for rule in fold_states["ClassifyFoldFailure"]["Choices"]:
         if rule["Next"] != "BackOffBeforeCreateRetry":

@@ -62,7 +62,10 @@ def test_local_run_shows_folds_predicting_and_the_pooled_metrics_beside_the_per_
                                          artifacts=tmp_path / "artifacts"), out=out)
     text = out.getvalue()
     assert code == 0, text
-    # THEN each fold is seen predicting once trained, then done with its predictions
+    # THEN each fold is seen predicting once trained, and completed only once its predictions are done
+    fold0 = re.findall(r"^\[\s*[\d.]+s\]\s+fold0\s+(\w+)", text, re.MULTILINE)
+    assert fold0[-2:] == ["predicting", "completed"] and fold0.count("completed") == 1, fold0  # (a poll may miss
+    # "trained": training's end and the prediction's start can fall between two)
     assert re.search(r"fold0\s+predicting\s+crossvalidator-breast-cancer-ll-oof-", text)
     assert re.search(r"fold0\s+completed\s+crossvalidator-\S+-fold0  \(predicted its validation lines\)", text)
     # AND the pooled accuracy stands beside the per-fold mean ± std of the same measure, with the confusion matrix
@@ -380,7 +383,7 @@ def test_interrupting_local_run_mid_training_stops_it_within_seconds_and_leaves_
     assert "Traceback" not in output
     # AND its last line says what happened and what is kept
     assert output.strip().splitlines()[-1].startswith(
-        "interrupted: the execution and its training jobs were stopped; nothing is kept")
+        "interrupted: the execution and its SageMaker jobs were stopped; nothing is kept")
     # AND no training script outlives the command
     assert _processes_with(marker) == []
 

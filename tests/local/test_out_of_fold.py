@@ -188,3 +188,84 @@ def test_a_run_through_the_distributed_map_predicts_out_of_fold_as_the_inline_ma
         expected[position // 10, held_out] = position % 10
     assert [row["fold"] for row in rows] == expected.ravel().tolist()
     assert result.output["summary"]["out_of_fold"]["num_predictions"] == 5 * len(labels)
+
+
+def _fold_metric_reproduced(output, rows, metric: str) -> None:
+    """Each fold's predictions score what its training job reported on the same lines."""
+    for split in output["splits"]:
+        reported = next(m["Value"] for m in split["FinalMetricDataList"] if m["MetricName"] == metric)
+        fold_rows = [row for row in rows if row["fold"] == split["fold_index"]]
+        accuracy = accuracy_score([r["label"] for r in fold_rows], [r["prediction"] for r in fold_rows])
+        assert accuracy == pytest.approx(reported, abs=1e-6), split["TrainingJobName"]
+
+
+def test_classes_named_by_any_numbers_are_predicted_under_their_own_names(app_engine, example, tmp_path):
+    # GIVEN knn on iris whose classes are -1.5, 2.5 and 100 (k-NN's labels are any float32 values)
+    names = {"0": "-1.5", "1": "2.5", "2": "100"}
+    lines = [names[line.split(",", 1)[0]] + "," + line.split(",", 1)[1]
+             for line in (DATASETS / "iris.csv").read_text().splitlines()]
+    (tmp_path / "iris.csv").write_text("\n".join(lines) + "\n")
+    app_engine.upload(tmp_path / "iris.csv", "s3://smx-demo-input/iris/iris-named.csv")
+    document = example("knn")
+    document["job_config"]["input_path"] = "s3://smx-demo-input/iris/iris-named.csv"
+    document["crossvalidation"].update(n_splits=3, random_state=7, out_of_fold_predictions=True)
+    # WHEN it runs
+    result = app_engine.run(document, timeout=600)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    rows = predictions_of(app_engine, result.output)
+    # THEN the predictions name the same classes as the labels, and reproduce each fold's own accuracy
+    assert {row["prediction"] for row in rows} <= {"-1.5", "2.5", "100"}
+    assert result.output["summary"]["out_of_fold"]["confusion_matrix"]["labels"] == ["-1.5", "2.5", "100"]
+    _fold_metric_reproduced(result.output, rows, "test:accuracy")
+
+
+def test_blazingtext_labels_written_as_numbers_are_matched_by_their_number(app_engine, example, tmp_path):
+    # GIVEN the BlazingText manifest with its labels written as floats (0.0, 1.0, ...): the split names a class by
+    # its number ("0"), the model answers the label as its lines spell it ("__label__0.0")
+    lines = [json.loads(line) for line in (DATASETS / "scipy_docs.jsonl").read_text().splitlines()]
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps({**line, "label": float(line["label"])}) + "\n"
+                                                 for line in lines))
+    app_engine.upload(tmp_path / "docs.jsonl", "s3://smx-demo-input/scipy_docs/float-labels.jsonl")
+    document = example("blazingtext-augmented-manifest")
+    document["job_config"]["input_path"] = "s3://smx-demo-input/scipy_docs/float-labels.jsonl"
+    document["crossvalidation"].update(n_splits=3, random_state=7, out_of_fold_predictions=True)
+    result = app_engine.run(document, timeout=600)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    rows = predictions_of(app_engine, result.output)
+    # THEN the answers name the dataset's classes, and each fold's predictions reproduce its own accuracy
+    out_of_fold = result.output["summary"]["out_of_fold"]
+    assert len(out_of_fold["confusion_matrix"]["labels"]) == len({line["label"] for line in lines})
+    _fold_metric_reproduced(result.output, rows, "validation:accuracy")
+
+
+def test_xgboost_scores_every_declared_class_even_one_no_line_has(app_engine, example):
+    # GIVEN xgboost multi:softprob declaring 4 classes on iris, whose labels are 0 to 2
+    document = example("xgboost")
+    document["job_config"]["input_path"] = "s3://smx-demo-input/iris/iris.csv"
+    document["training"]["hyperparameters_template"].update(objective="multi:softprob", num_class="4",
+                                                          eval_metric="merror,mlogloss")
+    document["crossvalidation"].update(n_splits=3, random_state=7, out_of_fold_predictions=True)
+    # WHEN it runs
+    result = app_engine.run(document, timeout=600)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    rows = predictions_of(app_engine, result.output)
+    # THEN every answer scores the 4 classes (the fourth with nothing), and log loss is pooled over them
+    assert {len(row["scores"]) for row in rows} == {4} and {row["scores"][3] for row in rows} == {0.0}
+    assert "log_loss" in result.output["summary"]["out_of_fold"]["metrics"]
+    for split in result.output["splits"]:
+        merror = next(m["Value"] for m in split["FinalMetricDataList"] if m["MetricName"] == "validation:merror")
+        fold_rows = [row for row in rows if row["fold"] == split["fold_index"]]
+        assert 1 - accuracy_score([r["label"] for r in fold_rows], [r["prediction"] for r in fold_rows]) == \
+            pytest.approx(merror, abs=1e-6)
+
+
+def test_a_refused_transform_job_keeps_sagemakers_reason_for_the_user(app_engine, example):
+    # GIVEN SageMaker refuses fold 2's CreateTransformJob (no job exists: the refusal's cause is all there is)
+    document = example("linear-learner")
+    document["crossvalidation"].update(n_splits=3, random_state=7, out_of_fold_predictions=True)
+    app_engine.transforms.inject_create_error("ValidationException", "MaxConcurrentTransforms is too large for this "
+                                              "account", job_names=lambda name: name.endswith("-fold2"))
+    result = app_engine.run(document, timeout=600)
+    # THEN the run ends PredictionsMissing, and its cause carries SageMaker's words, not only the error's name
+    assert result.status == "FAILED" and result.error == "PredictionsMissing", (result.error, result.cause)
+    assert "fold 2" in result.cause and "MaxConcurrentTransforms is too large for this account" in result.cause

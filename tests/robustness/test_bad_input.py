@@ -1250,7 +1250,8 @@ LL_BINARY = {"hyperparameters_template": {"predictor_type": "binary_classifier",
     (True, None, "crossvalidation.out_of_fold_predictions: reads the answers of the built-in algorithms"),
     (True, {**LL_BINARY, "hyperparameters_template": {"predictor_type": "auto", "feature_dim": "2"}},
      "crossvalidation.out_of_fold_predictions: out-of-fold predictions are a classifier's classes or a regressor's "
-     "values, and linear-learner with predictor_type 'auto' gives neither"),
+     "values, and linear-learner with predictor_type 'auto' gives neither; set "
+     "training.hyperparameters_template.predictor_type to binary_classifier, multiclass_classifier or regressor"),
     ({"accept": "text/csv"}, LL_BINARY, "crossvalidation.out_of_fold_predictions.accept: linear-learner's answers are "
      "read as 'application/jsonlines', not 'text/csv'; remove accept to use it"),
     ({"instance_type": "ml.p3.2xlarg"}, LL_BINARY, "crossvalidation.out_of_fold_predictions.instance_type: "
@@ -1266,6 +1267,16 @@ def test_out_of_fold_predictions_that_could_not_be_read_are_refused_before_any_j
     # THEN the split refuses it, naming the field and the fix, before anything is written
     problems = split.rejects(document, data=csv_rows(), key="path/input.csv").problems
     assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def test_out_of_fold_predictions_of_images_in_two_buckets_are_refused_before_anything_is_written(split):
+    # GIVEN the image-classification example asking for predictions, its images in two buckets
+    document = sample_input(crossvalidation={"out_of_fold_predictions": True})
+    data = manifest(40).replace(b"s3://smx-in/images/img00", b"s3://other-images/img00")
+    # THEN the split refuses it, naming the buckets (a transform's manifest lists the images of one), and writes nothing
+    problems = split.rejects(document, data=data).problems
+    assert "crossvalidation.out_of_fold_predictions: the dataset's images are in 2 buckets (other-images, smx-in), " \
+           "and a transform job's manifest lists the images of one bucket" in " ".join(problems), problems
 
 
 # --- what a message may show of the data -----------------------------------------------------

@@ -77,13 +77,15 @@ def test_given_descriptions_too_big_even_without_the_four_fields_when_fitted_the
 
 def test_a_confusion_matrix_of_many_classes_goes_before_the_splits():
     # GIVEN out-of-fold predictions over 300 classes: a matrix of 90,000 counts
-    output = {"splits": [{"fold_index": 0, "TrainingJobName": "j", "TrainingJobStatus": "Completed"}],
+    output = {"splits": [{"fold_index": 0, "TrainingJobName": "j", "TrainingJobStatus": "Completed",
+                          "FinalMetricDataList": [{"MetricName": "validation:accuracy", "Value": 0.5}]}],
               "summary": {"out_of_fold": {"metrics": {"accuracy": 0.5},
                                           "confusion_matrix": {"labels": [str(i) for i in range(300)],
                                                                "matrix": [[1000] * 300 for _ in range(300)]}}}}
     # WHEN the output is fitted to the state limit
     fitted = fit_to_limit(output)
-    # THEN the matrix is dropped (summary.json keeps it), the labels, the metrics and the splits stay
+    # THEN the matrix is dropped first (summary.json keeps it); the labels, the metrics and the jobs' detail stay
     assert fitted["summary"]["trimmed_fields"] == ["out_of_fold.confusion_matrix.matrix"]
+    assert fitted["splits"][0]["FinalMetricDataList"]
     assert fitted["summary"]["out_of_fold"]["metrics"] == {"accuracy": 0.5}
     assert len(fitted["summary"]["out_of_fold"]["confusion_matrix"]["labels"]) == 300 and fitted["splits"]

@@ -30,6 +30,8 @@ from smx_split.prediction_files import transform_input
     ("xgboost", "0.8", "binary:logistic", Prediction(1.0, (pytest.approx(0.2), 0.8))),
     ("xgboost", "[0.1, 0.7, 0.2]", "multi:softprob", Prediction(1.0, (0.1, 0.7, 0.2))),
     ("xgboost", "2.0", "multi:softmax", Prediction(2.0)),
+    ("xgboost", "0.0", "binary:logitraw", Prediction(0.0, (0.5, 0.5))),  # a margin: class 1 above 0
+    ("xgboost", "1.0", "binary:hinge", Prediction(1.0)),
     ("xgboost", "12.5", "reg:squarederror", Prediction(12.5)),
     # image-classification: the JSON array of class probabilities
     ("image-classification", "[0.1, 0.05, 0.85]", None, Prediction(2.0, (0.1, 0.05, 0.85))),
@@ -83,6 +85,7 @@ def test_the_task_follows_the_hyperparameters(family, hyperparameters, task):
     ({"accept": "application/json"}, {}, "out_of_fold_predictions.accept"),
     ({"content_type": "application/json"}, {}, "out_of_fold_predictions.content_type"),
     ({"instance_type": "ml.m5.huge"}, {}, "for example ml.m5.large"),
+    ({"max_concurrent_transforms": 17}, {}, "give at most 16"),
 ])
 def test_what_cannot_be_predicted_is_refused_naming_the_field(value, kwargs, words):
     spec, problems = _normalise(value, **kwargs)
@@ -178,6 +181,8 @@ def test_regression_pools_rmse_mae_and_r2():
 def test_numeric_answers_name_the_datasets_classes_as_written():
     assert predicted_classes(np.array([1.0, 0.0, 3.0]), ["0", "1.5", "1"]) == ["1", "0", "3"]
     assert predicted_classes(Answers.of([Prediction("pos")]).values, ["neg", "pos"]) == ["pos"]
+    # BlazingText answers a class as its lines spell it ("__label__05", "__label__0.0"): one number, one class
+    assert predicted_classes(np.array(["05", "0.0", "7", "x"], dtype=object), ["0", "5"]) == ["5", "0", "7", "x"]
 
 
 def test_a_line_in_two_folds_of_one_repeat_is_an_error():

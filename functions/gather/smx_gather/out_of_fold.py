@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import posixpath
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
@@ -133,17 +134,20 @@ def assemble(folds: Sequence[FoldAnswers], section: Mapping[str, Any], *, num_li
                        for fold in folds if fold.answers is not None and classification}
     class_names = sorted(set(label_names) | {name for names in predicted_names.values() for name in names},
                          key=_class_order)
+    widths = {fold.answers.scores.shape[1] for fold in folds
+              if fold.answers is not None and fold.answers.scores is not None}
+    width = next(iter(widths)) if len(widths) == 1 else None  # every answer scores the same classes
+    if classification and width is not None:
+        class_names = _scored_classes(class_names, width)
     code = {name: index for index, name in enumerate(class_names)}
     total = num_lines * n_repeats
     fold_of = np.full(total, -1, dtype=np.int32)
     labels = np.zeros(total, dtype=np.int32 if classification else np.float64)
     predicted = np.zeros(total, dtype=np.int32 if classification else np.float64)
     has_prediction = np.zeros(total, dtype=bool)
-    widths = {fold.answers.scores.shape[1] for fold in folds
-              if fold.answers is not None and fold.answers.scores is not None}
     complete_scores = all(fold.answers is None or fold.answers.scores is not None for fold in folds)
-    scores = np.full((total, widths.pop()), np.nan, dtype=np.float32) \
-        if classification and len(widths) == 1 and complete_scores else None
+    scores = np.full((total, width), np.nan, dtype=np.float32) \
+        if classification and width is not None and complete_scores else None
     for fold in folds:
         rows = fold.repeat_index * num_lines + np.asarray(fold.lines, dtype=np.int64)
         if np.any(fold_of[rows] >= 0):
@@ -196,8 +200,10 @@ def failure_message(out_of_fold: Mapping[str, Any]) -> str:
 
 
 def predicted_classes(values: Sequence[Any], label_names: Sequence[str]) -> list[str]:
-    """Each answer as a class name of the dataset: BlazingText answers names; the others answer numbers (a class
-    index, or the label as a number), which are the classes' names read as numbers (pure)."""
+    """Each answer as a class name of the dataset (pure). BlazingText answers names, as its lines spell them; the
+    others answer numbers (a class index, or the label as a number). The split names a class by one spelling of
+    its number ("1" for "1", "1.0" and "01": label_codes), so an answer names the class whose name is that number."""
+    known = set(label_names)
     by_number = {}
     for name in label_names:
         number = _as_number(name)
@@ -205,11 +211,15 @@ def predicted_classes(values: Sequence[Any], label_names: Sequence[str]) -> list
             by_number.setdefault(number, name)
     names = []
     for value in values:
-        if isinstance(value, str):
+        if isinstance(value, str) and value in known:
             names.append(value)
+            continue
+        number = _as_number(value) if isinstance(value, str) else float(value)
+        if number is None:
+            names.append(value)  # a class no validation line has
         else:
-            value = float(value)
-            names.append(by_number.get(value, str(int(value)) if value.is_integer() else repr(value)))
+            names.append(by_number.get(number, value if isinstance(value, str) else
+                                       str(int(number)) if number.is_integer() else repr(number)))
     return names
 
 
@@ -282,6 +292,17 @@ def _output_uri(output_path: str, relative: str) -> str:
     return str(S3Uri.parse(output_path).child(f"{relative}.out"))
 
 
+def _scored_classes(class_names: list[str], width: int) -> list[str]:
+    """The classes as the scores' columns count them: a model declares classes 0..width-1 (num_classes), some of
+    which no line may hold; they are classes all the same (their column's scores, a confusion matrix row of zeros).
+    Unchanged unless every class is such an index."""
+    numbers = [_as_number(name) for name in class_names]
+    if len(class_names) >= width or any(n is None or not n.is_integer() or not 0 <= n < width for n in numbers):
+        return class_names
+    by_index = {int(number): name for number, name in zip(numbers, class_names)}
+    return [by_index.get(index, str(index)) for index in range(width)]
+
+
 def _missing(fold: FoldAnswers) -> dict[str, Any]:
     return {"repeat_index": fold.repeat_index, "fold_index": fold.fold_index,
             "TransformJobName": fold.transform_job_name, "reason": fold.reason}
@@ -294,9 +315,10 @@ def _class_order(name: str) -> tuple:
 
 def _as_number(name: str) -> float | None:
     try:
-        return float(name)
+        number = float(name)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 class _ChunkReader(io.RawIOBase):

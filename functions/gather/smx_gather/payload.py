@@ -38,6 +38,10 @@ def fit_to_limit(output: Mapping[str, Any], limit: int = LIMIT_BYTES) -> dict[st
     fitted = copy.deepcopy(dict(output))
     trimmed: list[str] = []
     fitted["summary"]["trimmed_fields"] = trimmed
+    if payload_size(fitted) > limit:
+        # A confusion matrix of hundreds of classes goes first: it alone can fill the state (its labels and the
+        # pooled metrics stay), and the jobs' detail is worth more in the output.
+        trimmed.extend(_confusion_matrix(fitted))
     for field in TRIM_ORDER:
         if payload_size(fitted) <= limit:
             return fitted
@@ -106,7 +110,6 @@ def _confusion_matrix(output: dict[str, Any]) -> list[str]:
 KEPT_FAILURES = 20
 KEPT_CANDIDATES = 50
 _LAST_RESORTS = (
-    _confusion_matrix,
     _drop_splits,
     # every metric's statistics per candidate; the ranking stays
     _drop_candidate_fields("metrics"),

@@ -21,8 +21,7 @@ def classification(labels: Sequence[str], predictions: Sequence[str], scores: np
     found = {
         "accuracy": metrics.accuracy_score(labels, predictions),
         "balanced_accuracy": metrics.balanced_accuracy_score(labels, predictions),
-        "f1_macro": metrics.f1_score(labels, predictions, average="macro", labels=sorted(set(labels)),
-                                     zero_division=0),
+        "f1_macro": metrics.f1_score(labels, predictions, average="macro", zero_division=0),
     }
     if scores is not None:
         found.update(_score_metrics(labels, scores, class_names, notes))

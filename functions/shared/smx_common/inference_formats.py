@@ -115,6 +115,9 @@ def _xgboost(text: str, objective: str) -> Prediction:
     value = values[0]
     if objective == "binary:logistic":  # the probability of class 1
         return Prediction(float(value >= 0.5), (1.0 - value, value))
+    if objective == "binary:logitraw":  # the margin before the logistic function: class 1 above 0
+        probability = 1.0 / (1.0 + math.exp(-value)) if value > -700 else 0.0
+        return Prediction(float(value > 0), (1.0 - probability, probability))
     return Prediction(value)  # a value, a class index (multi:softmax), or 0/1 (binary:hinge)
 
 

@@ -7,10 +7,12 @@ same datasets with the same words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from smx_common import inference_formats
 from smx_common.hyperparameter_placeholders import placeholder_values, render
 
 from . import builtin_hyperparameters, data_contracts, hyperparameters, out_of_fold_section
@@ -60,6 +62,8 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
                 first_lines.extend(block[:data_contracts.SAMPLE_BYTES].split(b"\n")[:data_contracts.SAMPLE_LINES + 1])
             yield block
 
+    image_buckets: set[bytes] = set()
+    blocks = _collecting_image_buckets(blocks, spec, image_buckets)
     layout = spec.channel_layout
     # A custom container split by plain k-fold needs no labels: its lines are its own format. (A
     # group_attribute still needs reading: given with "kfold", it is refused, never silently ignored.)
@@ -91,11 +95,26 @@ def fold_dataset(spec: JobSpec, blocks: Iterable[bytes]) -> FoldedDataset:
     except InvalidInputError as error:  # every problem at once, the data's and the folds'
         raise InvalidInputError(problems + error.problems) from None
     problems += out_of_fold_section.size_problems(spec.out_of_fold, scan.num_lines, spec.n_repeats)
+    problems += out_of_fold_section.image_bucket_problems(sorted(bucket.decode("utf-8", "replace")
+                                                                 for bucket in image_buckets))
     fold_sizes = {size for assignment in assignments for size in assignment.fold_sizes}
     problems += _fold_hyperparameter_problems(spec, scan, fold_sizes, sample)
     if problems:
         raise InvalidInputError(problems)
     return FoldedDataset(scan, strategy, assignments, strategy_note, _group_column_note(spec))
+
+
+def _collecting_image_buckets(blocks: Iterable[bytes], spec: JobSpec, buckets: set[bytes]) -> Iterable[bytes]:
+    """The blocks as they are; with out-of-fold predictions of images, the buckets their lines name are added to
+    ``buckets`` on the way (a transform job's manifest lists the images of one bucket)."""
+    oof = spec.out_of_fold
+    if oof is None or oof.inference.transform_input != inference_formats.IMAGE_MANIFEST:
+        yield from blocks
+        return
+    pattern = re.compile(rb'"' + re.escape(oof.source_attribute.encode("utf-8")) + rb'"\s*:\s*"s3://([^/"]+)')
+    for block in blocks:
+        buckets.update(pattern.findall(block))
+        yield block
 
 
 def _group_column_note(spec: JobSpec) -> str | None:

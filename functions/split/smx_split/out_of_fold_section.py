@@ -21,6 +21,9 @@ FIELD: Final = "crossvalidation.out_of_fold_predictions"
 DEFAULT_INSTANCE_TYPE: Final = "ml.m5.xlarge"
 # SageMaker's default request size for a transform job (CreateTransformJob's MaxPayloadInMB).
 MAX_PAYLOAD_IN_MB: Final = 6
+# "the value of (MaxConcurrentTransforms * MaxPayloadInMB) also cannot exceed 100 MB" (botocore's documentation of
+# CreateTransformJob's MaxPayloadInMB).
+MAX_CONCURRENT_PAYLOAD_MB: Final = 100
 # The most predictions (lines x repeats) the gather puts in input order within its 1,769 MB: make bench-oof measured
 # a peak of 959 MB for a million (the emulated S3's objects included), and a run past the gather's memory would
 # lose its predictions after every job had run.
@@ -78,6 +81,12 @@ def normalise(value, *, family: str, hyperparameters: dict[str, str], channel_la
     if content_type != inference.content_type:
         found.append(f"{FIELD}.content_type: {family} is sent the fold's records as {inference.content_type!r}, "
                      f"not {content_type!r}; remove content_type")
+    concurrent = settings.get("max_concurrent_transforms", 1)
+    if concurrent * MAX_PAYLOAD_IN_MB > MAX_CONCURRENT_PAYLOAD_MB:
+        found.append(f"{FIELD}.max_concurrent_transforms: {concurrent} requests of up to {MAX_PAYLOAD_IN_MB} MB "
+                     f"each pass SageMaker's {MAX_CONCURRENT_PAYLOAD_MB} MB (MaxConcurrentTransforms x "
+                     f"MaxPayloadInMB), so every transform would be refused; give at most "
+                     f"{MAX_CONCURRENT_PAYLOAD_MB // MAX_PAYLOAD_IN_MB}")
     instance_type = settings.get("instance_type", DEFAULT_INSTANCE_TYPE)
     known = _transform_instance_types()
     if instance_type not in known:
@@ -92,7 +101,7 @@ def normalise(value, *, family: str, hyperparameters: dict[str, str], channel_la
         family=family, task=task, inference=inference, accept=accept,
         instance_type=instance_type,
         instance_count=settings.get("instance_count", 1),
-        max_concurrent_transforms=settings.get("max_concurrent_transforms", 1),
+        max_concurrent_transforms=concurrent,
         objective=hyperparameters.get("objective") if family == "xgboost" else None,
         source_attribute=attribute_names[0] if attribute_names else None,
     )
@@ -108,16 +117,34 @@ def size_problems(spec: OutOfFoldSpec | None, num_lines: int, n_repeats: int) ->
             "(or n_repeats), or cross-validate a sample of the dataset"]
 
 
+def image_bucket_problems(buckets: list[str]) -> list[str]:
+    """Images in several buckets: a transform job's manifest names one bucket (its prefix)."""
+    if len(buckets) <= 1:
+        return []
+    return [f"{FIELD}: the dataset's images are in {len(buckets)} buckets ({', '.join(buckets[:3])}), and a "
+            "transform job's manifest lists the images of one bucket: copy the images into one bucket, or remove "
+            "out_of_fold_predictions"]
+
+
+# How each family is set up to classify or regress, for a message that says how to.
+_TASK_HINTS: Final = {
+    "blazingtext": ("mode", "supervised (text classification)"),
+    "xgboost": ("objective", "a binary:, multi: or reg: objective"),
+    "linear-learner": ("predictor_type", "binary_classifier, multiclass_classifier or regressor"),
+    "knn": ("predictor_type", "classifier or regressor"),
+}
+
+
 def _task(family: str, hyperparameters: dict[str, str], found: list[str]) -> str:
     if data_contracts.classifier_setting(family, hyperparameters):
         return CLASSIFICATION
-    if data_contracts.regressor_setting(family, hyperparameters):
+    if data_contracts.regressor_setting(family, hyperparameters) or (
+            family == "xgboost" and hyperparameters.get("objective") == "reg:logistic"):  # values in (0, 1)
         return REGRESSION
-    setting = {"blazingtext": "mode", "xgboost": "objective"}.get(family, "predictor_type")
+    setting, choices = _TASK_HINTS[family]
     found.append(f"{FIELD}: out-of-fold predictions are a classifier's classes or a regressor's values, and "
                  f"{family} with {setting} {hyperparameters.get(setting, '(not set)')!r} gives neither; set "
-                 f"training.hyperparameters_template.{setting} to a classifier or a regressor, or remove "
-                 "out_of_fold_predictions")
+                 f"training.hyperparameters_template.{setting} to {choices}, or remove out_of_fold_predictions")
     return CLASSIFICATION
 
 

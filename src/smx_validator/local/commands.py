@@ -141,7 +141,7 @@ def _stop_interrupted_run(engine: Any, arn: str, out: TextIO) -> int:
     except ClientError:
         pass  # it ended just before the interrupt: nothing left to stop
     engine.close(timeout=STOP_TIMEOUT_SECONDS)
-    print("interrupted: the execution and its training jobs were stopped; nothing is kept (the offline engine's S3 "
+    print("interrupted: the execution and its SageMaker jobs were stopped; nothing is kept (the offline engine's S3 "
           "lives in memory, and --output/--artifacts are written only when a run ends)", file=out, flush=True)
     return interrupted_exit_code()
 
@@ -317,8 +317,8 @@ def _progress_printer(out: TextIO, started: float, stepfunctions: Any,
     """Prints what changed in the execution: its phase, each fold's state; a run through the Distributed Map
     (whose children's events are not in the parent's history), its Map Run's counts (DescribeMapRun) and how
     many of its jobs SageMaker has failed so far (ListTrainingJobs)."""
-    from .progress import (execution_phase, fold_states, map_run_arn, planned_jobs, planned_labels, refit_state,
-                           run_id_of, split_plan)
+    from .progress import (execution_phase, fold_states, map_run_arn, planned_jobs, planned_labels,
+                           predicts_out_of_fold, refit_state, run_id_of, split_plan)
     from .report import MAP_RUN_STEP_PERCENT, map_run_progress, progress_line
 
     shown: dict[int, Any] = {}
@@ -335,7 +335,7 @@ def _progress_printer(out: TextIO, started: float, stepfunctions: Any,
         if not plans:
             plans.extend(filter(None, [split_plan(history)]))
         plan = plans[0] if plans else {}
-        states = fold_states(history)
+        states = fold_states(history, predicts=predicts_out_of_fold(plan))
         for line in progress_line(states, shown, labels=planned_labels(plan)):
             print(f"{stamp}   {line}", file=out, flush=True)
         shown.update({state.index: state for state in states})

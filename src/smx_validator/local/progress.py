@@ -17,8 +17,8 @@ from typing import Any
 
 from smx_common.fold_labels import job_label
 
-PENDING, CREATING, TRAINING, RETRYING, COMPLETED, FAILED, ABORTED, PREDICTING = (
-    "pending", "creating", "training", "retrying", "completed", "failed", "aborted", "predicting")
+PENDING, CREATING, TRAINING, RETRYING, COMPLETED, FAILED, ABORTED, PREDICTING, TRAINED = (
+    "pending", "creating", "training", "retrying", "completed", "failed", "aborted", "predicting", "trained")
 _DETAILS = {"TaskScheduled": "taskScheduledEventDetails", "TaskSubmitted": "taskSubmittedEventDetails",
             "TaskSucceeded": "taskSucceededEventDetails", "TaskFailed": "taskFailedEventDetails"}
 
@@ -36,10 +36,16 @@ class FoldState:
     detail: str | None = None
 
 
-def fold_states(history: list[dict[str, Any]]) -> list[FoldState]:
-    """One entry per fold of the (first) Map, in fold order; empty before the Map starts."""
+def fold_states(history: list[dict[str, Any]], *, predicts: bool = False) -> list[FoldState]:
+    """One entry per fold of the (first) Map, in fold order; empty before the Map starts. ``predicts``: the folds
+    predict out of fold once trained, so a trained fold is not completed yet."""
     runs = _map_runs(history)
-    return _iteration_states(runs[0]) if runs else []
+    return _iteration_states(runs[0], predicts=predicts) if runs else []
+
+
+def predicts_out_of_fold(plan: dict[str, Any]) -> bool:
+    """Whether the plan's folds go on to predict their validation lines once trained."""
+    return bool(plan.get("out_of_fold"))
 
 
 def refit_state(history: list[dict[str, Any]]) -> FoldState | None:
@@ -86,7 +92,7 @@ def _map_runs(history: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [events[start:end] for start, end in zip(starts, [*starts[1:], len(events)])]
 
 
-def _iteration_states(history: list[dict[str, Any]]) -> list[FoldState]:
+def _iteration_states(history: list[dict[str, Any]], *, predicts: bool = False) -> list[FoldState]:
     by_id = {event["id"]: event for event in history}
     iteration_of: dict[int, int | None] = {}
     folds: dict[int, dict[str, Any]] = {}
@@ -111,7 +117,7 @@ def _iteration_states(history: list[dict[str, Any]]) -> list[FoldState]:
         elif kind == "TaskSubmitted":
             fold["state"] = TRAINING
         elif kind == "TaskSucceeded":
-            fold["state"], fold["detail"] = COMPLETED, None
+            fold["state"], fold["detail"] = TRAINED if predicts else COMPLETED, None
         elif kind == "TaskFailed":
             details = event.get("taskFailedEventDetails", {})
             fold["state"], fold["detail"] = FAILED, _failure_text(details)

@@ -133,8 +133,10 @@ def out_of_fold_lines(out_of_fold: Mapping[str, Any], fold_statistics: Mapping[s
         width = max(len(name) for name in metrics) + 2
         lines.append(f"  {'metric':<{width}}{'pooled':>9}   per-fold mean ± std")
         for name, value in metrics.items():
+            # On the lines each fold held out (its validation or test channel), never on its training lines.
             comparable = [metric for metric in sorted(fold_statistics)
-                          if metric.rpartition(":")[2] in COMPARABLE_FOLD_METRICS.get(name, ())]
+                          if metric.rpartition(":")[2] in COMPARABLE_FOLD_METRICS.get(name, ())
+                          and not metric.startswith("train:")]
             beside = "".join(f"   {_number(fold_statistics[metric]['mean'])} ± "
                              f"{_number(fold_statistics[metric]['std'])} ({metric})" for metric in comparable[:1])
             lines.append(f"  {name:<{width}}{_number(value):>9}{beside}")
@@ -148,6 +150,8 @@ def out_of_fold_lines(out_of_fold: Mapping[str, Any], fold_statistics: Mapping[s
                   for label, row in zip(labels, matrix["matrix"])]
     elif matrix:
         lines.append(f"  confusion matrix: {len(matrix['labels'])} classes, in summary.json")
+    for note in out_of_fold.get("notes") or []:
+        lines.append(f"  note: {note}")
     for missing in out_of_fold.get("missing_folds") or []:
         lines.append(f"  missing: repeat {missing['repeat_index']} fold {missing['fold_index']} "
                      f"({missing['TransformJobName']}): {missing['reason']}")

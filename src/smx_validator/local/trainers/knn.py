@@ -75,17 +75,23 @@ class KNearestNeighbours:
         projection = self._projection(hp, feature_dim)
         if projection is not None:
             train_x = projection.fit_transform(train_x)
-        estimator_class = KNeighborsClassifier if predictor == "classifier" else KNeighborsRegressor
-        model = estimator_class(n_neighbors=k, metric=_METRICS[metric]).fit(train_x, train_y)
+        classes = None
+        if predictor == "classifier":
+            # Any float is a class (-1.5, 100): the neighbours vote among label codes, answered as the labels.
+            classes, train_y = np.unique(train_y, return_inverse=True)
+            model = KNeighborsClassifier(n_neighbors=k, metric=_METRICS[metric]).fit(train_x, train_y)
+        else:
+            model = KNeighborsRegressor(n_neighbors=k, metric=_METRICS[metric]).fit(train_x, train_y)
 
         if "test" in datasets:
             test_x, test_y = datasets["test"]
-            predicted = model.predict(projection.transform(test_x) if projection is not None else test_x)
-            if predictor == "classifier":
-                context.report_metric("test:accuracy", accuracy_score(test_y, predicted))
+            predicted = _answers(model, classes, projection.transform(test_x) if projection is not None else test_x)
+            if predictor == "classifier":  # labels compared as the numbers they are (scikit-learn's
+                # accuracy_score refuses non-integer labels as "continuous")
+                context.report_metric("test:accuracy", float(np.mean(test_y == predicted)))
             else:
                 context.report_metric("test:mse", mean_squared_error(test_y, predicted))
-        save_model(context.model_dir, {"projection": projection, "model": model}, {
+        save_model(context.model_dir, {"projection": projection, "model": model, "classes": classes}, {
             "algorithm": self.algorithm, "predictor_type": predictor, "k": k, "feature_dim": feature_dim,
             "sample_size": len(train_y), "hyperparameters": hp.values,
         })
@@ -102,6 +108,12 @@ class KNearestNeighbours:
         return GaussianRandomProjection(n_components=target, random_state=_SEED)
 
 
+def _answers(model, classes: np.ndarray | None, x: np.ndarray) -> np.ndarray:
+    """The predicted labels (a classifier votes among label codes; ``classes`` names them)."""
+    predicted = model.predict(x)
+    return classes[predicted] if classes is not None else predicted
+
+
 class KNearestNeighboursPredictor:
     """k-NN's inference container over a model ``KNearestNeighbours`` saved (module docstring)."""
 
@@ -111,7 +123,7 @@ class KNearestNeighboursPredictor:
     def __init__(self, model_dir: Path):
         self._description = serving.load_description(model_dir, self.algorithm)
         saved = serving.load_estimator(model_dir)
-        self._projection, self._model = saved["projection"], saved["model"]
+        self._projection, self._model, self._classes = saved["projection"], saved["model"], saved.get("classes")
 
     def invoke(self, body: bytes, content_type: str | None, accept: str | None) -> serving.Response:
         features = serving.first_party_features(body, content_type, algorithm=self.algorithm,
@@ -123,7 +135,7 @@ class KNearestNeighboursPredictor:
         if answer.type not in self.accepts:
             raise serving.unsupported_accept(accept, self.algorithm, (*self.accepts, serving.RECORDIO_PROTOBUF))
         x = self._projection.transform(features) if self._projection is not None else features
-        predictions = [{"predicted_label": float(label)} for label in self._model.predict(x)]
+        predictions = [{"predicted_label": float(label)} for label in _answers(self._model, self._classes, x)]
         if answer.type == serving.JSONLINES:
             return serving.Response(serving.json_lines(predictions), serving.JSONLINES)
         return serving.Response(json.dumps({"predictions": predictions}).encode("utf-8"), serving.JSON)

@@ -92,7 +92,7 @@ class XGBoost:
                     context.report_metric(f"{channel}:{metric}", _evaluate(metric, model, task, x, y, weights, num_class))
         save_model(context.model_dir, model, {
             "algorithm": self.algorithm, "objective": objective, "num_round": model.max_iter,
-            "eval_metric": metrics, "hyperparameters": hp.values,
+            "eval_metric": metrics, "hyperparameters": hp.values, "num_class": num_class,
         })
 
     def _read(self, context: TrainingContext, hp, num_class: int | None) -> dict:
@@ -143,6 +143,17 @@ class XGBoost:
         return HistGradientBoostingClassifier(loss="log_loss", **common)
 
 
+def class_probabilities(model, x, num_class: int | None) -> np.ndarray:
+    """A probability column for every class 0..num_class-1, as XGBoost's softprob gives them: the scikit-learn
+    model has columns only for the classes its training lines held (a class without any has probability 0)."""
+    seen = model.predict_proba(x)
+    if num_class is None or seen.shape[1] == num_class:
+        return seen
+    probabilities = np.zeros((seen.shape[0], num_class))
+    probabilities[:, model.classes_.astype(int)] = seen
+    return probabilities
+
+
 def _evaluate(metric: str, model, task: str, x, y, weights, num_class: int | None) -> float:
     name, _, threshold = metric.partition("@")
     if task == "regression":
@@ -152,7 +163,7 @@ def _evaluate(metric: str, model, task: str, x, y, weights, num_class: int | Non
         mse = float(mean_squared_error(y, predicted, sample_weight=weights))
         return mse if name == "mse" else float(np.sqrt(mse))
     labels = list(range(num_class))
-    probabilities = model.predict_proba(x)
+    probabilities = class_probabilities(model, x, num_class)
     if name in {"logloss", "mlogloss"}:
         return float(log_loss(y, probabilities, sample_weight=weights, labels=labels))
     if name == "auc":
@@ -259,10 +270,10 @@ class XGBoostPredictor:
         if task == "regression":
             values = self._model.predict(features)
         elif self._objective == "binary:logistic":
-            values = self._model.predict_proba(features)[:, 1]
+            values = class_probabilities(self._model, features, 2)[:, 1]
         elif self._objective == "multi:softprob":
-            values = self._model.predict_proba(features)
+            values = class_probabilities(self._model, features, self._description.get("num_class"))
         else:  # multi:softmax: the class index, as a float
-            values = self._model.predict_proba(features).argmax(axis=1)
+            values = class_probabilities(self._model, features, self._description.get("num_class")).argmax(axis=1)
         # XGBoost predicts float32; the server prints preds.tolist().
         return np.asarray(values, dtype=np.float32).tolist()
