@@ -13,8 +13,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
@@ -28,10 +26,6 @@ from smx_validator.input_files import (
     read_execution_input,
 )
 from smx_validator.interrupts import interrupted_exit_code, raise_if_interrupted
-
-# The state machine's gather state (statemachines/crossvalidator.asl.json): its output is the run's result.
-GATHER_STATE = "GatherResults"
-
 
 # -- local run --------------------------------------------------------------------------------
 
@@ -48,31 +42,27 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
+    from smx_validator.api import CrossValidation
     from smx_validator.template import TemplateError
 
-    from .engine import LocalEngine
-
     started = time.monotonic()
-    try:
-        engine = LocalEngine(parameters={"InputBucketName": input_bucket, "OutputBucketName": output_bucket},
-                             script_root=Path.cwd())
-    except TemplateError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    with engine:
-        for bucket in (input_bucket, output_bucket):
-            engine.create_bucket(bucket)
-        for local, uri in uploads:
-            count = len(engine.upload(local, uri))
+    run = CrossValidation(document, local=True, data=uploads, script_root=Path.cwd())
+    with run:
+        try:
+            uploaded = run.deploy()
+        except TemplateError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        engine = run.engine
+        for local, uri, count in uploaded:
             print(f"uploaded {local} -> {uri}" + (f" ({count} files)" if local.is_dir() else ""), file=out)
         print(f"deployed {engine.state_machine_arn} ({time.monotonic() - started:.1f} s)", file=out)
-        arn = engine.start_execution(document)
+        arn = run.start()
         try:
-            result = engine.wait(arn, progress=_progress_printer(out, started, engine.client("stepfunctions"),
-                                                                 engine.client("sagemaker")),
-                                 timeout=float("inf"), on_poll=raise_if_interrupted)
+            result = run.follow(progress=_progress_printer(out, started, run.client("stepfunctions"),
+                                                           run.client("sagemaker")), on_poll=raise_if_interrupted)
         except KeyboardInterrupt:
-            return _stop_interrupted_run(engine, arn, out)
+            return _stop_interrupted_run(run, arn, out)
         _print_notes(result, out)
         exit_code = _report(result, out)
         gather_output = result.output if result.output is not None else _gather_output(result.history)
@@ -130,17 +120,17 @@ def _plan_job_config(result: Any) -> dict[str, Any]:
 STOP_TIMEOUT_SECONDS = 10.0
 
 
-def _stop_interrupted_run(engine: Any, arn: str, out: TextIO) -> int:
+def _stop_interrupted_run(run: Any, arn: str, out: TextIO) -> int:
     """Ctrl-C (or SIGTERM) during local run: stop the execution, which stops its training jobs, and say
     what is kept. A second Ctrl-C here ends the command at once (cli.main)."""
     from botocore.exceptions import ClientError
 
     print("", file=out)
     try:
-        engine.stop_execution(arn, error="Interrupted", cause="smx-validator local run was interrupted")
+        run.stop(error="Interrupted", cause="smx-validator local run was interrupted")
     except ClientError:
         pass  # it ended just before the interrupt: nothing left to stop
-    engine.close(timeout=STOP_TIMEOUT_SECONDS)
+    run.close(timeout=STOP_TIMEOUT_SECONDS)
     print("interrupted: the execution and its SageMaker jobs were stopped; nothing is kept (the offline engine's S3 "
           "lives in memory, and --output/--artifacts are written only when a run ends)", file=out, flush=True)
     return interrupted_exit_code()
@@ -216,28 +206,24 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .executions import wait_for_execution
+    from smx_validator.api import CrossValidation
 
-    client_arguments: dict[str, Any] = {"region_name": region}
-    if args.endpoint_url:
-        client_arguments["endpoint_url"] = args.endpoint_url
-        if boto3.Session().get_credentials() is None:
-            # An emulator accepts any credentials; a fresh shell may have none configured.
-            client_arguments.update(aws_access_key_id="testing", aws_secret_access_key="testing")
+    session = boto3.Session(region_name=region)
+    if args.endpoint_url and session.get_credentials() is None:
+        # An emulator accepts any credentials; a fresh shell may have none configured.
+        session = boto3.Session(region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
     started = time.monotonic()
     arn = None
     try:
-        stepfunctions = boto3.client("stepfunctions", **client_arguments)
-        name = f"smx-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
-        arn = stepfunctions.start_execution(stateMachineArn=args.state_machine_arn, name=name,
-                                            input=json.dumps(document))["executionArn"]
+        run = CrossValidation(document, state_machine_arn=args.state_machine_arn, session=session,
+                              endpoint_url=args.endpoint_url)
+        arn = run.start()
         print(f"started {arn}", file=out, flush=True)
         if not args.wait:
             return EXIT_OK
-        poll = 0.2 if args.endpoint_url else 5.0
-        printer = _progress_printer(out, started, stepfunctions, boto3.client("sagemaker", **client_arguments))
-        result = wait_for_execution(stepfunctions, arn, progress=printer,
-                                    timeout=float("inf"), poll_seconds=poll, on_poll=raise_if_interrupted)
+        printer = _progress_printer(out, started, run.client("stepfunctions"), run.client("sagemaker"))
+        result = run.follow(progress=printer, poll_seconds=0.2 if args.endpoint_url else 5.0,
+                            on_poll=raise_if_interrupted)
     except KeyboardInterrupt:
         if arn is None:
             print("\ninterrupted: no execution was started", file=out, flush=True)
@@ -376,9 +362,9 @@ def _failed_jobs(sagemaker: Any, run_id: str | None) -> int:
 
 
 def _gather_output(history: list[dict[str, Any]]) -> Any:
-    from .progress import state_output
+    from smx_validator.api import gather_output
 
-    return state_output(history, GATHER_STATE)
+    return gather_output(history)
 
 
 def _print_notes(result: Any, out: TextIO) -> None:
