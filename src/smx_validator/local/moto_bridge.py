@@ -43,7 +43,9 @@ moto's Step Functions interpreter runs the real ASL once these gaps are bridged
 - moto bugs: ``States.*`` errors leaving a Map/Parallel become States.Runtime (bug 2);
   every JSONPath is compiled again on each evaluation (bug 5); the parser logs whole states
   at ERROR on every failure (bug 6); StopExecution while a Map runs ends the execution
-  FAILED with States.Runtime instead of ABORTED (found here, "bug 7"); an execution started
+  FAILED with States.Runtime instead of ABORTED (found here, "bug 7"); an ended execution's status is
+  set before its output, error and cause, so a DescribeExecution between them sees SUCCEEDED with no output
+  (found here, "bug 8"); an execution started
   without a name is named "None" (bug 3; the aws CLI sends no name).
 
 Everything here is process-global (moto's backends and classes are), so ``install()`` is
@@ -107,10 +109,11 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -120,6 +123,7 @@ MOTO_VERSION: Final = "5.2.5"
 
 # "module.symbol" of every moto internal this module uses; the contract test imports each.
 INTERNALS: Final[tuple[str, ...]] = (
+    "moto.stepfunctions.parser.backend.execution.BaseExecutionWorkerCommunication._reflect_execution_status",
     "moto.awslambda.models.LambdaFunction._invoke_lambda",
     "moto.awslambda.models.LambdaBackend.invoke",
     "moto.awslambda_simple.models.LambdaSimpleBackend.invoke",
@@ -396,6 +400,7 @@ def install() -> None:
         _install_result_writer()
         _fix_states_errors_leaving_map_and_parallel()
         _keep_stopped_executions_aborted()
+        _publish_an_ended_executions_result_with_its_status()
         _start_and_stop_executions_as_aws_does()
         _memoise_jsonpath_parsing()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
@@ -1137,6 +1142,25 @@ def _keep_stopped_executions_aborted() -> None:
         original(self, error)
 
     Environment.set_error = set_error
+
+
+def _publish_an_ended_executions_result_with_its_status() -> None:
+    """moto sets an ended execution's status before its output (or error and cause): a DescribeExecution in
+    between sees SUCCEEDED with a null output ("bug 8", seen under load by a 1,000-job run's poll). Step Functions
+    shows them together (DescribeExecution: output "is only available when the execution succeeds"); here the
+    result is set first, then moto's own method sets the status."""
+    original = BaseExecutionWorkerCommunication._reflect_execution_status
+
+    @functools.wraps(original)
+    def reflect(self: Any) -> None:
+        state = self.execution.exec_worker.env.program_state()
+        if isinstance(state, ProgramError):
+            self.execution.error, self.execution.cause = state.error.get("error"), state.error.get("cause")
+        elif isinstance(state, ProgramEnded):
+            self.execution.output = self.execution.exec_worker.env.states.get_input()
+        original(self)
+
+    BaseExecutionWorkerCommunication._reflect_execution_status = reflect
 
 
 def _not_json(constant: str) -> Any:
