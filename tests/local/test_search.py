@@ -4,6 +4,7 @@ ranked as GridSearchCV ranks them, with a failed job affecting only its candidat
 from __future__ import annotations
 
 import json
+import os
 import statistics
 
 import numpy as np
@@ -190,6 +191,9 @@ def test_a_search_past_the_inline_maps_states_runs_through_the_distributed_map_w
 LARGEST_SEARCH_JOBS = 1000  # smx_split.tuning.MAX_JOBS: make bench-tuning reports the same ceiling
 
 
+@pytest.mark.skipif(os.environ.get("SMX_TEST_CEILING") != "1", reason=(
+    "the 1,000-job search takes about 3 minutes of the suite's 15: `make test-ceiling` runs it (as does "
+    "`BENCH_CANDIDATES=ceiling make bench-tuning`)"))
 def test_the_largest_search_the_design_supports_runs_and_one_more_job_is_refused(app_engine, example):
     # GIVEN the largest search a run may start: 500 candidates (100 learning rates x 5 l1 values) x 2 folds
     # (one epoch each: the offline trainer's time is not what this test measures)
@@ -219,6 +223,17 @@ def test_the_largest_search_the_design_supports_runs_and_one_more_job_is_refused
     refused = app_engine.run(_rates_search(example, 501, n_splits=2) | {"tuning": {
         **document["tuning"], "candidates": [{"learning_rate": "0.0001", "l1": "0.5"}]}}, timeout=300)
     assert refused.status == "FAILED" and "1002 training jobs, more than the 1000 one run may start" in refused.cause
+
+
+def test_one_job_past_the_largest_search_is_refused_before_anything_is_written(app_engine, example):
+    # GIVEN a search of 1,002 jobs: 501 candidates x 2 folds, one more candidate than the largest search
+    document = _rates_search(example, 500, n_splits=2)
+    document["tuning"]["candidates"] = [{"learning_rate": "0.0001", "l1": "0.5"}]
+    # WHEN it runs
+    refused = app_engine.run(document, timeout=300)
+    # THEN the split refuses it, saying how many jobs and what to narrow, before any job starts
+    assert (refused.status, refused.error) == ("FAILED", "InvalidInputError")
+    assert "1002 training jobs, more than the 1000 one run may start" in refused.cause
 
 
 @pytest.mark.parametrize("name", sorted(path.stem for path in EXAMPLES.glob("*-search.json")))

@@ -41,7 +41,8 @@ moto's Step Functions interpreter runs the real ASL once these gaps are bridged
   against the input and writes the manifest and the SUCCEEDED/FAILED result files as AWS documents them
   (``_install_result_writer``).
 - moto bugs: ``States.*`` errors leaving a Map/Parallel become States.Runtime (bug 2);
-  every JSONPath is compiled again on each evaluation (bug 5); the parser logs whole states
+  every JSONPath is compiled again on each evaluation (bug 5), and every definition at each
+  execution's start; the parser logs whole states
   at ERROR on every failure (bug 6); StopExecution while a Map runs ends the execution
   FAILED with States.Runtime instead of ABORTED (found here, "bug 7"); an ended execution's status is
   set before its output, error and cause, so a DescribeExecution between them sees SUCCEEDED with no output
@@ -114,6 +115,8 @@ from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -123,6 +126,8 @@ MOTO_VERSION: Final = "5.2.5"
 
 # "module.symbol" of every moto internal this module uses; the contract test imports each.
 INTERNALS: Final[tuple[str, ...]] = (
+    "moto.stepfunctions.parser.backend.execution_worker.ExecutionWorker._get_evaluation_entrypoint",
+    "moto.stepfunctions.parser.asl.parse.asl_parser.AmazonStateLanguageParser.parse",
     "moto.stepfunctions.parser.backend.execution.BaseExecutionWorkerCommunication._reflect_execution_status",
     "moto.awslambda.models.LambdaFunction._invoke_lambda",
     "moto.awslambda.models.LambdaBackend.invoke",
@@ -403,6 +408,7 @@ def install() -> None:
         _publish_an_ended_executions_result_with_its_status()
         _start_and_stop_executions_as_aws_does()
         _memoise_jsonpath_parsing()
+        _memoise_definition_parsing()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         # Throttling and quota errors are not in SageMaker's error model; moto warns on each.
         warnings.filterwarnings("ignore", message=r"Exception\(SagemakerClientError\) with code \w+ does not match",
@@ -1219,3 +1225,16 @@ def _memoise_jsonpath_parsing() -> None:
     # jsonpath_ng expressions are immutable after parsing and safe to share between threads.
     json_path_module.parse = functools.lru_cache(maxsize=4096)(json_path_module.parse)
     result_path_module.parse = functools.lru_cache(maxsize=1024)(result_path_module.parse)
+
+
+def _memoise_definition_parsing() -> None:
+    """moto parses an execution's definition with ANTLR at every start: 86 ms for the ItemProcessor of a
+    Distributed Map, whose every job is a child execution (86 s of a 1,000-job search). The parsed program holds
+    no execution's state (that lives in each execution's Environment: moto's inline Map already runs one parsed
+    ItemProcessor for every iteration at once), so one parse per definition text serves every execution."""
+    parse = functools.lru_cache(maxsize=32)(lambda definition: AmazonStateLanguageParser.parse(definition)[0])
+
+    def _get_evaluation_entrypoint(self: Any) -> Any:
+        return parse(self._evaluation_details.state_machine_details.definition)
+
+    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint
