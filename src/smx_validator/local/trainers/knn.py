@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.metrics import mean_squared_error
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.random_projection import GaussianRandomProjection, SparseRandomProjection
 
