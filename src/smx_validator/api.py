@@ -71,7 +71,7 @@ class CrossValidationResult:
         try:
             import pandas
         except ImportError:
-            raise ImportError("to_frame needs pandas: pip install pandas") from None
+            raise ImportError("to_frame needs pandas: pip install pandas (or the package's [dataframe] extra)") from None
         rows = []
         for split in self.splits:
             row = {key: split.get(key) for key in ("candidate_index", "repeat_index", "fold_index") if key in split}
