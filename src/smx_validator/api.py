@@ -137,7 +137,7 @@ class CrossValidation:
         succeeded). ``progress``: a bar of the jobs done (tqdm), False for none, or a callback that gets the
         history at every poll (the CLI's printer)."""
         outcome = self.follow(progress=progress, timeout=timeout, poll_seconds=poll_seconds, on_poll=on_poll)
-        gathered = outcome.output if outcome.output is not None else gather_output(outcome.history)
+        gathered = run_output(outcome)
         result = (CrossValidationResult(gathered, outcome.execution_arn, outcome.status, outcome.history)
                   if isinstance(gathered, dict) and "summary" in gathered else None)
         if outcome.status != "SUCCEEDED":
@@ -244,11 +244,14 @@ def cross_validate(input: Mapping[str, Any] | str | Path, *, state_machine_arn: 
         return run.wait(progress=progress, timeout=timeout)
 
 
-def gather_output(history: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The gather step's output in a history (a failed run's summary: its execution has no output)."""
+def run_output(outcome: Any) -> Any:
+    """An ended execution's result: its output, or, when it failed after the gather step (failed folds), that
+    step's output from the history (a failed execution has no output)."""
+    if outcome.output is not None:
+        return outcome.output
     from .local.progress import state_output
 
-    output = state_output(history, GATHER_STATE)
+    output = state_output(outcome.history, GATHER_STATE)
     return output if isinstance(output, dict) else None
 
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from smx_validator.api import run_output
 from smx_validator.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from smx_validator.input_files import (
     UsageError,
@@ -65,7 +66,7 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return _stop_interrupted_run(run, arn, out)
         _print_notes(result, out)
         exit_code = _report(result, out)
-        gather_output = result.output if result.output is not None else _gather_output(result.history)
+        gather_output = run_output(result)
         if output is not None and gather_output is not None:
             _write_output(output, gather_output, out)
         run_prefix = _run_prefix(result)
@@ -361,12 +362,6 @@ def _failed_jobs(sagemaker: Any, run_id: str | None) -> int:
         return 0
 
 
-def _gather_output(history: list[dict[str, Any]]) -> Any:
-    from smx_validator.api import gather_output
-
-    return gather_output(history)
-
-
 def _print_notes(result: Any, out: TextIO) -> None:
     """What the split step changed in the input (dropped hyperparameters, derived names, conversions)."""
     job_config = _plan_job_config(result)
@@ -381,7 +376,7 @@ def _print_notes(result: Any, out: TextIO) -> None:
 def _report(result: Any, out: TextIO) -> int:
     from .report import summary_table
 
-    gather_output = result.output if result.output is not None else _gather_output(result.history)
+    gather_output = run_output(result)
     if isinstance(gather_output, dict) and "splits" in gather_output:
         print("", file=out)
         print(summary_table(gather_output), file=out)
