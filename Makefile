@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test test-ceiling lint build sar-template bench bench-tuning bench-oof clean
+.PHONY: demo test test-ceiling lint build sar-template bench bench-tuning bench-oof browser clean
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml functions/split/requirements.txt functions/gather/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python3.12 not found: install it or run make PYTHON=/path/to/python3.12" >&2; exit 2; }
@@ -21,8 +21,16 @@ demo: $(VENV)/.installed
 	$(BIN)/smx-validator local run doc/examples/linear-learner.json --data resources/datasets/breast_cancer.csv=s3://smx-demo-input/breast_cancer/breast_cancer.csv
 
 ## The whole test suite (what CI runs).
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(BIN)/python -m pytest
+
+## The report's test renders it in a real headless browser: Debian's Chromium and its ChromeDriver.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing Debian's chromium and chromium-driver (the report's browser test)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
 
 ## The largest search the design supports (1,000 jobs through the Distributed Map, about 3 minutes): kept out of
 ## `make test` so that the suite stays within 15 minutes.

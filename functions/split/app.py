@@ -87,6 +87,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     plan = build_plan(
         spec, run, deployment=deployment, strategy=folded.strategy, num_samples=folded.scan.num_lines,
         num_classes=folded.num_classes, folds=folds, data_notes=folded.notes,
+        fold_class_counts=folded.validation_class_counts(),
     )
     if payload_budget.map_mode(event.get("input"), plan) == payload_budget.INLINE:
         return plan

@@ -34,6 +34,9 @@ class CrossValidationResult:
     execution_arn: str
     status: str
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # summary.json, when the execution output had to be trimmed to fit Step Functions (``wait`` reads it while
+    # the run's bucket can still be read): the same document with every job.
+    untrimmed: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -41,9 +44,16 @@ class CrossValidationResult:
 
     @property
     def splits(self) -> list[dict[str, Any]]:
-        """Every job's DescribeTrainingJob, in the plan's order (``summary.json`` has them when the output
-        was trimmed)."""
-        return self.output.get("splits") or []
+        """Every job's DescribeTrainingJob, in the plan's order (from ``summary.json`` when the output was
+        trimmed)."""
+        return (self.untrimmed or self.output).get("splits") or []
+
+    def write_report(self, path: str | Path) -> Path:
+        """The run's report as one self-contained HTML file (``smx-validator report``'s): figures of every
+        metric per fold, the folds' class balance, the search's ranking, the out-of-fold confusion matrix."""
+        from .html_report import write_report
+
+        return write_report(self.untrimmed or self.output, path)
 
     @property
     def scores(self) -> dict[str, Any]:
@@ -138,7 +148,8 @@ class CrossValidation:
         history at every poll (the CLI's printer)."""
         outcome = self.follow(progress=progress, timeout=timeout, poll_seconds=poll_seconds, on_poll=on_poll)
         gathered = run_output(outcome)
-        result = (CrossValidationResult(gathered, outcome.execution_arn, outcome.status, outcome.history)
+        result = (CrossValidationResult(gathered, outcome.execution_arn, outcome.status, outcome.history,
+                                        untrimmed=untrimmed_output(gathered, self._client("s3")))
                   if isinstance(gathered, dict) and "summary" in gathered else None)
         if outcome.status != "SUCCEEDED":
             raise CrossValidationFailed(outcome.execution_arn, outcome.status, outcome.error, outcome.cause, result)
@@ -253,6 +264,28 @@ def run_output(outcome: Any) -> Any:
 
     output = state_output(outcome.history, GATHER_STATE)
     return output if isinstance(output, dict) else None
+
+
+def untrimmed_output(output: Mapping[str, Any], s3: Any) -> dict[str, Any] | None:
+    """summary.json when ``output`` was trimmed to fit Step Functions' payload limit (``summary.trimmed_fields``),
+    else None (the output is whole). A summary that cannot be read leaves None: the trimmed output stands."""
+    summary = output.get("summary") or {}
+    if not summary.get("trimmed_fields") or not summary.get("summary_json"):
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return read_summary_json(s3, summary["summary_json"])
+    except (BotoCoreError, ClientError, ValueError):
+        return None
+
+
+def read_summary_json(s3: Any, uri: str) -> dict[str, Any]:
+    """A run's summary.json (or any execution output saved on S3), parsed."""
+    from smx_common.s3uri import S3Uri
+
+    location = S3Uri.parse(uri)
+    return json.loads(s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read())
 
 
 def _read_input(input: Mapping[str, Any] | str | Path) -> dict[str, Any]:

@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     # A string, not a Path: "out/" (a folder) must stay distinguishable from "out" (a file).
     run.add_argument("--output", help="write the execution output JSON here")
     run.add_argument("--artifacts", type=Path, help="copy everything the run wrote to S3 into DIR/<run id>/")
+    run.add_argument("--report", metavar="HTML", help="write the run's report (one self-contained HTML file) here")
     run.set_defaults(handler=_delegate("run_command"))
     serve = local_commands.add_parser("serve", help="keep the emulated stack up for the aws CLI (--endpoint-url)")
     serve.add_argument("--port", type=int, default=5000, help="0 picks a free port (the URL is printed)")
@@ -81,7 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--state-machine-arn", required=True)
     start.add_argument("--endpoint-url", help="e.g. the URL `smx-validator local serve` prints")
     start.add_argument("--wait", action="store_true", help="follow the execution until it ends and print the summary")
+    start.add_argument("--report", metavar="HTML", help="with --wait: write the run's report (one self-contained "
+                       "HTML file) here")
     start.set_defaults(handler=_delegate("start_command"))
+
+    report = commands.add_parser("report", help="render a run's report, one self-contained HTML file with its figures")
+    report.add_argument("source", help="the execution output JSON (local run --output, the console's output) or the "
+                        "run's summary.json, as a local file or an s3:// URI")
+    report.add_argument("--html", required=True, metavar="HTML", help="the report file to write")
+    report.add_argument("--endpoint-url", help="S3 endpoint for an s3:// source (e.g. `local serve`'s URL)")
+    report.set_defaults(handler=_delegate("report_command"))
     return parser
 
 

@@ -91,6 +91,21 @@ def output_file(given: str | Path, *, input_path: Path) -> Path:
     return path
 
 
+def report_file(given: str | Path, *, input_path: Path | None = None, option: str = "--report") -> Path:
+    """Where a run's HTML report may be written, checked before the run: not a folder, not the input, and not
+    a file that is something else than a previous report (which is replaced)."""
+    path = Path(given)
+    if path.is_dir() or str(given).endswith(("/", os.sep)):
+        raise UsageError(f"{option} {path} is a folder: give the path of an HTML file, such as {path / 'report.html'}")
+    if input_path is not None and path.exists() and path.resolve() == Path(input_path).resolve():
+        raise UsageError(f"{option} {path} is the input file: write the report to another path")
+    if path.exists() and not _is_previous_report(path):
+        raise UsageError(f"{option} {path} exists and is not a report of a previous run: choose another path "
+                         "(a previous report is replaced)")
+    _check_writable_folder(path.parent, option)
+    return path
+
+
 def artifacts_folder(path: Path, *, input_path: Path) -> Path:
     """Where ``--artifacts`` may copy a run's objects (into ``path/<run id>/``), checked before the run."""
     path = Path(path)
@@ -99,6 +114,17 @@ def artifacts_folder(path: Path, *, input_path: Path) -> Path:
         raise UsageError(f"--artifacts {path} is {what}: give a folder (it is created if missing)")
     _check_writable_folder(path, "--artifacts")
     return path
+
+
+def _is_previous_report(path: Path) -> bool:
+    from smx_validator.html_report.page import GENERATOR
+
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return GENERATOR.encode() in head
 
 
 def _is_previous_output(path: Path) -> bool:

@@ -260,16 +260,24 @@ def test_the_aws_cli_runs_an_execution_on_local_serve(served):
     assert history["events"][-1]["type"] == "ExecutionSucceeded"
 
 
-def test_start_follows_an_execution_on_a_local_endpoint(served):
+def test_start_follows_an_execution_on_a_local_endpoint(served, tmp_path, monkeypatch):
     endpoint, arn, _ = served
     aws(served, "s3", "cp", str(DATASETS / "iris.csv"), "s3://smx-demo-input/iris/iris.csv")
     out = io.StringIO()
     code = commands.start_command(argparse.Namespace(
-        input=EXAMPLES / "knn.json", state_machine_arn=arn, endpoint_url=endpoint, wait=True), out=out)
+        input=EXAMPLES / "knn.json", state_machine_arn=arn, endpoint_url=endpoint, wait=True,
+        report=str(tmp_path / "run.html")), out=out)
     text = out.getvalue()
     assert code == 0, text
     assert re.search(r"fold\d\s+completed\s+crossvalidator-iris-knn-", text)  # live progress
     assert re.search(r"test:accuracy(\s+\d\.\d{4}){5}\s+\d\.\d{4} ± \d\.\d{4}", text)  # the same table
+    # AND the report it wrote is the one `report` renders from the run's summary.json on S3
+    summary_json = re.search(r"Summary: (s3://\S+/summary\.json)", text).group(1)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert cli_main(["report", summary_json, "--endpoint-url", endpoint, "--html", str(tmp_path / "again.html")]) == 0
+    assert (tmp_path / "run.html").read_text() == (tmp_path / "again.html").read_text()
 
 
 @pytest.mark.parametrize("data, message", [

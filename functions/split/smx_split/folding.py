@@ -24,6 +24,11 @@ from .job_spec import JobSpec
 from .tuning_section import once_or_per_candidate
 
 
+# Classes beyond this many are not counted per fold: a balance of hundreds of classes is not read, and the
+# counts would grow the plan every state carries.
+MAX_REPORTED_CLASSES = 50
+
+
 @dataclass(frozen=True)
 class FoldedDataset:
     """The dataset scanned and its lines assigned to folds, as the input asks."""
@@ -42,6 +47,17 @@ class FoldedDataset:
     @property
     def num_classes(self) -> int | None:
         return self.scan.num_classes
+
+    def validation_class_counts(self) -> list[dict[str, int]] | None:
+        """How many lines of each class every fold of the first repeat validates (what the report draws as
+        each fold's class balance); None without labels, or with more classes than a reader can compare."""
+        if self.scan.labels is None or self.scan.num_classes > MAX_REPORTED_CLASSES:
+            return None
+        assignment = self.assignment
+        return [dict(zip(self.scan.label_names,
+                         np.bincount(self.scan.labels[assignment.fold_of == fold],
+                                     minlength=self.scan.num_classes).tolist()))
+                for fold in range(assignment.n_splits)]
 
     @property
     def notes(self) -> list[str]:

@@ -20,7 +20,8 @@ from .s3_folds import whole_dataset_uri
 
 
 def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strategy: str,
-               num_samples: int, num_classes: int | None, folds: list, data_notes: list[str] | None = None) -> dict:
+               num_samples: int, num_classes: int | None, folds: list, data_notes: list[str] | None = None,
+               fold_class_counts: list[dict[str, int]] | None = None) -> dict:
     """The split step's result (doc/architecture.md): the Map's input and the gather's context."""
     job_config = spec.job_config_section() | {
         "notes": spec.notes + list(data_notes or []),
@@ -36,6 +37,8 @@ def build_plan(spec: JobSpec, run: RunIdentity, *, deployment: Deployment, strat
         "num_classes": num_classes,
         # A repeat's folds have the sizes of the first (scikit-learn's splitters size folds by counts only).
         "fold_sizes": [fold.num_validation_samples for fold in folds if not fold.repeat_index],
+        # Each fold's validation lines per class (first repeat; folding.FoldedDataset.validation_class_counts).
+        **({"fold_class_counts": fold_class_counts} if fold_class_counts is not None else {}),
     }
     return {
         "job_config": job_config,

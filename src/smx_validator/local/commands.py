@@ -25,6 +25,7 @@ from smx_validator.input_files import (
     data_file,
     output_file,
     read_execution_input,
+    report_file,
 )
 from smx_validator.interrupts import interrupted_exit_code, raise_if_interrupted
 
@@ -38,6 +39,7 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         input_bucket, output_bucket, output_prefix = _deployment_buckets(document)
         output = output_file(args.output, input_path=args.input) if args.output is not None else None
         artifacts = artifacts_folder(args.artifacts, input_path=args.input) if args.artifacts is not None else None
+        report = report_file(args.report, input_path=args.input) if getattr(args, "report", None) else None
         _check_dataset_uploaded(document["job_config"]["input_path"], uploads)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -69,6 +71,8 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         gather_output = run_output(result)
         if output is not None and gather_output is not None:
             _write_output(output, gather_output, out)
+        if report is not None:
+            _write_report(report, gather_output, run.client("s3"), out)
         run_prefix = _run_prefix(result)
         if artifacts is not None and run_prefix is not None:
             run_folder = _new_folder(artifacts / run_prefix.rstrip("/").rsplit("/", 1)[-1])
@@ -200,6 +204,9 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         document = _read_input(args.input)
         region = _arn_region(args.state_machine_arn)
+        report = report_file(args.report, input_path=args.input) if getattr(args, "report", None) else None
+        if report is not None and not args.wait:
+            raise UsageError("--report needs --wait: the report is written when the execution ends")
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -237,7 +244,77 @@ def start_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except (BotoCoreError, ClientError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    return _report(result, out)
+    exit_code = _report(result, out)
+    if report is not None:
+        _write_report(report, run_output(result), run.client("s3"), out)
+    return exit_code
+
+
+# -- report -----------------------------------------------------------------------------------
+
+def report_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Render the report of a run from its execution output or summary.json (a local file or an s3:// URI)."""
+    out = out or sys.stdout
+    try:
+        target = report_file(args.html, option="--html")
+        document = _read_run_document(args.source, getattr(args, "endpoint_url", None))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    from smx_validator.html_report import write_report
+
+    write_report(document, target)
+    print(f"wrote {target}", file=out)
+    trimmed = (document.get("summary") or {}).get("trimmed_fields") or []
+    if trimmed:
+        print(f"note: this output was trimmed to fit Step Functions ({', '.join(trimmed)}); for every job: "
+              f"smx-validator report {document['summary'].get('summary_json', 'summary.json')} --html {target}",
+              file=out)
+    return EXIT_OK
+
+
+def _read_run_document(source: str, endpoint_url: str | None) -> dict[str, Any]:
+    """An execution output or summary.json: what the report is drawn from."""
+    if source.startswith("s3://"):
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from smx_validator.api import read_summary_json
+
+        try:
+            document = read_summary_json(boto3.client("s3", endpoint_url=endpoint_url), source)
+        except (BotoCoreError, ClientError) as error:
+            raise UsageError(f"{source}: cannot read it ({error})") from None
+        except ValueError:
+            raise UsageError(f"{source} is not JSON: give a run's summary.json or its execution output") from None
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise UsageError(f"{source}: no such file (give the execution output JSON or a run's summary.json)")
+        try:
+            document = json.loads(path.read_bytes())
+        except ValueError as error:
+            raise UsageError(f"{source} is not JSON ({error}): give the execution output or a run's summary.json") from None
+    if not isinstance(document, dict) or not {"job_config", "summary"} <= set(document):
+        raise UsageError(f"{source} is not a run's execution output or summary.json (it has no job_config and "
+                         "summary): a failed split step leaves none, the gather step writes them")
+    return document
+
+
+def _write_report(path: Path, gather_output: Any, s3: Any, out: TextIO) -> None:
+    """The run's report, drawn from summary.json when the execution output was trimmed."""
+    if not isinstance(gather_output, dict) or "summary" not in gather_output:
+        print(f"no report: the run ended before its gather step summarised it ({path} is not written)", file=out)
+        return
+    from smx_validator.api import untrimmed_output
+    from smx_validator.html_report import write_report
+
+    try:
+        write_report(untrimmed_output(gather_output, s3) or gather_output, path)
+    except OSError as error:
+        print(f"could not write the report to {path} ({error.strerror})", file=out)
+        return
+    print(f"wrote the report {path}", file=out)
 
 
 # -- shared -----------------------------------------------------------------------------------
