@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--output", help="write the execution output JSON here")
     run.add_argument("--artifacts", type=Path, help="copy everything the run wrote to S3 into DIR/<run id>/")
     run.add_argument("--report", metavar="HTML", help="write the run's report (one self-contained HTML file) here")
+    run.add_argument("--mlflow-tracking-uri", metavar="URI", help="record the run in this MLflow tracking server "
+                     "(sets the input's tracking.mlflow.tracking_uri; e.g. http://127.0.0.1:5000)")
     run.set_defaults(handler=_delegate("run_command"))
     serve = local_commands.add_parser("serve", help="keep the emulated stack up for the aws CLI (--endpoint-url)")
     serve.add_argument("--port", type=int, default=5000, help="0 picks a free port (the URL is printed)")

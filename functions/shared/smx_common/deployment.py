@@ -19,6 +19,9 @@ class Deployment:
     output_bucket: str | None = None
     default_max_concurrency: int = 2
     output_kms_key_id: str | None = None
+    # The SageMaker managed MLflow tracking server the track step may write to (MlflowTrackingServerArn): "" when
+    # deployed without one, None when not known (``smx-validator validate`` without a deployment).
+    mlflow_tracking_server_arn: str | None = None
 
     @classmethod
     def from_event(cls, raw: Mapping[str, Any] | None) -> "Deployment":
@@ -28,4 +31,5 @@ class Deployment:
             output_bucket=raw.get("output_bucket") or None,
             default_max_concurrency=int(raw.get("default_max_concurrency") or 2),
             output_kms_key_id=raw.get("output_kms_key_id") or None,
+            mlflow_tracking_server_arn=raw.get("mlflow_tracking_server_arn"),
         )

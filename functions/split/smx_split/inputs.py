@@ -18,7 +18,15 @@ from typing import Any
 from smx_common.deployment import Deployment
 from smx_common.repository import repository_path
 
-from . import crossvalidation_section, job_config_section, out_of_fold_section, training_section, tuning, tuning_section
+from . import (
+    crossvalidation_section,
+    job_config_section,
+    out_of_fold_section,
+    tracking_section,
+    training_section,
+    tuning,
+    tuning_section,
+)
 from .errors import InvalidInputError
 from .job_spec import JobSpec
 from .schema_wording import schema_problems
@@ -112,6 +120,9 @@ def _normalise(raw: dict, deployment: Deployment, notes: list[str]) -> JobSpec:
         crossvalidation.get("out_of_fold_predictions"), family=training["algorithm_family"],
         hyperparameters=training["hyperparameters"], channel_layout=training["channel_layout"],
         tuning=raw.get("tuning"), problems=problems)
+    mlflow = tracking_section.normalise(raw.get("tracking"), experiment_name=job_config["experiment_name"],
+                                        deployment=deployment, problems=problems)
     if problems:
         raise InvalidInputError(problems)
-    return JobSpec(raw=raw, **job_config, **cv, **training, **search, out_of_fold=out_of_fold, notes=notes)
+    return JobSpec(raw=raw, **job_config, **cv, **training, **search, out_of_fold=out_of_fold, mlflow=mlflow,
+                   notes=notes)

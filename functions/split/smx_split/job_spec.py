@@ -44,6 +44,7 @@ class JobSpec:
     notes: list[str] = field(default_factory=list)
     tuning: TuningSpec | None = None  # a cross-validated search (tuning_section)
     out_of_fold: OutOfFoldSpec | None = None  # crossvalidation.out_of_fold_predictions (out_of_fold_section)
+    mlflow: dict | None = None  # tracking.mlflow: {"tracking_uri", "experiment_name"} (tracking_section)
 
     def job_config_section(self) -> dict:
         return {
@@ -57,6 +58,8 @@ class JobSpec:
             "experiment_name": self.experiment_name,
             "name_mapping": self.name_mapping,
             "notes": self.notes,
+            # Where the track step records the run (the state machine tracks only when this is present).
+            **({"mlflow": self.mlflow} if self.mlflow else {}),
         }
 
     def crossvalidation_section(self) -> dict:

@@ -35,6 +35,8 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         document = _read_input(args.input)
+        if getattr(args, "mlflow_tracking_uri", None):
+            _track_in(document, args.mlflow_tracking_uri)
         uploads = [_data_spec(spec) for spec in args.data or []]
         input_bucket, output_bucket, output_prefix = _deployment_buckets(document)
         output = output_file(args.output, input_path=args.input) if args.output is not None else None
@@ -80,6 +82,17 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             print(f"copied {len(files)} objects under {run_prefix} to {run_folder}", file=out)
     print(f"finished in {time.monotonic() - started:.1f} s", file=out)
     return exit_code
+
+
+def _track_in(document: dict[str, Any], tracking_uri: str) -> None:
+    """--mlflow-tracking-uri: the input's tracking.mlflow.tracking_uri (its experiment_name, if any, is kept)."""
+    tracking = document.get("tracking")
+    if tracking is not None and not isinstance(tracking, dict):
+        raise UsageError("--mlflow-tracking-uri: the input's tracking is not an object; fix or remove it")
+    mlflow = (tracking or {}).get("mlflow")
+    if mlflow is not None and not isinstance(mlflow, dict):
+        raise UsageError("--mlflow-tracking-uri: the input's tracking.mlflow is not an object; fix or remove it")
+    document["tracking"] = {**(tracking or {}), "mlflow": {**(mlflow or {}), "tracking_uri": tracking_uri}}
 
 
 def _write_output(path: Path, document: Any, out: TextIO) -> None:

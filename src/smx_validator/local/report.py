@@ -3,6 +3,7 @@ cross-validated mean ± std (the gather step's statistics, not recomputed here).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Mapping
 
@@ -60,7 +61,31 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
         lines += ["", summary["failure_message"]]
     if summary.get("summary_json"):
         lines += ["", f"Summary: {summary['summary_json']}"]
+    lines += mlflow_lines(summary)
     return "\n".join(lines)
+
+
+def mlflow_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Where the track step recorded the run in MLflow, or why it could not."""
+    recorded, failed = summary.get("mlflow"), summary.get("mlflow_error")
+    if recorded:
+        where = recorded["tracking_uri"]
+        link = (f"{where.rstrip('/')}/#/experiments/{recorded['experiment_id']}/runs/{recorded['run_id']}"
+                if where.startswith(("http://", "https://")) else where)
+        return [f"MLflow: run {recorded['run_id']} with {recorded['nested_runs']} nested runs (one per training job) "
+                f"in experiment {recorded['experiment_name']!r}: {link}"]
+    if failed:
+        return [f"warning: the run is not recorded in MLflow ({failed.get('Error')}): {_cause_message(failed.get('Cause'))}"]
+    return []
+
+
+def _cause_message(cause: Any) -> str:
+    """A Lambda error's cause is the runtime's JSON: its errorMessage."""
+    try:
+        payload = json.loads(cause or "")
+    except (TypeError, ValueError):
+        return str(cause or "")
+    return str(payload.get("errorMessage", cause)) if isinstance(payload, dict) else str(cause)
 
 
 # The most jobs whose values are shown side by side (a plain run's 20 folds at most fit; repeats may not).

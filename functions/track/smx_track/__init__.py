@@ -1,0 +1,1 @@
+"""The track step: a run's summary recorded in MLflow (functions/track/app.py)."""

@@ -1,0 +1,65 @@
+"""The records written to an MLflow tracking server with MLflow's own client (I/O).
+
+A retried step does not leave two records of one run: runs already tagged with the run id (a step that failed
+half way) are deleted before the run is written again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from mlflow.entities import Metric, Param
+from mlflow.tracking import MlflowClient
+
+from .records import RunRecord
+
+# MLflow's LogBatch limits (mlflow.utils.validation): 100 params and tags, 1000 metrics per request.
+_PARAMS_PER_BATCH, _METRICS_PER_BATCH = 100, 1000
+PARENT_TAG = "mlflow.parentRunId"  # how MLflow nests a run under another (mlflow.utils.mlflow_tags)
+
+
+def record_run(client: MlflowClient, experiment_name: str, parent: RunRecord, children: Sequence[RunRecord],
+               artifacts: Sequence[Path]) -> dict[str, Any]:
+    """Write the parent run, its nested runs and the artifacts; what the execution output says about them."""
+    experiment_id = _experiment_id(client, experiment_name)
+    _delete_earlier_attempts(client, experiment_id, parent.tags["smx.run_id"])
+    parent_id = _create(client, experiment_id, parent, {})
+    for child in children:
+        child_id = _create(client, experiment_id, child, {PARENT_TAG: parent_id, "smx.run_id": parent.tags["smx.run_id"]})
+        client.set_terminated(child_id, child.status, end_time=child.end_ms)
+    for path in artifacts:
+        client.log_artifact(parent_id, str(path))
+    client.set_terminated(parent_id, parent.status)
+    return {"experiment_name": experiment_name, "experiment_id": experiment_id, "run_id": parent_id,
+            "nested_runs": len(children)}
+
+
+def _experiment_id(client: MlflowClient, name: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        return client.create_experiment(name)
+    if experiment.lifecycle_stage == "deleted":
+        client.restore_experiment(experiment.experiment_id)  # a deleted experiment's name cannot be reused
+    return experiment.experiment_id
+
+
+def _delete_earlier_attempts(client: MlflowClient, experiment_id: str, run_id: str) -> None:
+    for run in client.search_runs([experiment_id], filter_string=f"tags.`smx.run_id` = '{run_id}'", max_results=50_000):
+        client.delete_run(run.info.run_id)
+
+
+def _create(client: MlflowClient, experiment_id: str, record: RunRecord, extra_tags: dict[str, str]) -> str:
+    run = client.create_run(experiment_id, start_time=record.start_ms, tags={**record.tags, **extra_tags},
+                            run_name=record.name)
+    run_id = run.info.run_id
+    params = [Param(key, value) for key, value in record.params.items()]
+    metrics = [Metric(key, value, record.end_ms or record.start_ms or 0, 0) for key, value in record.metrics.items()]
+    for start in range(0, len(params), _PARAMS_PER_BATCH):
+        client.log_batch(run_id, params=params[start:start + _PARAMS_PER_BATCH])
+    for start in range(0, len(metrics), _METRICS_PER_BATCH):
+        client.log_batch(run_id, metrics=metrics[start:start + _METRICS_PER_BATCH])
+    return run_id
+
+
+
