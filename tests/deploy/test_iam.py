@@ -3,8 +3,9 @@ the SAM transform, so SAM-generated roles and the policies SAM expands from its 
 templates (the state machine's LambdaInvokePolicy) are included.
 
 Intrinsics are resolved with made-up deployment values (below), so every check and the IAM
-linter see concrete ARNs. OutputKmsKeyId and InputKmsKeyId are set: the KMS statements exist
-only then, and the policies without the keys are a subset of these.
+linter see concrete ARNs. OutputKmsKeyId, InputKmsKeyId, MlflowTrackingServerArn and
+MlflowArtifactBucketName are set: their statements exist only then, and the policies without them are a
+subset of these.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
 INPUT_BUCKET, OUTPUT_BUCKET = "smx-test-input", "smx-test-output"
 KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
 INPUT_KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/66666666-7777-8888-9999-000000000000"
+MLFLOW_SERVER = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:mlflow-tracking-server/team-server"
+MLFLOW_ARTIFACT_BUCKET = "smx-test-mlflow-artifacts"
 PARAMETERS = {
+    "MlflowTrackingServerArn": MLFLOW_SERVER,
+    "MlflowArtifactBucketName": MLFLOW_ARTIFACT_BUCKET,
     "InputBucketName": INPUT_BUCKET,
     "OutputBucketName": OUTPUT_BUCKET,
     "OutputKmsKeyId": KMS_KEY,
@@ -228,7 +233,8 @@ def grants(statements: list[Statement], action_pattern: str) -> Iterator[tuple[S
 # --- the checks -----------------------------------------------------------------------------------
 
 
-APP_ROLES = {"SageMakerExecutionRole", "SplitFunctionRole", "GatherFunctionRole", "CrossValidatorStateMachineRole"}
+APP_ROLES = {"SageMakerExecutionRole", "SplitFunctionRole", "GatherFunctionRole", "TrackFunctionRole",
+             "CrossValidatorStateMachineRole"}
 
 
 def test_every_role_of_the_app_is_checked(policy_documents, allow_statements):
@@ -267,6 +273,12 @@ def test_s3_only_on_the_two_buckets_and_read_only_on_the_input_bucket(allow_stat
     problems = []
     for statement, action, resource in grants(allow_statements, "s3:*"):
         bucket = re.fullmatch(r"arn:aws:s3:::([^/]+)(/.+)?", resource)
+        if bucket and bucket.group(1) == MLFLOW_ARTIFACT_BUCKET:
+            # The managed tracking server's artifact store: the track function uploads the summaries, nothing else.
+            if not (statement.where.startswith("TrackFunctionRole/") and action == "s3:PutObject"):
+                problems.append(f"{statement.where}: {action} on the MLflow artifact bucket (only the track "
+                                "function's s3:PutObject)")
+            continue
         if not bucket or bucket.group(1) not in (INPUT_BUCKET, OUTPUT_BUCKET):
             problems.append(f"{statement.where}: {action} on {resource} (only InputBucketName/OutputBucketName)")
         elif bucket.group(1) == INPUT_BUCKET and not S3_READ_ACTIONS.match(action):
@@ -302,6 +314,7 @@ def test_sagemaker_only_on_this_apps_names(allow_statements):
 INVOKABLE_FUNCTIONS = {
     f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:SplitFunction*",
     f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:GatherFunction*",
+    f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:TrackFunction*",
 }
 
 
@@ -325,6 +338,16 @@ def test_only_the_state_machine_invokes_and_only_the_split_and_gather_functions(
     assert invoked == INVOKABLE_FUNCTIONS, (
         f"lambda:InvokeFunction on {sorted(invoked)}; expected exactly {sorted(INVOKABLE_FUNCTIONS)}"
     )
+
+
+def test_mlflow_only_by_the_track_function_on_the_deployed_tracking_server(allow_statements):
+    # GIVEN every Allow of a SageMaker-with-MLflow action (service prefix sagemaker-mlflow)
+    mlflow_grants = list(grants(allow_statements, "sagemaker-mlflow:*"))
+    # THEN the track function alone may call MLflow, and only on the server given at deploy time
+    assert mlflow_grants, "no sagemaker-mlflow grant: the track function could not write to a managed server"
+    problems = [f"{statement.where}: {action} on {resource}" for statement, action, resource in mlflow_grants
+                if not statement.where.startswith("TrackFunctionRole/") or resource != MLFLOW_SERVER]
+    assert not problems, "MLflow grants beyond the track function on MlflowTrackingServerArn:\n" + "\n".join(problems)
 
 
 def test_pass_role_only_for_the_execution_role_to_sagemaker(allow_statements):

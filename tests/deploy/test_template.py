@@ -246,9 +246,10 @@ def test_a_failed_fold_is_caught_inside_its_iteration(training_tasks, fold_state
 def test_gather_then_check_folds_fails_naming_the_failed_folds(states):
     gather = states["GatherResults"]
     assert gather["Type"] == "Task" and gather["Resource"] == "${GatherFunctionArn}", gather
-    # Without a refit plan the gather's output goes straight to CheckFolds
+    # Without a refit plan the gather's output goes to CheckFolds, through the MLflow track step when the input asks
     choose = states[gather["Next"]]
-    assert choose["Type"] == "Choice" and choose["Default"] == "CheckFolds", choose
+    tracking = states[choose["Default"]]
+    assert choose["Type"] == "Choice" and tracking["Type"] == "Choice" and tracking["Default"] == "CheckFolds", choose
     check = states["CheckFolds"]
     assert check["Type"] == "Choice"
     targets = {choice["Next"] for choice in check["Choices"]} | {check.get("Default")}
@@ -258,6 +259,20 @@ def test_gather_then_check_folds_fails_naming_the_failed_folds(states):
         "the Fail state needs Error and a CausePath (the gather step's message naming the failed folds)"
     )
     assert any(states.get(t, {}).get("Type") == "Succeed" for t in targets), "CheckFolds must also lead to success"
+
+
+def test_the_track_step_runs_only_when_asked_and_never_fails_the_run(states):
+    # GIVEN the Choice after the gather's refit Choice
+    tracking = states[states[states["GatherResults"]["Next"]]["Default"]]
+    [rule] = tracking["Choices"]
+    # THEN only a run whose plan has job_config.mlflow is tracked, and the track step goes on to CheckFolds
+    assert (rule["Variable"], rule["IsPresent"]) == ("$.job_config.mlflow", True)
+    track = states[rule["Next"]]
+    assert track["Resource"] == "${TrackFunctionArn}" and track["Next"] == "CheckFolds"
+    # AND its failure, whatever it is, is kept in the summary and the run still ends in CheckFolds
+    [catcher] = track["Catch"]
+    assert catcher == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.summary.mlflow_error", "Next": "CheckFolds"}
+    assert track["ResultPath"] == "$.summary.mlflow"
 
 
 def test_a_refit_plan_runs_through_the_same_map_and_gather(states):
@@ -276,7 +291,8 @@ def test_the_split_and_the_gather_receive_the_same_deployment_settings(states):
     # from the same block of template parameters (smx_common.deployment), not one from the other's output.
     split, gather = states["SplitDataset"]["Parameters"], states["GatherResults"]["Parameters"]
     assert gather["deployment"] == split["deployment"]
-    assert set(split["deployment"]) == {"input_bucket", "output_bucket", "default_max_concurrency", "output_kms_key_id"}
+    assert set(split["deployment"]) == {"input_bucket", "output_bucket", "default_max_concurrency", "output_kms_key_id",
+                                        "mlflow_tracking_server_arn"}
 
 
 # --- Serverless Application Repository metadata ---------------------------------------------------

@@ -29,7 +29,7 @@ SAMPLE_EVENT = json.loads((REPO / "doc" / "sample_event.json").read_text())
 EXAMPLES = {path.stem: json.loads(path.read_text()) for path in sorted((REPO / "doc" / "examples").glob("*.json"))}
 INPUT_BUCKET, OUTPUT_BUCKET = "smx-in", "smx-out"
 DEPLOYMENT = {"input_bucket": INPUT_BUCKET, "output_bucket": OUTPUT_BUCKET, "default_max_concurrency": "2",
-              "output_kms_key_id": ""}
+              "output_kms_key_id": "", "mlflow_tracking_server_arn": ""}
 IMAGE_CLASSIFICATION = "685385470294.dkr.ecr.eu-west-1.amazonaws.com/image-classification:1"
 LINEAR_LEARNER = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
 CUSTOM_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1"

@@ -1279,6 +1279,31 @@ def test_out_of_fold_predictions_of_images_in_two_buckets_are_refused_before_any
            "and a transform job's manifest lists the images of one bucket" in " ".join(problems), problems
 
 
+# --- MLflow tracking ---------------------------------------------------------------------------
+
+MANAGED_SERVER = "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/team"
+
+
+@pytest.mark.parametrize("tracking_uri, expected", [
+    ("file:///home/me/mlruns", "tracking.mlflow.tracking_uri: 'file:///home/me/mlruns' is not reachable from the track "
+                               "step's Lambda function: give the http(s):// URL of an MLflow tracking server"),
+    ("databricks", "tracking.mlflow.tracking_uri: 'databricks' is not reachable from the track step's Lambda function"),
+    (MANAGED_SERVER, f"tracking.mlflow.tracking_uri: this deployment may not write to {MANAGED_SERVER}: its IAM policy "
+                     "names only the MlflowTrackingServerArn it was deployed with (none); redeploy with "
+                     f"MlflowTrackingServerArn={MANAGED_SERVER}"),
+    ("arn:aws:sagemaker:us-east-1:123456789012:tracking-server/team", "tracking.mlflow.tracking_uri: "
+     "'arn:aws:sagemaker:us-east-1:123456789012:tracking-server/team' is not the ARN of a SageMaker managed MLflow "
+     "tracking server"),
+], ids=["local-path", "databricks", "managed-server-not-deployed", "not-an-mlflow-arn"])
+def test_an_mlflow_tracking_uri_the_track_step_cannot_use_is_refused_before_any_job(split, tracking_uri, expected):
+    # GIVEN a run that asks to be tracked where the track function cannot write
+    document = csv_input()
+    document["tracking"] = {"mlflow": {"tracking_uri": tracking_uri}}
+    # THEN the split refuses it, naming the field and what to give instead, before anything is written
+    problems = split.rejects(document, data=csv_rows(), key="path/input.csv").problems
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
 # --- what a message may show of the data -----------------------------------------------------
 
 

@@ -1,0 +1,125 @@
+"""MLflow tracking end to end: runs on the offline engine record themselves in a real MLflow server, read back
+with MlflowClient: one parent run whose metrics are the summary's statistics, one nested run per training job
+whose metrics are that job's final metrics."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from smx_validator import CrossValidationFailed, cross_validate
+from smx_validator.cli import main as cli_main
+
+from .conftest import BREAST_CANCER, EXAMPLES, IRIS, TEST_SCRIPT, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def tracked(example: str, tracking_uri: str, experiment: str) -> dict:
+    document = json.loads((EXAMPLES / example).read_text())
+    document["tracking"] = {"mlflow": {"tracking_uri": tracking_uri, "experiment_name": experiment}}
+    return document
+
+
+def runs_of(client: MlflowClient, experiment: str, run_id: str):
+    """(parent, nested runs) recorded for one run id."""
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    runs = client.search_runs([experiment_id], filter_string=f"tags.`smx.run_id` = '{run_id}'")
+    [parent] = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    return parent, [run for run in runs if run.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+
+
+def test_a_run_is_one_parent_run_with_the_summary_and_a_nested_run_per_job(mlflow_server, tmp_path):
+    # GIVEN linear-learner with out-of-fold predictions, asked to be tracked in MLflow
+    result = cross_validate(tracked("linear-learner-oof.json", mlflow_server, "oof"), local=True, data=BREAST_CANCER,
+                            progress=False)
+    client = MlflowClient(mlflow_server)
+    # WHEN its runs are read back
+    recorded = result.summary["mlflow"]
+    parent, nested = runs_of(client, "oof", result.output["job_config"]["run_id"])
+    # THEN the output names the parent run, which is finished and holds every metric's mean and std
+    assert recorded["run_id"] == parent.info.run_id and recorded["nested_runs"] == 5
+    assert parent.info.status == "FINISHED" and parent.info.run_name == result.output["job_config"]["run_id"]
+    for name, stats in result.summary["metrics"].items():
+        assert parent.data.metrics[f"{name}_mean"] == pytest.approx(stats["mean"])
+        assert parent.data.metrics[f"{name}_std"] == pytest.approx(stats["std"])
+    for name, value in result.out_of_fold["metrics"].items():
+        assert parent.data.metrics[f"out_of_fold_{name}"] == pytest.approx(value)
+    # AND its parameters are the input's settings and the hyperparameter template
+    assert parent.data.params["cv.n_splits"] == "5" and parent.data.params["cv.random_state"] == "42"
+    assert parent.data.params["predictor_type"] == "binary_classifier"
+    # AND the summaries are its artifacts, summary.json the one on S3
+    assert {artifact.path for artifact in client.list_artifacts(parent.info.run_id)} == {"summary.json", "summary.csv"}
+    local = client.download_artifacts(parent.info.run_id, "summary.json", str(tmp_path))
+    assert json.loads(open(local).read())["summary"]["metrics"] == result.summary["metrics"]
+    # AND each training job is a nested run with its hyperparameters and final metrics
+    by_job = {run.data.tags["sagemaker.training_job_name"]: run for run in nested}
+    assert set(by_job) == {split["TrainingJobName"] for split in result.splits}
+    for split in result.splits:
+        run = by_job[split["TrainingJobName"]]
+        assert run.info.status == "FINISHED" and run.info.run_name == f"fold{split['fold_index']}"
+        assert run.data.params == split["HyperParameters"]
+        assert {name: value for name, value in run.data.metrics.items() if name != "training_seconds"} == {
+            metric["MetricName"]: pytest.approx(metric["Value"]) for metric in split["FinalMetricDataList"]}
+
+
+def test_a_search_nests_every_candidates_jobs_and_its_refit(mlflow_server):
+    # GIVEN the knn search (4 candidates x 5 folds), tracked
+    document = tracked("knn-search.json", mlflow_server, "searches")
+    document["tuning"]["refit"] = True
+    result = cross_validate(document, local=True, data=IRIS, progress=False)
+    parent, nested = runs_of(MlflowClient(mlflow_server), "searches", result.output["job_config"]["run_id"])
+    # THEN every job of every candidate and the refit job are nested runs, named as the run names them
+    names = sorted(run.info.run_name for run in nested)
+    assert len(nested) == 21 and "refit" in names and "c3-fold4" in names
+    # AND the parent says which candidate won, with its statistics (the summary's are the best candidate's)
+    best = result.tuning["best_index"]
+    assert parent.data.tags["smx.best_candidate"] == f"c{best}"
+    overrides = next(c for c in result.tuning["candidates"] if c["index"] == best)["overrides"]
+    assert {f"best.{key}": str(value) for key, value in overrides.items()}.items() <= parent.data.params.items()
+    assert parent.data.metrics["test:accuracy_mean"] == pytest.approx(result.summary["metrics"]["test:accuracy"]["mean"])
+
+
+def test_a_run_with_a_failed_fold_is_recorded_as_failed_with_the_jobs_reason(mlflow_server):
+    # GIVEN the custom-container example whose fold 1 fails, tracked
+    document = tracked("custom.json", mlflow_server, "failures")
+    document["training"]["algorithm_specification"]["TrainingImage"] = f"local:{TEST_SCRIPT}"
+    document["training"]["hyperparameters_template"] = {"fail_suffix": "fold1"}
+    with pytest.raises(CrossValidationFailed) as raised:
+        cross_validate(document, local=True, data=BREAST_CANCER, progress=False)
+    run_id = raised.value.result.output["job_config"]["run_id"]
+    parent, nested = runs_of(MlflowClient(mlflow_server), "failures", run_id)
+    # THEN the parent run is FAILED, and so is the failed job's nested run, with SageMaker's reason
+    assert parent.info.status == "FAILED"
+    failed = [run for run in nested if run.info.status == "FAILED"]
+    assert [run.info.run_name for run in failed] == ["fold1"]
+    assert failed[0].data.tags["sagemaker.failure_reason"]
+
+
+def test_local_run_tracks_with_mlflow_tracking_uri_and_says_where(mlflow_server, capsys):
+    # GIVEN the knn example, which asks for no tracking, run with --mlflow-tracking-uri
+    code = cli_main(["local", "run", str(EXAMPLES / "knn.json"), "--data",
+                     f"{next(iter(IRIS))}={next(iter(IRIS.values()))}", "--mlflow-tracking-uri", mlflow_server])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    # THEN it prints the parent run's address, and the run is in the experiment named as its SageMaker Experiment
+    found = re.search(rf"MLflow: run (\w+) with 5 nested runs \(one per training job\) in experiment 'iris-knn': "
+                      rf"{re.escape(mlflow_server)}/#/experiments/(\d+)/runs/(\w+)", text)
+    assert found and found.group(1) == found.group(3), text
+    assert MlflowClient(mlflow_server).get_run(found.group(1)).info.experiment_id == found.group(2)
+
+
+def test_an_unreachable_tracking_server_leaves_the_run_succeeded_with_a_warning(capsys):
+    # GIVEN a tracking URI where no server listens
+    closed = f"http://127.0.0.1:{free_port()}"
+    code = cli_main(["local", "run", str(EXAMPLES / "knn.json"), "--data",
+                     f"{next(iter(IRIS))}={next(iter(IRIS.values()))}", "--mlflow-tracking-uri", closed])
+    text = capsys.readouterr().out
+    # THEN the run still succeeds (its summaries are written), and the user is told what was not recorded and why
+    assert code == 0, text
+    assert f"warning: the run is not recorded in MLflow (MlflowTrackingFailed): could not record the run in MLflow " \
+           f"at {closed}:" in text
+    assert "Connection refused" in text
