@@ -161,6 +161,14 @@ def _validate(args: argparse.Namespace) -> int:
         jobs = spec.n_splits * spec.n_repeats
         print(f"  out-of-fold predictions ({oof.task}): {jobs} Batch Transform job{'s' if jobs != 1 else ''}, one per "
               f"fold, each on {oof.instance_count} {oof.instance_type}; answers read as {oof.accept}")
+    if spec.mlflow:
+        from smx_split.tracking_section import is_managed
+
+        managed = is_managed(spec.mlflow["tracking_uri"])
+        print(f"  tracked in MLflow at {spec.mlflow['tracking_uri']}, experiment {spec.mlflow['experiment_name']!r}: one "
+              "parent run, one nested run per training job"
+              + ("; the stack must be deployed with this MlflowTrackingServerArn" if managed else
+                 "; the track function must reach this URL"))
     plan = preflight.provisional_plan(spec, deployment, started_at=datetime.now(timezone.utc), execution_name="validate",
                                       num_classes=preflight.PROVISIONAL_LINES)
     if payload_budget.map_mode(raw, plan) == payload_budget.DISTRIBUTED:

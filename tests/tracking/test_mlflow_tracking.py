@@ -123,3 +123,11 @@ def test_an_unreachable_tracking_server_leaves_the_run_succeeded_with_a_warning(
     assert f"warning: the run is not recorded in MLflow (MlflowTrackingFailed): could not record the run in MLflow " \
            f"at {closed}:" in text
     assert "Connection refused" in text
+
+
+def test_validate_says_where_the_run_will_be_tracked(capsys, tmp_path):
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(tracked("knn.json", "https://mlflow.example.com", "team")))
+    assert cli_main(["validate", str(path)]) == 0
+    assert ("tracked in MLflow at https://mlflow.example.com, experiment 'team': one parent run, one nested run per "
+            "training job; the track function must reach this URL") in capsys.readouterr().out

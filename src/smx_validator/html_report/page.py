@@ -87,8 +87,10 @@ def _run_section(output: Mapping[str, Any]) -> str:
         rows.append(("summary trial component", escape(summary["trial_component_name"])))
     if summary.get("mlflow"):
         mlflow = summary["mlflow"]
-        rows.append(("MLflow run", escape(f"{mlflow.get('experiment_name', '')} / {mlflow.get('run_id', '')} "
+        rows.append(("MLflow run", escape(f"{mlflow.get('run_id', '')} in experiment {mlflow.get('experiment_name', '')!r} "
                                           f"at {mlflow.get('tracking_uri', '')}")))
+    elif summary.get("mlflow_error"):
+        rows.append(("MLflow run", escape(f"not recorded ({summary['mlflow_error'].get('Error')})")))
     if region:
         rows.append(("region", escape(region)))
     notes = [*(job_config.get("notes") or [])]
