@@ -26,34 +26,52 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory):
-    """The tracking URI of a running MLflow server; it is stopped after the tests."""
-    folder = tmp_path_factory.mktemp("mlflow-server")
+def start_server(folder: Path, *store: str):
+    """`mlflow server` on a free port of 127.0.0.1 with a SQLite store in ``folder``; (process, tracking URI)."""
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
     log = (folder / "server.log").open("w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}", "--artifacts-destination",
-         str(folder / "artifacts"), "--workers", "1"],
+         "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}", "--workers", "1",
+         *(store or ("--artifacts-destination", str(folder / "artifacts")))],
         stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    log.close()
     deadline = time.monotonic() + 120
     while True:
         try:
             with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
                 if answer.status == 200:
-                    break
+                    return server, uri
         except OSError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
             pytest.fail(f"the MLflow server did not start:\n{(folder / 'server.log').read_text()[-3000:]}")
         time.sleep(0.5)
-    yield uri
+
+
+def stop_server(server: subprocess.Popen) -> None:
     server.terminate()
     try:
         server.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.kill()
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """The tracking URI of a running MLflow server that stores artifacts itself (proxied uploads)."""
+    server, uri = start_server(tmp_path_factory.mktemp("mlflow-server"))
+    yield uri
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def s3_artifact_server(tmp_path_factory):
+    """An MLflow server whose clients write artifacts to S3 themselves, as a SageMaker managed server's do, to a
+    bucket that does not exist."""
+    server, uri = start_server(tmp_path_factory.mktemp("mlflow-s3-server"), "--no-serve-artifacts",
+                               "--default-artifact-root", "s3://no-such-mlflow-artifact-bucket/mlflow")
+    yield uri
+    stop_server(server)

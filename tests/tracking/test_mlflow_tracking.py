@@ -125,6 +125,19 @@ def test_an_unreachable_tracking_server_leaves_the_run_succeeded_with_a_warning(
     assert "Connection refused" in text
 
 
+def test_artifacts_the_store_refuses_leave_the_run_recorded_without_them(s3_artifact_server, capsys):
+    # GIVEN a server whose clients must upload artifacts to an S3 bucket they cannot write (a managed server
+    # deployed without MlflowArtifactBucketName)
+    code = cli_main(["local", "run", str(EXAMPLES / "knn.json"), "--data",
+                     f"{next(iter(IRIS))}={next(iter(IRIS.values()))}", "--mlflow-tracking-uri", s3_artifact_server])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    # THEN the run is recorded, finished, with its nested runs, and the user is told the files are missing and why
+    run_id = re.search(r"MLflow: run (\w+) with 5 nested runs", text).group(1)
+    assert "note: summary.json and summary.csv are not among its artifacts: S3UploadFailedError" in text
+    assert MlflowClient(s3_artifact_server).get_run(run_id).info.status == "FINISHED"
+
+
 def test_validate_says_where_the_run_will_be_tracked(capsys, tmp_path):
     path = tmp_path / "input.json"
     path.write_text(json.dumps(tracked("knn.json", "https://mlflow.example.com", "team")))

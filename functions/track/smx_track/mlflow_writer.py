@@ -25,14 +25,26 @@ def record_run(client: MlflowClient, experiment_name: str, parent: RunRecord, ch
     experiment_id = _experiment_id(client, experiment_name)
     _delete_earlier_attempts(client, experiment_id, parent.tags["smx.run_id"])
     parent_id = _create(client, experiment_id, parent, {})
-    for child in children:
-        child_id = _create(client, experiment_id, child, {PARENT_TAG: parent_id, "smx.run_id": parent.tags["smx.run_id"]})
-        client.set_terminated(child_id, child.status, end_time=child.end_ms)
-    for path in artifacts:
-        client.log_artifact(parent_id, str(path))
+    try:
+        for child in children:
+            child_id = _create(client, experiment_id, child,
+                               {PARENT_TAG: parent_id, "smx.run_id": parent.tags["smx.run_id"]})
+            client.set_terminated(child_id, child.status, end_time=child.end_ms)
+    except Exception:
+        # Not left RUNNING: a half-written record says so (a retried step deletes it and writes the run again).
+        client.set_tag(parent_id, "smx.incomplete", "the track step failed while writing the nested runs")
+        client.set_terminated(parent_id, "FAILED")
+        raise
+    recorded = {"experiment_name": experiment_name, "experiment_id": experiment_id, "run_id": parent_id,
+                "nested_runs": len(children)}
+    try:
+        for path in artifacts:
+            client.log_artifact(parent_id, str(path))
+    except Exception as error:  # the store is the server's choice (S3, a volume...): its errors have no one type
+        # The run's record stands without its files (a managed server's S3 store needs MlflowArtifactBucketName).
+        recorded["artifacts_error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
     client.set_terminated(parent_id, parent.status)
-    return {"experiment_name": experiment_name, "experiment_id": experiment_id, "run_id": parent_id,
-            "nested_runs": len(children)}
+    return recorded
 
 
 def _experiment_id(client: MlflowClient, name: str) -> str:

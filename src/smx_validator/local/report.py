@@ -72,8 +72,11 @@ def mlflow_lines(summary: Mapping[str, Any]) -> list[str]:
         where = recorded["tracking_uri"]
         link = (f"{where.rstrip('/')}/#/experiments/{recorded['experiment_id']}/runs/{recorded['run_id']}"
                 if where.startswith(("http://", "https://")) else where)
-        return [f"MLflow: run {recorded['run_id']} with {recorded['nested_runs']} nested runs (one per training job) "
-                f"in experiment {recorded['experiment_name']!r}: {link}"]
+        lines = [f"MLflow: run {recorded['run_id']} with {recorded['nested_runs']} nested runs (one per training job) "
+                 f"in experiment {recorded['experiment_name']!r}: {link}"]
+        if recorded.get("artifacts_error"):
+            lines.append(f"  note: summary.json and summary.csv are not among its artifacts: {recorded['artifacts_error']}")
+        return lines
     if failed:
         return [f"warning: the run is not recorded in MLflow ({failed.get('Error')}): {_cause_message(failed.get('Cause'))}"]
     return []
