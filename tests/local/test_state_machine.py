@@ -198,7 +198,8 @@ def test_no_lambda_runs_per_fold(app_engine, example):
     # WHEN a 5-fold execution runs
     result = app_engine.run(example("knn"))
     assert result.status == "SUCCEEDED", result.cause
-    # THEN its history has exactly two Lambda invocations (split, gather), none inside the Map,
+    # THEN its history has exactly two Lambda invocations (split, gather; the track step runs only when asked),
+    # none inside the Map,
     # and one SageMaker task per fold
     by_id = {event["id"]: event for event in result.history}
     cache: dict = {}
@@ -215,11 +216,11 @@ def test_the_state_machine_role_is_deployed_with_the_sam_policy_templates_expand
     role = f"{app_engine.stack_name}-CrossValidatorStateMachineRole"
     documents = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
                  for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
-    # THEN the emulated role grants lambda:InvokeFunction on exactly the split and gather functions
+    # THEN the emulated role grants lambda:InvokeFunction on exactly the split, gather and track functions
     invokes = sorted(statement["Resource"] for document in documents for statement in document["Statement"]
                      if statement["Action"] == ["lambda:InvokeFunction"])
     assert invokes == [f"arn:aws:lambda:us-east-1:123456789012:function:{app_engine.function_names[logical_id]}*"
-                       for logical_id in ("GatherFunction", "SplitFunction")]
+                       for logical_id in ("GatherFunction", "SplitFunction", "TrackFunction")]
 
 
 def _measured_state_bytes(result) -> dict[str, int]:
