@@ -21,7 +21,7 @@ def resolver(template: SamTemplate, **parameters: str) -> IntrinsicResolver:
         template, parameters=template.parameter_values({**BUCKETS, **parameters}), region="eu-west-1",
         account_id="111122223333",
         attributes={("SplitFunction", "Arn"): "arn:split", ("GatherFunction", "Arn"): "arn:gather",
-                    ("SageMakerExecutionRole", "Arn"): "arn:role"},
+                    ("TrackFunction", "Arn"): "arn:track", ("SageMakerExecutionRole", "Arn"): "arn:role"},
         physical_ids={"SplitFunction": "stack-split"},
     )
 
@@ -38,7 +38,8 @@ def test_functions_come_with_their_code_handler_and_merged_environment(template)
 
 def test_parameters_get_their_defaults_and_constraints(template):
     values = template.parameter_values(BUCKETS)
-    assert values == {**BUCKETS, "DefaultMaxConcurrency": "2", "OutputKmsKeyId": "", "InputKmsKeyId": ""}
+    assert values == {**BUCKETS, "DefaultMaxConcurrency": "2", "OutputKmsKeyId": "", "InputKmsKeyId": "",
+                      "MlflowTrackingServerArn": "", "MlflowArtifactBucketName": ""}
     with pytest.raises(TemplateError, match="InputBucketName: required"):
         template.parameter_values({"OutputBucketName": "out-bucket"})
     with pytest.raises(TemplateError, match="OutputBucketName: 'Not_A_Bucket' does not match"):
@@ -53,9 +54,9 @@ def test_the_state_machine_substitutions_resolve_to_the_deployed_resources(templ
     machine = template.state_machine()
     assert machine.definition_path == REPO / "statemachines" / "crossvalidator.asl.json"
     assert resolver(template).resolve(machine.substitutions) == {
-        "SplitFunctionArn": "arn:split", "GatherFunctionArn": "arn:gather", "SageMakerExecutionRoleArn": "arn:role",
-        "InputBucketName": "in-bucket", "OutputBucketName": "out-bucket", "DefaultMaxConcurrency": "2",
-        "OutputKmsKeyId": "",
+        "SplitFunctionArn": "arn:split", "GatherFunctionArn": "arn:gather", "TrackFunctionArn": "arn:track",
+        "SageMakerExecutionRoleArn": "arn:role", "InputBucketName": "in-bucket", "OutputBucketName": "out-bucket",
+        "DefaultMaxConcurrency": "2", "OutputKmsKeyId": "", "MlflowTrackingServerArn": "",
     }
 
 

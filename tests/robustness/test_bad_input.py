@@ -103,7 +103,7 @@ def test_unknown_keys_are_named_with_the_closest_allowed_one(split):
     document["job config"] = {}
     # WHEN / THEN each is named, with a suggestion or the allowed fields
     assert split.rejects(document, data=manifest()).problems == [
-        "extras: unknown field; allowed fields: crossvalidation, job_config, training, tuning",
+        "extras: unknown field; allowed fields: crossvalidation, job_config, tracking, training, tuning",
         '"job config": unknown field; did you mean \'job_config\'?',
         "crossvalidation.n_splits: missing; this field is required",
         "crossvalidation.n_split: unknown field; did you mean 'n_splits'?",

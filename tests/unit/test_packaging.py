@@ -31,7 +31,16 @@ def third_party_imports(files: list[Path]) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
     third_party = {name for name in names if name not in sys.stdlib_module_names and not name.startswith("smx_")}
-    return {distributions[name][0].lower() for name in third_party}
+    return {_distribution(distributions[name]) for name in third_party}
+
+
+def _distribution(candidates: list[str]) -> str:
+    """The distribution that provides a top-level module. Some modules come from several (mlflow, mlflow-skinny
+    and mlflow-tracing all install ``mlflow``), in no fixed order: the one pyproject.toml declares is the one."""
+    names = sorted({candidate.lower() for candidate in candidates})
+    declared_anywhere = declared(PYPROJECT["project"]["dependencies"]) | {
+        name for extra in PYPROJECT["project"]["optional-dependencies"].values() for name in declared(extra)}
+    return next((name for name in names if name in declared_anywhere), names[0])
 
 
 def declared(requirements: list[str]) -> set[str]:
