@@ -275,9 +275,13 @@ def untrimmed_output(output: Mapping[str, Any], s3: Any) -> dict[str, Any] | Non
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return read_summary_json(s3, summary["summary_json"])
+        document = read_summary_json(s3, summary["summary_json"])
     except (BotoCoreError, ClientError, ValueError):
         return None
+    # What the steps after the gather added to the output (the MLflow record) is not in summary.json.
+    document.setdefault("summary", {}).update(
+        {key: summary[key] for key in ("mlflow", "mlflow_error") if key in summary})
+    return document
 
 
 def read_summary_json(s3: Any, uri: str) -> dict[str, Any]:
