@@ -37,14 +37,19 @@ def test_local_run_writes_the_report_that_report_renders_from_its_output(tmp_pat
                                "summary.json)"),
     ("notjson.json", "r.html", "error: {tmp}/notjson.json is not JSON"),
     ("input.json", "r.html", "error: {tmp}/input.json is not a run's execution output or summary.json"),
+    ("lists.json", "r.html", "error: {tmp}/lists.json is not a run's execution output or summary.json"),
+    ("odd.json", "r.html", "error: {tmp}/odd.json does not have the shape of a run's execution output (TypeError"),
     ("out.json", "folder/", "error: --html {tmp}/folder is a folder: give the path of an HTML file"),
     ("out.json", "notes.txt", "error: --html {tmp}/notes.txt exists and is not a report of a previous run"),
-], ids=["missing", "not-json", "an-input-not-an-output", "html-folder", "html-other-file"])
+], ids=["missing", "not-json", "an-input-not-an-output", "not-objects", "edited-output", "html-folder",
+        "html-other-file"])
 def test_report_refuses_what_it_cannot_use_in_one_line(tmp_path, capsys, source, html, message):
     (tmp_path / "notjson.json").write_text("{not json")
     (tmp_path / "input.json").write_text((EXAMPLES / "knn.json").read_text())
     (tmp_path / "out.json").write_text(json.dumps({"job_config": {}, "summary": {}}))
     (tmp_path / "notes.txt").write_text("my notes")
+    (tmp_path / "lists.json").write_text(json.dumps({"job_config": [], "summary": []}))
+    (tmp_path / "odd.json").write_text(json.dumps({"job_config": {}, "summary": {"metrics": {"a": {"values": "x"}}}}))
     (tmp_path / "folder").mkdir()
     assert cli_main(["report", str(tmp_path / source), "--html", f"{tmp_path}/{html}"]) == 2
     assert capsys.readouterr().err.startswith(message.format(tmp=tmp_path))

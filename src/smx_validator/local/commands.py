@@ -276,7 +276,17 @@ def report_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     from smx_validator.html_report import write_report
 
-    write_report(document, target)
+    try:
+        write_report(document, target)
+    except OSError as error:
+        print(f"error: could not write {target} ({error.strerror})", file=sys.stderr)
+        return EXIT_FAILED
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        # A JSON file with job_config and summary, but not as the gather writes them (edited, or another tool's).
+        print(f"error: {args.source} does not have the shape of a run's execution output ({type(error).__name__}: "
+              f"{error}): give the file `local run --output` wrote, the execution's output, or summary.json",
+              file=sys.stderr)
+        return EXIT_USAGE
     print(f"wrote {target}", file=out)
     trimmed = (document.get("summary") or {}).get("trimmed_fields") or []
     if trimmed:
@@ -308,7 +318,7 @@ def _read_run_document(source: str, endpoint_url: str | None) -> dict[str, Any]:
             document = json.loads(path.read_bytes())
         except ValueError as error:
             raise UsageError(f"{source} is not JSON ({error}): give the execution output or a run's summary.json") from None
-    if not isinstance(document, dict) or not {"job_config", "summary"} <= set(document):
+    if not isinstance(document, dict) or not all(isinstance(document.get(key), dict) for key in ("job_config", "summary")):
         raise UsageError(f"{source} is not a run's execution output or summary.json (it has no job_config and "
                          "summary): a failed split step leaves none, the gather step writes them")
     return document
