@@ -48,6 +48,12 @@ class CrossValidationResult:
         trimmed)."""
         return (self.untrimmed or self.output).get("splits") or []
 
+    def _repr_html_(self) -> str:
+        """A notebook shows a result as its report (the same sections and figures as ``write_report``'s file)."""
+        from .html_report.page import render_fragment
+
+        return render_fragment(self.untrimmed or self.output)
+
     def write_report(self, path: str | Path) -> Path:
         """The run's report as one self-contained HTML file (``smx-validator report``'s): figures of every
         metric per fold, the folds' class balance, the search's ranking, the out-of-fold confusion matrix."""

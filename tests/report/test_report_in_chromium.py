@@ -93,3 +93,31 @@ def test_the_search_report_ranks_the_candidates(browser, search_run, tmp_path):
     assert heading.startswith(f"Search: {len(search_run.tuning['candidates'])} candidates ranked by")
     table = browser.find_element("css selector", "#tuning + table").text
     assert table.splitlines()[1].split()[:2] == ["1", f"c{best}"]
+
+
+def test_a_notebook_shows_the_result_as_its_report_without_restyling_the_notebook(browser, out_of_fold_run, tmp_path):
+    # GIVEN a page standing for a notebook, with its own heading and table, and the result's HTML in a cell
+    host = ("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+            "<h1 id='notebook-title'>My notebook</h1><table id='notebook-table'><tr><td>x</td></tr></table>"
+            "<div class='output'>CELL</div></body></html>")
+    plain = tmp_path / "notebook.html"
+    plain.write_text(host.replace("CELL", ""))
+    with_result = tmp_path / "notebook-with-result.html"
+    with_result.write_text(host.replace("CELL", out_of_fold_run._repr_html_()))
+
+    def notebook_styles() -> list:
+        return browser.execute_script(
+            "const h = getComputedStyle(document.getElementById('notebook-title'));"
+            "const t = getComputedStyle(document.querySelector('#notebook-table td'));"
+            "return [h.fontSize, h.borderBottomStyle, t.borderTopStyle, getComputedStyle(document.body).margin];")
+
+    _open(browser, plain)
+    before = notebook_styles()
+    # WHEN the cell shows the result
+    _open(browser, with_result)
+    # THEN the report's figures render in it, and the notebook's own elements keep their style
+    assert _errors(browser) == []
+    for identifier in ("metric-values", "fold-balance", "confusion-matrix"):
+        width, height = _figure_size(browser, identifier)
+        assert width > 200 and height > 150, (identifier, width, height)
+    assert notebook_styles() == before

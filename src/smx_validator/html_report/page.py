@@ -19,26 +19,35 @@ from . import figures
 
 # In every report's head: how a later run knows that a file it would replace is a report (input_files).
 GENERATOR = '<meta name="generator" content="smx-validator report">'
+# Every rule is scoped to the report's own element, so that the same markup can sit inside a notebook's page
+# (``render_fragment``, Jupyter's _repr_html_) without restyling the notebook.
 _STYLE = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 72em;
-       padding: 0 1.5em; color: #222; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-td.number { text-align: right; font-variant-numeric: tabular-nums; }
-th { background: #f4f4f4; }
-.status-ok { color: #1a7f37; font-weight: 600; } .status-failed { color: #b42318; font-weight: 600; }
-.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 0.5em 0.8em; margin: 0.8em 0; }
-figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
-code { font-size: 0.95em; }
+.smx-report { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 72em; color: #222; }
+.smx-report h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+.smx-report h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
+.smx-report table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+.smx-report th, .smx-report td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+.smx-report td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.smx-report th { background: #f4f4f4; }
+.smx-report .status-ok { color: #1a7f37; font-weight: 600; }
+.smx-report .status-failed { color: #b42318; font-weight: 600; }
+.smx-report .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 0.5em 0.8em; margin: 0.8em 0; }
+.smx-report figure { margin: 1em 0; } .smx-report figure svg { max-width: 100%; height: auto; }
+.smx-report code { font-size: 0.95em; }
 """
+_PAGE_STYLE = "body { margin: 2em auto; max-width: 75em; padding: 0 1.5em; }"
 
 
 def render_html(output: Mapping[str, Any]) -> str:
     """The report of one run from its execution output (``summary.json`` has the same shape, never trimmed)."""
-    job_config = output.get("job_config") or {}
+    return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n{GENERATOR}\n"
+            f"<title>{escape(_title(output))}</title>\n<style>{_PAGE_STYLE}</style>\n</head>\n<body>\n"
+            f"{render_fragment(output)}</body>\n</html>\n")
+
+
+def render_fragment(output: Mapping[str, Any]) -> str:
+    """The report as one element with its (scoped) style: what a notebook shows for a result."""
     summary = output.get("summary") or {}
-    title = f"Cross-validation report: {job_config.get('name') or job_config.get('run_id') or 'run'}"
     sections = [
         _run_section(output),
         _settings_section(output),
@@ -48,11 +57,15 @@ def render_html(output: Mapping[str, Any]) -> str:
         _out_of_fold_section(summary.get("out_of_fold"), summary.get("metrics") or {}),
     ]
     body = "\n".join(section for section in sections if section)
-    return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"{GENERATOR}\n<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-            f"<h1>{escape(title)}</h1>\n{_status_line(summary, output.get("splits") or [])}\n{body}\n"
+    return (f"<style>{_STYLE}</style>\n<div class=\"smx-report\">\n<h1>{escape(_title(output))}</h1>\n"
+            f"{_status_line(summary, output.get('splits') or [])}\n{body}\n"
             "<p><small>Made by smx-validator from the run's execution output; std is the population standard "
-            "deviation.</small></p>\n</body>\n</html>\n")
+            "deviation.</small></p>\n</div>\n")
+
+
+def _title(output: Mapping[str, Any]) -> str:
+    job_config = output.get("job_config") or {}
+    return f"Cross-validation report: {job_config.get('name') or job_config.get('run_id') or 'run'}"
 
 
 def _status_line(summary: Mapping[str, Any], splits: Sequence[Mapping[str, Any]]) -> str:
