@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test test-ceiling lint build sar-template bench bench-tuning bench-oof browser clean
+.PHONY: demo test test-ceiling lint build sar-template bench bench-tuning bench-oof bench-report browser clean
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml functions/split/requirements.txt functions/gather/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python3.12 not found: install it or run make PYTHON=/path/to/python3.12" >&2; exit 2; }
@@ -62,6 +62,11 @@ bench-tuning: $(VENV)/.installed
 ## gather's out-of-fold step at 100k and 1M lines (time and peak memory); a table, then one line of JSON.
 bench-oof: $(VENV)/.installed
 	$(BIN)/python benchmarks/oof_bench.py
+
+## Report and MLflow tracking benchmark: the HTML report and the track step's record for searches of BENCH_REPORT_JOBS
+## jobs (default 5,100,1000), against writing summary.json and one bare MLflow run per job; a table, then JSON.
+bench-report: $(VENV)/.installed
+	$(BIN)/python benchmarks/report_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam build
