@@ -58,7 +58,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             recorded = mlflow_writer.record_run(
                 MlflowClient(tracking_uri=settings["tracking_uri"]), settings["experiment_name"],
                 records.parent_run(document), records.job_runs(document), artifacts)
-        except (MlflowException, OSError) as error:
+        except (MlflowException, OSError, mlflow_writer.PartialRecord) as error:
             raise MlflowTrackingFailed(f"could not record the run in MLflow at {settings['tracking_uri']}: "
                                        f"{_first_line(error)}") from error
     logger.info("Recorded the run in MLflow", extra=recorded)

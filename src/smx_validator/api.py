@@ -23,6 +23,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 # The state machine's gather state (statemachines/crossvalidator.asl.json): its output is the run's result.
 GATHER_STATE = "GatherResults"
+# The Choice that ends the run by its summary, after the track step (statemachines/crossvalidator.asl.json).
+JUDGE_STATE = "CheckFolds"
 ProgressCallback = Callable[[list[dict[str, Any]]], None]
 
 
@@ -262,12 +264,16 @@ def cross_validate(input: Mapping[str, Any] | str | Path, *, state_machine_arn: 
 
 
 def run_output(outcome: Any) -> Any:
-    """An ended execution's result: its output, or, when it failed after the gather step (failed folds), that
-    step's output from the history (a failed execution has no output)."""
+    """An ended execution's result: its output, or, when it failed after the gather step (failed folds), what
+    the run had gathered, from the history (a failed execution has no output): the input of the state that
+    judged the run (the gather's output with the track step's record), else the gather step's output."""
     if outcome.output is not None:
         return outcome.output
-    from .local.progress import state_output
+    from .local.progress import state_input, state_output
 
+    judged = state_input(outcome.history, JUDGE_STATE)
+    if isinstance(judged, dict) and isinstance(judged.get("summary"), dict):
+        return judged
     output = state_output(outcome.history, GATHER_STATE)
     return output if isinstance(output, dict) else None
 

@@ -117,14 +117,9 @@ def artifacts_folder(path: Path, *, input_path: Path) -> Path:
 
 
 def _is_previous_report(path: Path) -> bool:
-    from smx_validator.html_report.page import GENERATOR
+    from smx_validator.html_report import is_report
 
-    try:
-        with path.open("rb") as file:
-            head = file.read(4096)
-    except OSError:
-        return False
-    return GENERATOR.encode() in head
+    return is_report(path)
 
 
 def _is_previous_output(path: Path) -> bool:

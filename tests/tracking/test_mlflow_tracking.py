@@ -92,6 +92,8 @@ def test_a_run_with_a_failed_fold_is_recorded_as_failed_with_the_jobs_reason(mlf
         cross_validate(document, local=True, data=BREAST_CANCER, progress=False)
     run_id = raised.value.result.output["job_config"]["run_id"]
     parent, nested = runs_of(MlflowClient(mlflow_server), "failures", run_id)
+    # AND the failed run's result names its MLflow record, as a successful run's does
+    assert raised.value.result.summary["mlflow"]["run_id"] == parent.info.run_id
     # THEN the parent run is FAILED, and so is the failed job's nested run, with SageMaker's reason
     assert parent.info.status == "FAILED"
     failed = [run for run in nested if run.info.status == "FAILED"]
@@ -120,7 +122,7 @@ def test_an_unreachable_tracking_server_leaves_the_run_succeeded_with_a_warning(
     text = capsys.readouterr().out
     # THEN the run still succeeds (its summaries are written), and the user is told what was not recorded and why
     assert code == 0, text
-    assert f"warning: the run is not recorded in MLflow (MlflowTrackingFailed): could not record the run in MLflow " \
+    assert f"warning: MLflow tracking failed (MlflowTrackingFailed): could not record the run in MLflow " \
            f"at {closed}:" in text
     assert "Connection refused" in text
 
@@ -144,3 +146,54 @@ def test_validate_says_where_the_run_will_be_tracked(capsys, tmp_path):
     assert cli_main(["validate", str(path)]) == 0
     assert ("tracked in MLflow at https://mlflow.example.com, experiment 'team': one parent run, one nested run per "
             "training job; the track function must reach this URL") in capsys.readouterr().out
+
+
+def test_an_experiment_deleted_in_mlflow_is_restored_and_the_user_told(mlflow_server):
+    # GIVEN an experiment that was deleted in MLflow (its name stays reserved there)
+    client = MlflowClient(mlflow_server)
+    client.delete_experiment(client.create_experiment("deleted-before"))
+    document = tracked("knn.json", mlflow_server, "deleted-before")
+    # WHEN a run is tracked under that name
+    result = cross_validate(document, local=True, data=IRIS, progress=False)
+    # THEN the experiment is active again with the run in it, and the output says it was restored
+    assert client.get_experiment_by_name("deleted-before").lifecycle_stage == "active"
+    assert result.summary["mlflow"]["experiment_restored"] is True
+    from smx_validator.local.report import mlflow_lines
+
+    assert "note: the experiment 'deleted-before' had been deleted in MLflow; it is restored" in "\n".join(
+        mlflow_lines(result.summary))
+
+
+def test_a_record_that_breaks_half_way_names_the_parent_run_left_incomplete(mlflow_server):
+    # GIVEN the track step's writer, and a server that stops answering after the parent and two nested runs
+    import sys
+
+    sys.path.insert(0, str(EXAMPLES.parents[1] / "functions" / "track"))
+    from smx_track import mlflow_writer, records
+
+    class BreaksAfter:
+        def __init__(self, client, runs):
+            self.client, self.runs = client, runs
+
+        def create_run(self, *args, **kwargs):
+            self.runs -= 1
+            if self.runs < 0:
+                raise OSError("Connection refused")
+            return self.client.create_run(*args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.client, name)
+
+    output = json.loads(json.dumps(cross_validate(EXAMPLES / "knn.json", local=True, data=IRIS, progress=False).output))
+    client = MlflowClient(mlflow_server)
+    mlflow_writer.CONCURRENT_REQUESTS = 1  # the order of the writes, for the count above
+    try:
+        with pytest.raises(mlflow_writer.PartialRecord) as raised:
+            mlflow_writer.record_run(BreaksAfter(client, 3), "half-way", records.parent_run(output),
+                                     records.job_runs(output), [])
+    finally:
+        mlflow_writer.CONCURRENT_REQUESTS = 8
+    # THEN the error names the parent run, which is marked FAILED and incomplete (the server still answers here)
+    parent = client.get_run(raised.value.parent_id)
+    assert str(raised.value).startswith(f"recorded in part: parent run {parent.info.run_id} (experiment ")
+    assert parent.info.status == "FAILED" and "smx.incomplete" in parent.data.tags

@@ -23,7 +23,7 @@ PARENT_TAG = "mlflow.parentRunId"  # how MLflow nests a run under another (mlflo
 def record_run(client: MlflowClient, experiment_name: str, parent: RunRecord, children: Sequence[RunRecord],
                artifacts: Sequence[Path]) -> dict[str, Any]:
     """Write the parent run, its nested runs and the artifacts; what the execution output says about them."""
-    experiment_id = _experiment_id(client, experiment_name)
+    experiment_id, restored = _experiment_id(client, experiment_name)
     _delete_earlier_attempts(client, experiment_id, parent.tags["smx.run_id"])
     parent_id = _create(client, experiment_id, parent, {})
     nested_tags = {PARENT_TAG: parent_id, "smx.run_id": parent.tags["smx.run_id"]}
@@ -37,13 +37,17 @@ def record_run(client: MlflowClient, experiment_name: str, parent: RunRecord, ch
         with ThreadPoolExecutor(max_workers=CONCURRENT_REQUESTS) as pool:
             for _ in pool.map(write_child, children):
                 pass
-    except Exception:
-        # Not left RUNNING: a half-written record says so (a retried step deletes it and writes the run again).
-        client.set_tag(parent_id, "smx.incomplete", "the track step failed while writing the nested runs")
-        client.set_terminated(parent_id, "FAILED")
-        raise
+    except Exception as error:
+        # Not left RUNNING when the server still answers: a half-written record says so (a retried step deletes it
+        # and writes the run again).
+        try:
+            client.set_tag(parent_id, "smx.incomplete", "the track step failed while writing the nested runs")
+            client.set_terminated(parent_id, "FAILED")
+        except Exception:
+            pass  # the server is gone: the error below names the parent run left behind
+        raise PartialRecord(parent_id, experiment_id, error) from error
     recorded = {"experiment_name": experiment_name, "experiment_id": experiment_id, "run_id": parent_id,
-                "nested_runs": len(children)}
+                "nested_runs": len(children), **({"experiment_restored": True} if restored else {})}
     try:
         for path in artifacts:
             client.log_artifact(parent_id, str(path))
@@ -54,13 +58,25 @@ def record_run(client: MlflowClient, experiment_name: str, parent: RunRecord, ch
     return recorded
 
 
-def _experiment_id(client: MlflowClient, name: str) -> str:
+class PartialRecord(Exception):
+    """The parent run was written, but not all of its nested runs: which run a user should delete or ignore."""
+
+    def __init__(self, parent_id: str, experiment_id: str, cause: Exception):
+        super().__init__(f"recorded in part: parent run {parent_id} (experiment {experiment_id}) is incomplete: "
+                         f"{str(cause).strip().splitlines()[0][:400] if str(cause).strip() else type(cause).__name__}")
+        self.parent_id = parent_id
+
+
+def _experiment_id(client: MlflowClient, name: str) -> tuple[str, bool]:
+    """The experiment's id, and whether it had been deleted (MLflow keeps a deleted experiment's name: the only
+    way to record under that name again is to restore it)."""
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
-        return client.create_experiment(name)
+        return client.create_experiment(name), False
     if experiment.lifecycle_stage == "deleted":
-        client.restore_experiment(experiment.experiment_id)  # a deleted experiment's name cannot be reused
-    return experiment.experiment_id
+        client.restore_experiment(experiment.experiment_id)
+        return experiment.experiment_id, True
+    return experiment.experiment_id, False
 
 
 def _delete_earlier_attempts(client: MlflowClient, experiment_id: str, run_id: str) -> None:

@@ -11,13 +11,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from .page import render_html
+from .page import GENERATOR, render_fragment, render_html
 
-__all__ = ["render_html", "write_report"]
+__all__ = ["render_fragment", "render_html", "write_report", "is_report"]
 
 
 def write_report(output: Mapping[str, Any], path: str | Path) -> Path:
-    """Render the report of ``output`` (an execution output or summary.json) to ``path``."""
+    """Render the report of ``output`` (an execution output or summary.json) to ``path``, creating its folder.
+
+    Only a previous report is replaced: a folder raises IsADirectoryError, any other existing file FileExistsError.
+    """
     target = Path(path)
-    target.write_text(render_html(output), encoding="utf-8")
+    if target.is_dir():
+        raise IsADirectoryError(f"{target} is a folder: give the path of an HTML file, such as {target / 'report.html'}")
+    if target.exists() and not is_report(target):
+        raise FileExistsError(f"{target} exists and is not a report of a previous run: choose another path (a previous "
+                              "report is replaced)")
+    page = render_html(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
     return target
+
+
+def is_report(path: Path) -> bool:
+    """Whether the file is a report this package wrote (its head names the generator)."""
+    try:
+        with path.open("rb") as file:
+            return GENERATOR.encode() in file.read(4096)
+    except OSError:
+        return False

@@ -177,6 +177,16 @@ def state_output(history: list[dict[str, Any]], state_name: str) -> Any:
     return result
 
 
+def state_input(history: list[dict[str, Any]], state_name: str) -> Any:
+    """The input of the last time a top-level state was entered, read from the history (None if never)."""
+    result = None
+    for event in sorted(history, key=lambda item: item["id"]):
+        entered = event.get("stateEnteredEventDetails")
+        if entered and entered.get("name") == state_name:
+            result = _json(entered.get("input"))
+    return result
+
+
 def _iteration(event: dict[str, Any], by_id: dict[int, dict[str, Any]], cache: dict[int, int | None]) -> int | None:
     """The Map iteration index an event belongs to (None outside iterations)."""
     chain = []

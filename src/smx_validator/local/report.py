@@ -74,11 +74,14 @@ def mlflow_lines(summary: Mapping[str, Any]) -> list[str]:
                 if where.startswith(("http://", "https://")) else where)
         lines = [f"MLflow: run {recorded['run_id']} with {recorded['nested_runs']} nested runs (one per training job) "
                  f"in experiment {recorded['experiment_name']!r}: {link}"]
+        if recorded.get("experiment_restored"):
+            lines.append(f"  note: the experiment {recorded['experiment_name']!r} had been deleted in MLflow; it is "
+                         "restored (MLflow keeps a deleted experiment's name)")
         if recorded.get("artifacts_error"):
             lines.append(f"  note: summary.json and summary.csv are not among its artifacts: {recorded['artifacts_error']}")
         return lines
     if failed:
-        return [f"warning: the run is not recorded in MLflow ({failed.get('Error')}): {_cause_message(failed.get('Cause'))}"]
+        return [f"warning: MLflow tracking failed ({failed.get('Error')}): {_cause_message(failed.get('Cause'))}"]
     return []
 
 
