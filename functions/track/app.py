@@ -67,4 +67,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _first_line(error: Exception) -> str:
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:500]
+    # Whole: a connection error's useful end ("Connection refused") follows a long URL.
+    return text.splitlines()[0][:2000]

@@ -143,7 +143,9 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"input: is {document_size:,} bytes; Step Functions accepts an execution input of at most "
               f"{payload_budget.LIMIT_BYTES:,} bytes (256 KiB): remove whitespace or shorten it")
         return EXIT_USAGE
-    deployment = Deployment(input_bucket=args.input_bucket, output_bucket=args.output_bucket)
+    # `local run` deploys the template with no MlflowTrackingServerArn: --offline checks against that deployment.
+    deployment = Deployment(input_bucket=args.input_bucket, output_bucket=args.output_bucket,
+                            mlflow_tracking_server_arn="" if args.offline else None)
     try:
         spec = validate_document(raw, deployment)
         preflight.check(raw, spec, deployment, started_at=datetime.now(timezone.utc), execution_name="validate",

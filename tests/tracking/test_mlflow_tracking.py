@@ -75,6 +75,10 @@ def test_a_search_nests_every_candidates_jobs_and_its_refit(mlflow_server):
     # THEN every job of every candidate and the refit job are nested runs, named as the run names them
     names = sorted(run.info.run_name for run in nested)
     assert len(nested) == 21 and "refit" in names and "c3-fold4" in names
+    # AND the refit's run, like every job's, has its training job's ARN and final metrics (training-set figures)
+    [refit] = [run for run in nested if run.info.run_name == "refit"]
+    assert refit.data.tags["sagemaker.training_job_arn"] == result.tuning["refit"]["TrainingJobArn"]
+    assert "test:accuracy" in refit.data.metrics and "training-set figures" in refit.data.tags["smx.note"]
     # AND the parent says which candidate won, with its statistics (the summary's are the best candidate's)
     best = result.tuning["best_index"]
     assert parent.data.tags["smx.best_candidate"] == f"c{best}"
@@ -197,3 +201,29 @@ def test_a_record_that_breaks_half_way_names_the_parent_run_left_incomplete(mlfl
     parent = client.get_run(raised.value.parent_id)
     assert str(raised.value).startswith(f"recorded in part: parent run {parent.info.run_id} (experiment ")
     assert parent.info.status == "FAILED" and "smx.incomplete" in parent.data.tags
+
+
+def test_a_retried_step_replaces_its_own_record_and_never_another_executions(mlflow_server):
+    import sys
+
+    sys.path.insert(0, str(EXAMPLES.parents[1] / "functions" / "track"))
+    from smx_track import mlflow_writer, records
+
+    def document(execution: str) -> dict:
+        return {"job_config": {"run_id": "crossvalidator-same-20261130-120000", "execution_name": execution},
+                "splits": [{"fold_index": 0, "TrainingJobName": "j-fold0", "TrainingJobStatus": "Completed"}],
+                "summary": {"metrics": {}}}
+
+    def record(execution: str) -> str:
+        output = document(execution)
+        return mlflow_writer.record_run(MlflowClient(mlflow_server), "same-run-id", records.parent_run(output),
+                                        records.job_runs(output), [])["run_id"]
+
+    client = MlflowClient(mlflow_server)
+    experiment_id = client.create_experiment("same-run-id")
+    # GIVEN two executions that share a run id (two offline runs started in the same second), the first retried
+    first, second, retried = record("local-a"), record("local-b"), record("local-a")
+    # THEN the retry replaced the first record, and the other execution's record stands
+    live = {run.info.run_id for run in client.search_runs([experiment_id])
+            if "mlflow.parentRunId" not in run.data.tags}
+    assert live == {second, retried} and first not in live

@@ -55,12 +55,16 @@ def refit_outcome(job: Mapping[str, Any], description: Mapping[str, Any] | None,
     outcome: dict[str, Any] = {
         "candidate_index": job["candidate_index"],
         "TrainingJobName": job["TrainingJobName"],
+        "TrainingJobArn": (description or {}).get("TrainingJobArn"),
         "TrainingJobStatus": (description or {}).get("TrainingJobStatus", NOT_CREATED),
         "ModelArtifacts": (description or {}).get("ModelArtifacts"),
         "HyperParameters": job["HyperParameters"],
         "num_training_samples": job["num_training_samples"],
         "TrainingTimeInSeconds": (description or {}).get("TrainingTimeInSeconds"),
         "BillableTimeInSeconds": (description or {}).get("BillableTimeInSeconds"),
+        # Its final metrics (MLflow's nested run of the refit): training-set figures, its validation channel being
+        # the whole dataset too.
+        "FinalMetricDataList": (description or {}).get("FinalMetricDataList") or [],
     }
     if outcome["TrainingJobStatus"] != COMPLETED:
         outcome["ModelArtifacts"] = None

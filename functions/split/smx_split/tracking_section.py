@@ -45,7 +45,8 @@ def _uri_problem(uri: str, deployment: Deployment) -> str | None:
             return None
         return (f"{_FIELD}: this deployment may not write to {uri}: its IAM policy names only the MlflowTrackingServerArn "
                 f"it was deployed with ({deployed or 'none'}); redeploy with MlflowTrackingServerArn={uri}, or use that "
-                "server")
+                "server" + ("" if deployed else " (an offline run has none: give it the http(s):// URL of an MLflow "
+                                                "server, such as one `mlflow server` started on 127.0.0.1)"))
     if uri.startswith("arn:"):
         return (f"{_FIELD}: {uri!r} is not the ARN of a SageMaker managed MLflow tracking server: write "
                 "arn:aws:sagemaker:REGION:ACCOUNT:mlflow-tracking-server/NAME (or mlflow-app/NAME)")

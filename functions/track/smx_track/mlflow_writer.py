@@ -24,9 +24,11 @@ def record_run(client: MlflowClient, experiment_name: str, parent: RunRecord, ch
                artifacts: Sequence[Path]) -> dict[str, Any]:
     """Write the parent run, its nested runs and the artifacts; what the execution output says about them."""
     experiment_id, restored = _experiment_id(client, experiment_name)
-    _delete_earlier_attempts(client, experiment_id, parent.tags["smx.run_id"])
+    _delete_earlier_attempts(client, experiment_id, parent.tags["smx.run_id"], parent.tags.get("smx.execution_name"))
     parent_id = _create(client, experiment_id, parent, {})
-    nested_tags = {PARENT_TAG: parent_id, "smx.run_id": parent.tags["smx.run_id"]}
+    nested_tags = {PARENT_TAG: parent_id, "smx.run_id": parent.tags["smx.run_id"],
+                   **({"smx.execution_name": parent.tags["smx.execution_name"]}
+                      if "smx.execution_name" in parent.tags else {})}
 
     def write_child(child: RunRecord) -> None:
         client.set_terminated(_create(client, experiment_id, child, nested_tags), child.status, end_time=child.end_ms)
@@ -79,9 +81,18 @@ def _experiment_id(client: MlflowClient, name: str) -> tuple[str, bool]:
     return experiment.experiment_id, False
 
 
-def _delete_earlier_attempts(client: MlflowClient, experiment_id: str, run_id: str) -> None:
-    for run in client.search_runs([experiment_id], filter_string=f"tags.`smx.run_id` = '{run_id}'", max_results=50_000):
+def _delete_earlier_attempts(client: MlflowClient, experiment_id: str, run_id: str, execution_name: str | None) -> None:
+    """This execution's own earlier record (a retried step), never another execution's: two offline runs started in
+    the same second share a run id (each emulates its own account), never an execution name."""
+    condition = f"tags.`smx.run_id` = '{run_id}'"
+    if execution_name:
+        condition += f" and tags.`smx.execution_name` = '{_quoted(execution_name)}'"
+    for run in client.search_runs([experiment_id], filter_string=condition, max_results=50_000):
         client.delete_run(run.info.run_id)
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def _create(client: MlflowClient, experiment_id: str, record: RunRecord, extra_tags: dict[str, str]) -> str:

@@ -96,7 +96,8 @@ def job_runs(document: Mapping[str, Any]) -> list[RunRecord]:
     jobs = list(document.get("splits") or [])
     refit = ((document.get("summary") or {}).get("tuning") or {}).get("refit")
     if refit and refit.get("TrainingJobName"):
-        jobs.append({**refit, "fold_index": None})
+        jobs.append({**refit, "fold_index": None,
+                     "note": "the best candidate refit on every line: its validation metrics are training-set figures"})
     return [_job_run(job) for job in jobs]
 
 
@@ -111,6 +112,7 @@ def _job_run(job: Mapping[str, Any]) -> RunRecord:
         "sagemaker.training_job_status": job.get("TrainingJobStatus"),
         "sagemaker.failure_reason": job.get("FailureReason"),
         "sagemaker.model_artifacts": (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
+        "smx.note": job.get("note"),
         **{f"smx.{key}": job.get(key) for key in ("fold_index", "repeat_index", "candidate_index")},
     }
     return RunRecord(name=job_label(job), params=_params(job.get("HyperParameters") or {}), metrics=metrics,

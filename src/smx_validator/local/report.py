@@ -39,14 +39,17 @@ def summary_table(gather_output: Mapping[str, Any]) -> str:
         shown = completed if len(completed) <= (MAX_REPEATED_JOB_COLUMNS if repeated else MAX_JOB_COLUMNS) else []
         name_width = max(len(name) for name in statistics) + 2
         labels = {position: job_label(splits[position]) for position in completed if position < len(splits)}
-        header = f"  {'metric':<{name_width}}" + "".join(f"{labels.get(i, i):>9}" for i in shown) + "   mean ± std"
+        # Each column as wide as its widest cell plus a space (a regressor's 1234.5678 is wider than 0.9825).
+        width = 1 + max([8, *(len(str(labels.get(i, i))) for i in shown),
+                         *(len(_number(value)) for stats in statistics.values() for value in stats.get("values", []))])
+        header = f"  {'metric':<{name_width}}" + "".join(f"{labels.get(i, i):>{width}}" for i in shown) + "   mean ± std"
         lines += ["", f"Metrics ({len(completed)} completed fold{'s' if len(completed) != 1 else ''}; "
                       "std is the population standard deviation"
                       f"{'' if shown else '; each job in summary.csv'})", header]
         for name in sorted(statistics):
             stats = statistics[name]
             diverged = set(stats.get("diverged_folds") or [])
-            values = "".join(f"{'diverged' if fold in diverged else _number(value):>9}"
+            values = "".join(f"{'diverged' if fold in diverged else _number(value):>{width}}"
                              for fold, value in zip(shown, stats.get("values", [])))
             over = f"  (over {stats['count']} of {len(completed)} folds)" if diverged else ""
             lines.append(f"  {name:<{name_width}}{values}   {_number(stats['mean'])} ± {_number(stats['std'])}{over}")
