@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,13 +33,21 @@ ProgressCallback = Callable[[list[dict[str, Any]]], None]
 class CrossValidationResult:
     """The execution output (the gather's), with scikit-learn-style views of it."""
 
-    output: dict[str, Any]
+    output: dict[str, Any] = field(repr=False)
     execution_arn: str
     status: str
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
     # summary.json, when the execution output had to be trimmed to fit Step Functions (``wait`` reads it while
     # the run's bucket can still be read): the same document with every job.
     untrimmed: dict[str, Any] | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """The status, the jobs and each metric's mean ± std: what a notebook's text output needs to show."""
+        metrics = ", ".join(f"{name}={stats.get('mean', math.nan):.4f}±{stats.get('std', math.nan):.4f}"
+                            for name, stats in sorted(self.summary.get("metrics", {}).items())
+                            if stats.get("mean") is not None and stats.get("std") is not None)
+        return (f"CrossValidationResult(status={self.status!r}, jobs={len(self.splits)}, "
+                f"failed={self.summary.get('failed_fold_count', 0)}{', ' + metrics if metrics else ''})")
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -178,6 +187,13 @@ class CrossValidation:
                 timeout=math.inf if timeout is None else timeout,
                 poll_seconds=poll_seconds if poll_seconds is not None else (0.1 if self._local else 5.0),
                 on_poll=on_poll)
+        except KeyboardInterrupt:
+            if not self._local:
+                # Interrupting the wait does not stop the execution on AWS (its jobs keep billing): say which it is.
+                print(f"\ninterrupted: the execution keeps running on AWS: {self.execution_arn}\n  stop it with "
+                      f"CrossValidation.stop() or: aws stepfunctions stop-execution --execution-arn {self.execution_arn}",
+                      file=sys.stderr, flush=True)
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -339,7 +355,8 @@ def _progress(progress: bool | ProgressCallback, run: CrossValidation) -> tuple[
         return None, None
     from .local.progress import COMPLETED, FAILED, fold_states, planned_jobs, predicts_out_of_fold, split_plan
 
-    bar = tqdm(total=None, unit="job", desc="cross-validation")
+    # Until the split has planned the jobs, their number is unknown: the bar says what is happening instead.
+    bar = tqdm(total=None, unit="job", desc="splitting the dataset", bar_format="{desc}: {elapsed}")
     plans: list[dict[str, Any]] = []
     started = time.monotonic()
 
@@ -350,6 +367,8 @@ def _progress(progress: bool | ProgressCallback, run: CrossValidation) -> tuple[
         total = len(plan.get("folds") or []) or planned_jobs(plan)
         if total and bar.total != total:
             bar.total = total
+            bar.set_description_str("cross-validation", refresh=False)
+            bar.bar_format = None  # tqdm's own bar, now that the total is known
         states = fold_states(history, predicts=predicts_out_of_fold(plan))
         done = sum(state.state in {COMPLETED, FAILED} for state in states)
         if not states and plan.get("jobs_file"):

@@ -208,7 +208,9 @@ def _check_data(spec, path: Path) -> str:
 
     folded = fold_dataset(spec, blocks())
     # Labels taken for values (a regressor's target, ids) are not counted as classes.
-    classes = f", {folded.num_classes} classes" if folded.num_classes is not None and not folded.strategy_note else ""
+    # (strategy "auto" notes why; an explicit kfold, a regressor's usual choice, says it by not stratifying).
+    classes = (f", {folded.num_classes} classes" if folded.num_classes is not None and not folded.strategy_note
+               and folded.strategy.startswith("stratified") else "")
     sizes = ", ".join(map(str, folded.assignment.fold_sizes))
     notes = "".join(f"\n  {note}" for note in folded.notes)
     repeats = f", repeated {len(folded.assignments)} times" if len(folded.assignments) > 1 else ""

@@ -36,12 +36,14 @@ def test_local_run_writes_the_report_that_report_renders_from_its_output(tmp_pat
     ("missing.json", "r.html", "error: {tmp}/missing.json: no such file (give the execution output JSON or a run's "
                                "summary.json)"),
     ("notjson.json", "r.html", "error: {tmp}/notjson.json is not JSON"),
-    ("input.json", "r.html", "error: {tmp}/input.json is not a run's execution output or summary.json"),
+    ("input.json", "r.html", "error: {tmp}/input.json is an execution input, not its output: give what `local run "
+                             "--output` wrote"),
     ("lists.json", "r.html", "error: {tmp}/lists.json is not a run's execution output or summary.json"),
+    ("folder", "r.html", "error: {tmp}/folder is a folder: give the execution output JSON file"),
     ("odd.json", "r.html", "error: {tmp}/odd.json does not have the shape of a run's execution output (TypeError"),
     ("out.json", "folder/", "error: --html {tmp}/folder is a folder: give the path of an HTML file"),
     ("out.json", "notes.txt", "error: --html {tmp}/notes.txt exists and is not a report of a previous run"),
-], ids=["missing", "not-json", "an-input-not-an-output", "not-objects", "edited-output", "html-folder",
+], ids=["missing", "not-json", "an-input-not-an-output", "not-objects", "a-folder", "edited-output", "html-folder",
         "html-other-file"])
 def test_report_refuses_what_it_cannot_use_in_one_line(tmp_path, capsys, source, html, message):
     (tmp_path / "notjson.json").write_text("{not json")

@@ -73,7 +73,7 @@ def test_the_out_of_fold_report_renders_its_figures_without_errors(browser, out_
     assert all(str(count) in drawn for row in matrix for count in row)
     panels = browser.find_element("css selector", "#metric-values svg").text
     for name, stats in out_of_fold_run.summary["metrics"].items():
-        assert name in panels and f"{stats['mean']:.4g}" in panels
+        assert name in panels and f"{stats['mean']:.4f}" in panels  # as the table writes it
     # AND the fold balance shows each class of the breast-cancer labels
     balance = browser.find_element("css selector", "#fold-balance").text
     assert "class" in balance and {"0", "1"} <= set(balance.split())

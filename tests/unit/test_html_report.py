@@ -94,3 +94,33 @@ def test_a_run_without_metrics_says_so_and_draws_no_metric_figure():
 
 def test_one_output_always_renders_to_the_same_page():
     assert render_html(OUTPUT) == render_html(copy.deepcopy(OUTPUT))
+
+
+def test_a_search_shows_the_best_candidates_hyperparameters_beside_the_template_and_an_unscored_one_apart():
+    output = copy.deepcopy(OUTPUT)
+    output["summary"]["tuning"] = {
+        "objective": {"metric": "validation:auc", "type": "Maximize"}, "best_index": 1,
+        "candidates": [
+            {"index": 0, "rank": 2, "overrides": {"eta": "0.1"}, "mean": 0.99, "std": 0.0, "jobs": 2, "completed": 1,
+             "complete": False},
+            {"index": 1, "rank": 1, "overrides": {"eta": "0.3"}, "mean": 0.85, "std": 0.05, "jobs": 2, "completed": 2}]}
+    page = render_html(output)
+    # The hyperparameters no job ran as they are (the template) beside the best candidate's
+    assert "the best candidate (c1) that overrides it" in page and "<code>0.3</code>" in page
+    # The candidate without a score is drawn apart, named so, though its partial mean is the highest
+    assert "c0 (no score)" in page
+
+
+def test_diverged_jobs_are_named_and_classes_count_only_when_folds_stratify():
+    output = copy.deepcopy(OUTPUT)
+    output["summary"].update(diverged_folds=[1], diverged_fold_count=1)
+    output["summary"]["metrics"]["validation:auc"].update(values=[0.8, None], count=1)
+    assert "1 job(s) diverged (fold1)" in render_html(output)
+    output["crossvalidation"].update(strategy="kfold", num_classes=300)
+    assert "<td>classes</td><td>-</td>" in render_html(output)
+
+
+def test_classes_are_ordered_as_numbers_when_they_are_numbers():
+    from smx_validator.html_report.figures import class_order
+
+    assert class_order(["10", "2", "1"]) == ["1", "2", "10"] and class_order(["b", "a"]) == ["a", "b"]

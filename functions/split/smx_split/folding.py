@@ -50,8 +50,10 @@ class FoldedDataset:
 
     def validation_class_counts(self) -> list[dict[str, int]] | None:
         """How many lines of each class every fold of the first repeat validates (what the report draws as
-        each fold's class balance); None without labels, or with more classes than a reader can compare."""
-        if self.scan.labels is None or self.scan.num_classes > MAX_REPORTED_CLASSES:
+        each fold's class balance); None without stratified labels, or with more classes than a reader compares."""
+        # Labels are classes when the folds stratify on them (a regressor's, split by kfold, are values).
+        if (self.scan.labels is None or not self.strategy.startswith("stratified")
+                or self.scan.num_classes > MAX_REPORTED_CLASSES):
             return None
         assignment = self.assignment
         return [dict(zip(self.scan.label_names,

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 # matplotlib generates are the same from one run to the next, so one output always gives one file.
 _SVG_SETTINGS = {"svg.fonttype": "none", "svg.hashsalt": "smx-validator", "font.size": 9,
                  "axes.spines.top": False, "axes.spines.right": False}
-_MEAN_COLOUR, _POINT_COLOUR, _BEST_COLOUR = "#d62728", "#1f77b4", "#2ca02c"
+_MEAN_COLOUR, _POINT_COLOUR, _BEST_COLOUR, _UNSCORED_COLOUR = "#d62728", "#1f77b4", "#2ca02c", "#9e9e9e"
 # Beyond this many classes the confusion matrix is drawn without a count in each cell.
 MAX_ANNOTATED_CLASSES = 12
 # Beyond this many classes the matrix is not drawn at all (summary.json has it): no one reads the cells.
@@ -57,6 +57,7 @@ def metric_strips(metrics: Mapping[str, Mapping[str, Any]], job_labels: Sequence
                 axes.axhline(mean, color=_MEAN_COLOUR, linewidth=1.2)
             axes.plot(xs, values, "o", color=_POINT_COLOUR, markersize=5)
             axes.set_title(f"{name}\n{_number(mean)} ± {_number(std)}", fontsize=9)
+            axes.ticklabel_format(axis="y", useOffset=False)  # values equal to 1e-17 are not an axis of their own
             labels = list(job_labels[:len(values)]) + [str(i) for i in range(len(job_labels), len(values))]
             if len(values) <= 12:
                 axes.set_xticks(xs, labels, rotation=45 if len(values) > 5 else 0, ha="right" if len(values) > 5 else "center")
@@ -67,8 +68,17 @@ def metric_strips(metrics: Mapping[str, Mapping[str, Any]], job_labels: Sequence
         return _svg(figure)
 
 
+def class_order(names: Sequence[str]) -> list[str]:
+    """Class names as a reader counts them: numerically when they are all numbers ("2" before "10")."""
+    try:
+        return sorted(names, key=float)
+    except ValueError:
+        return sorted(names)
+
+
 def fold_balance(fold_sizes: Sequence[int], class_counts: Sequence[Mapping[str, int]] | None) -> str | None:
-    """Each fold's validation lines as a horizontal bar, split by class when the counts are known."""
+    """Each fold's validation lines as a horizontal bar, split by class when the counts are known (one colour a
+    class: tab10 up to 10 classes, tab20 up to 20, then a continuous map)."""
     if not fold_sizes:
         return None
     labels = [f"fold{index}" for index in range(len(fold_sizes))]
@@ -76,14 +86,15 @@ def fold_balance(fold_sizes: Sequence[int], class_counts: Sequence[Mapping[str, 
         figure = Figure(figsize=(7.0, 0.45 * len(fold_sizes) + 1.3), layout="constrained")
         axes = figure.add_subplot()
         if class_counts:
-            classes = list(class_counts[0])
+            classes = class_order(list(class_counts[0]))
+            colours = _class_colours(len(classes))
             left = [0] * len(class_counts)
-            for name in classes:
+            for name, colour in zip(classes, colours):
                 widths = [counts.get(name, 0) for counts in class_counts]
-                axes.barh(labels, widths, left=left, label=str(name))
+                axes.barh(labels, widths, left=left, label=str(name), color=colour)
                 left = [a + b for a, b in zip(left, widths)]
-            if len(classes) <= 12:
-                axes.legend(title="class", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+            axes.legend(title="class", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
+                        ncols=1 + (len(classes) - 1) // 15, fontsize=8)
             axes.set_title("validation lines per fold, by class")
         else:
             axes.barh(labels, list(fold_sizes), color=_POINT_COLOUR)
@@ -93,20 +104,36 @@ def fold_balance(fold_sizes: Sequence[int], class_counts: Sequence[Mapping[str, 
         return _svg(figure)
 
 
+def _class_colours(count: int) -> list:
+    from matplotlib import colormaps
+
+    if count <= 10:
+        return [colormaps["tab10"](i) for i in range(count)]
+    if count <= 20:
+        return [colormaps["tab20"](i) for i in range(count)]
+    return [colormaps["viridis"](i / (count - 1)) for i in range(count)]
+
+
 def candidate_ranking(candidates: Sequence[Mapping[str, Any]], metric: str, best_index: int | None) -> str | None:
     """The objective's mean ± std for each candidate of a search, best rank first."""
-    scored = sorted((c for c in candidates if c.get("mean") is not None),
-                    key=lambda candidate: (candidate["rank"], candidate["index"]))
-    if not scored:
+    # A candidate missing a job's objective has no score (the ranking puts it last, "-"): drawn apart, hollow and
+    # grey, after the scored ones, so that its partial mean never reads as a rank.
+    drawn = sorted((c for c in candidates if c.get("mean") is not None),
+                   key=lambda candidate: (not candidate.get("complete", True), candidate["rank"], candidate["index"]))
+    if not drawn:
         return None
+
     with rc_context(_SVG_SETTINGS):
-        figure = Figure(figsize=(7.0, 0.35 * len(scored) + 1.4), layout="constrained")
+        figure = Figure(figsize=(7.0, 0.35 * len(drawn) + 1.4), layout="constrained")
         axes = figure.add_subplot()
-        names = [f"c{candidate['index']}" for candidate in scored]
-        colours = [_BEST_COLOUR if candidate["index"] == best_index else _POINT_COLOUR for candidate in scored]
-        for y, (candidate, colour) in enumerate(zip(scored, colours)):
-            axes.errorbar(candidate["mean"], y, xerr=candidate.get("std") or 0, fmt="o", color=colour, capsize=3)
-        axes.set_yticks(range(len(scored)), names)
+        names = [f"c{candidate['index']}" + ("" if candidate.get("complete", True) else " (no score)")
+                 for candidate in drawn]
+        for y, candidate in enumerate(drawn):
+            complete = candidate.get("complete", True)
+            colour = _BEST_COLOUR if candidate["index"] == best_index else _POINT_COLOUR if complete else _UNSCORED_COLOUR
+            axes.errorbar(candidate["mean"], y, xerr=candidate.get("std") or 0, fmt="o", color=colour, capsize=3,
+                          markerfacecolor=colour if complete else "none")
+        axes.set_yticks(range(len(drawn)), names)
         axes.invert_yaxis()
         axes.set_xlabel(f"{metric} (mean ± std over each candidate's jobs)")
         axes.set_title("candidates by rank" + ("" if best_index is None else f" (best: c{best_index}, green)"))
@@ -144,6 +171,7 @@ def _finite(values: Sequence[Any]) -> bool:
 
 
 def _number(value: Any) -> str:
+    """As the report's tables write numbers (page._number): four decimals, so a figure and its table agree."""
     if value is None:
         return "-"
-    return f"{value:.4g}"
+    return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"

@@ -100,8 +100,12 @@ def _run_section(output: Mapping[str, Any]) -> str:
         rows.append(("summary trial component", escape(summary["trial_component_name"])))
     if summary.get("mlflow"):
         mlflow = summary["mlflow"]
-        rows.append(("MLflow run", escape(f"{mlflow.get('run_id', '')} in experiment {mlflow.get('experiment_name', '')!r} "
-                                          f"at {mlflow.get('tracking_uri', '')}")))
+        where = str(mlflow.get("tracking_uri", ""))
+        text = escape(f"{mlflow.get('run_id', '')} in experiment {mlflow.get('experiment_name', '')!r} at {where}")
+        if where.startswith(("http://", "https://")):
+            target = f"{where.rstrip('/')}/#/experiments/{mlflow.get('experiment_id')}/runs/{mlflow.get('run_id')}"
+            text += f" (<a href=\"{escape(target)}\">open</a>)"
+        rows.append(("MLflow run", text))
     elif summary.get("mlflow_error"):
         rows.append(("MLflow run", escape(f"not recorded ({summary['mlflow_error'].get('Error')})")))
     if region:
@@ -129,12 +133,24 @@ def _settings_section(output: Mapping[str, Any]) -> str:
         ("strategy", crossvalidation.get("strategy", "")),
         ("jobs at a time", crossvalidation.get("max_concurrency", "")),
         ("lines", crossvalidation.get("num_samples", "")),
-        ("classes", crossvalidation.get("num_classes") if crossvalidation.get("num_classes") is not None else "-"),
+        # The labels' distinct values are classes only when the folds stratify on them (a regressor's are values).
+        ("classes", crossvalidation.get("num_classes")
+         if crossvalidation.get("num_classes") is not None and _stratified(crossvalidation) else "-"),
     )]
     hyperparameters = training.get("hyperparameters_template") or {}
     section = "<h2 id=\"settings\">Input settings</h2>\n" + _table(("", ""), rows, with_header=False)
-    if hyperparameters:
-        section += "<h3>Hyperparameters</h3>\n" + _table(
+    tuning = (output.get("summary") or {}).get("tuning")
+    best = next((c for c in (tuning or {}).get("candidates", []) if c["index"] == (tuning or {}).get("best_index")), None)
+    if best is not None:
+        # A search's jobs never ran the template as it is: each candidate overrides some of it.
+        values = {**hyperparameters, **{key: str(value) for key, value in best["overrides"].items()}}
+        section += (f"<h3 id=\"hyperparameters\">Hyperparameters: the template, and the best candidate (c{best['index']}) "
+                    "that overrides it</h3>\n" + _table(
+                        ("name", "template", f"c{best['index']}"),
+                        [(escape(k), f"<code>{escape(str(hyperparameters.get(k, '-')))}</code>",
+                          f"<code>{escape(str(v))}</code>") for k, v in sorted(values.items())]))
+    elif hyperparameters:
+        section += "<h3 id=\"hyperparameters\">Hyperparameters</h3>\n" + _table(
             ("name", "value"), [(escape(k), f"<code>{escape(str(v))}</code>") for k, v in sorted(hyperparameters.items())])
     return section
 
@@ -158,7 +174,14 @@ def _metrics_section(output: Mapping[str, Any]) -> str:
                      _cell_text(f"{_number(stats.get('mean'))} ± {_number(stats.get('std'))}"),
                      _cell(stats.get("min")), _cell(stats.get("max")), _cell_text(str(stats.get("count", len(values))))))
     figure = figures.metric_strips(metrics, labels)
-    return (f"<h2 id=\"metrics\">Metrics{best}: each job's final value, mean ± std</h2>\n" + _table(header, rows)
+    diverged = summary.get("diverged_folds") or []
+    note = ""
+    if diverged:
+        named = ", ".join(job_label(splits[fold]) if fold < len(splits) else f"job{fold}" for fold in diverged)
+        note = (f"<p class=\"note\" id=\"diverged\">{len(diverged)} job(s) diverged ({escape(named)}): a metric was NaN "
+                "or infinite; it is shown as -, and the statistics leave those values out (the folds column counts "
+                "the values kept).</p>\n")
+    return (f"<h2 id=\"metrics\">Metrics{best}: each job's final value, mean ± std</h2>\n" + note + _table(header, rows)
             + _figure("metric-values", figure, "Each job's final value (points), the mean (line) and mean ± std "
                       "(band)."))
 
@@ -191,8 +214,11 @@ def _folds_section(output: Mapping[str, Any]) -> str:
         section += "<p class=\"note\">The output lists no jobs (trimmed): summary.json and summary.csv have each.</p>\n"
     class_counts = crossvalidation.get("fold_class_counts")
     if class_counts:
-        classes = list(class_counts[0])
-        section += "<h3>Class balance of each fold's validation lines</h3>\n" + _table(
+        classes = figures.class_order(list(class_counts[0]))
+        repeats = crossvalidation.get("n_repeats", 1)
+        section += ("<h3>Class balance of each fold's validation lines"
+                    + (f" (repeat 0 of {repeats}; scikit-learn's repeats size folds alike)" if repeats > 1 else "")
+                    + "</h3>\n") + _table(
             ("fold", *map(escape, map(str, classes)), "lines"),
             [(f"fold{index}", *(_cell(counts.get(name, 0)) for name in classes), _cell(sum(counts.values())))
              for index, counts in enumerate(class_counts)])
@@ -247,6 +273,10 @@ def _out_of_fold_section(out_of_fold: Mapping[str, Any] | None, fold_metrics: Ma
                         "draw; summary.json has it.</p>\n")
         section += _figure("confusion-matrix", drawn, "Rows: the label; columns: the out-of-fold prediction.")
     return section
+
+
+def _stratified(crossvalidation: Mapping[str, Any]) -> bool:
+    return str(crossvalidation.get("strategy", "")).startswith("stratified")
 
 
 def _figure(identifier: str, svg: str | None, caption: str) -> str:

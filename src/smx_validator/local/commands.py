@@ -312,6 +312,8 @@ def _read_run_document(source: str, endpoint_url: str | None) -> dict[str, Any]:
             raise UsageError(f"{source} is not JSON: give a run's summary.json or its execution output") from None
     else:
         path = Path(source)
+        if path.is_dir():
+            raise UsageError(f"{source} is a folder: give the execution output JSON file or the run's summary.json")
         if not path.is_file():
             raise UsageError(f"{source}: no such file (give the execution output JSON or a run's summary.json)")
         try:
@@ -319,8 +321,10 @@ def _read_run_document(source: str, endpoint_url: str | None) -> dict[str, Any]:
         except ValueError as error:
             raise UsageError(f"{source} is not JSON ({error}): give the execution output or a run's summary.json") from None
     if not isinstance(document, dict) or not all(isinstance(document.get(key), dict) for key in ("job_config", "summary")):
-        raise UsageError(f"{source} is not a run's execution output or summary.json (it has no job_config and "
-                         "summary): a failed split step leaves none, the gather step writes them")
+        what = ("an execution input, not its output" if isinstance(document, dict) and "training" in document
+                and "summary" not in document else "not a run's execution output or summary.json (it has no summary)")
+        raise UsageError(f"{source} is {what}: give what `local run --output` wrote, the execution's output, or the "
+                         "run's summary.json (the gather step writes them; a run that failed in its split has none)")
     return document
 
 
