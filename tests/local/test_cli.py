@@ -481,3 +481,27 @@ def test_without_the_engine_extra_a_command_that_needs_it_says_how_to_install_it
     assert result.returncode == 2, result.stderr
     assert f"error: smx-validator {command} needs the offline engine's packages" in result.stderr
     assert "pip install -e '.[engine]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_interrupting_a_python_api_wait_on_aws_names_the_execution_that_keeps_running(served, capsys):
+    # GIVEN an execution started from the Python API on a deployed state machine (local serve stands for AWS)
+    import boto3
+
+    from smx_validator import CrossValidation
+
+    endpoint, arn, _ = served
+    aws(served, "s3", "cp", str(DATASETS / "iris.csv"), "s3://smx-demo-input/iris/iris.csv")
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    run = CrossValidation(EXAMPLES / "knn.json", state_machine_arn=arn, session=session, endpoint_url=endpoint)
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    # WHEN the user interrupts the wait (Ctrl-C, or a notebook's interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run.wait(progress=False, on_poll=interrupt)
+    # THEN they are told that the execution keeps running, which one, and how to stop it
+    said = capsys.readouterr().err
+    assert f"interrupted: the execution keeps running on AWS: {run.execution_arn}" in said
+    assert f"aws stepfunctions stop-execution --execution-arn {run.execution_arn}" in said
+    run.stop()
