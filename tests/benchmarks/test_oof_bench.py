@@ -6,27 +6,15 @@ each other, never how fast anything was: timings belong to the benchmark.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+from bench_support import run_benchmark
 
 
 @pytest.mark.slow
 def test_given_one_family_and_a_small_gather_then_the_benchmark_prints_both_tables_and_the_json():
     # GIVEN the benchmark limited to linear-learner and a gather of 2,000 lines
-    environment = {**os.environ, "BENCH_OOF_FAMILIES": "linear-learner", "BENCH_OOF_LINES": "2000"}
     # WHEN it runs as `make bench-oof` runs it
-    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "oof_bench.py")], env=environment,
-                               capture_output=True, text=True, timeout=600, check=False)
-    assert completed.returncode == 0, completed.stderr
-    *table, last = completed.stdout.strip().splitlines()
-    figures = json.loads(last)
+    table, figures = run_benchmark("oof_bench.py", BENCH_OOF_FAMILIES="linear-learner", BENCH_OOF_LINES="2000")
     # THEN it ran the family with and without predictions: the predicting run has more events (its transforms)
     [run] = figures["runs"]
     assert run["family"] == "linear-learner" and run["lines"] == 569

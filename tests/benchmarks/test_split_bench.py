@@ -6,15 +6,9 @@ wrote k times the input, never how fast anything was: timings belong to `make be
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from bench_support import run_benchmark
 
-REPO = Path(__file__).resolve().parents[2]
 REQUIRED_KEYS = {"lines", "k", "split_s", "io_floor_s", "original_s", "ratio_vs_floor", "ratio_vs_original", "peak_rss_mib",
                  "upload_ratio"}
 
@@ -23,14 +17,10 @@ REQUIRED_KEYS = {"lines", "k", "split_s", "io_floor_s", "original_s", "ratio_vs_
 @pytest.mark.parametrize("shape", ["fixed", "ragged"])
 def test_given_a_small_manifest_then_the_benchmark_prints_its_table_and_the_required_json(tmp_path, shape):
     # GIVEN a benchmark of 3,000 lines, one timed run per step, its files under this test's directory
-    environment = {**os.environ, "BENCH_LINES": "3000", "BENCH_REPEAT": "1", "BENCH_SHAPE": shape, "TMPDIR": str(tmp_path)}
     # WHEN it runs as `make bench` runs it
-    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "split_bench.py")], env=environment,
-                               capture_output=True, text=True, timeout=600, check=False)
     # THEN it succeeds (each step wrote k times the input: the benchmark checks that itself)
-    assert completed.returncode == 0, completed.stderr
-    *table, last = completed.stdout.strip().splitlines()
-    figures = json.loads(last)
+    table, figures = run_benchmark("split_bench.py", BENCH_LINES="3000", BENCH_REPEAT="1", BENCH_SHAPE=shape,
+                                   TMPDIR=str(tmp_path))
     # AND the last line holds every figure the issue asks for, for this run
     assert REQUIRED_KEYS <= figures.keys()
     assert (figures["lines"], figures["k"], figures["shape"]) == (3000, 5, shape)

@@ -6,27 +6,15 @@ figures are consistent with each other, never how fast anything was: timings bel
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+from bench_support import run_benchmark
 
 
 @pytest.mark.slow
 def test_given_a_small_search_then_the_benchmark_prints_its_table_the_ceiling_and_the_json():
     # GIVEN the benchmark limited to searches of 2 and 16 candidates
-    environment = {**os.environ, "BENCH_CANDIDATES": "2,16"}
     # WHEN it runs as `make bench-tuning` runs it
-    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "tuning_bench.py")], env=environment,
-                               capture_output=True, text=True, timeout=600, check=False)
-    assert completed.returncode == 0, completed.stderr
-    *table, last = completed.stdout.strip().splitlines()
-    figures = json.loads(last)
+    table, figures = run_benchmark("tuning_bench.py", BENCH_CANDIDATES="2,16")
     # THEN it measured the baseline and the searches: 3 folds, then 2 x 3 jobs and 16 x 3 jobs, each with its refit
     baseline, small, large = figures["runs"]
     assert [(run["jobs"], run["refit_jobs"]) for run in (baseline, small, large)] == [(3, 0), (6, 1), (48, 1)]
