@@ -38,7 +38,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = event["mlflow"]
     s3 = boto3.client("s3")
     summary_uri = S3Uri.parse(event["summary_json"])
-    document = json.loads(s3.get_object(Bucket=summary_uri.bucket, Key=summary_uri.key)["Body"].read())
+    summary_bytes = s3.get_object(Bucket=summary_uri.bucket, Key=summary_uri.key)["Body"].read()
+    document = json.loads(summary_bytes)
     try:
         from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
@@ -47,25 +48,20 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except ImportError as missing:
         raise MlflowTrackingFailed(f"the MLflow client is not installed ({missing}): pip install mlflow-skinny") from None
     with tempfile.TemporaryDirectory() as folder:
-        artifacts = []
-        for uri in (document["summary"].get("summary_json"), document["summary"].get("summary_csv")):
-            if uri:
-                location = S3Uri.parse(uri)
-                path = Path(folder) / location.key.rsplit("/", 1)[-1]
-                s3.download_file(location.bucket, location.key, str(path))
-                artifacts.append(path)
+        # summary.json as read above (not downloaded twice), and summary.csv beside it.
+        artifacts = [Path(folder) / "summary.json"]
+        artifacts[0].write_bytes(summary_bytes)
+        if document["summary"].get("summary_csv"):
+            location = S3Uri.parse(document["summary"]["summary_csv"])
+            artifacts.append(Path(folder) / "summary.csv")
+            s3.download_file(location.bucket, location.key, str(artifacts[1]))
         try:
             recorded = mlflow_writer.record_run(
                 MlflowClient(tracking_uri=settings["tracking_uri"]), settings["experiment_name"],
                 records.parent_run(document), records.job_runs(document), artifacts)
         except (MlflowException, OSError, mlflow_writer.PartialRecord) as error:
             raise MlflowTrackingFailed(f"could not record the run in MLflow at {settings['tracking_uri']}: "
-                                       f"{_first_line(error)}") from error
+                                       f"{mlflow_writer.error_line(error)}") from error
     logger.info("Recorded the run in MLflow", extra=recorded)
     return {"tracking_uri": settings["tracking_uri"], **recorded}
 
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip() or type(error).__name__
-    # Whole: a connection error's useful end ("Connection refused") follows a long URL.
-    return text.splitlines()[0][:2000]

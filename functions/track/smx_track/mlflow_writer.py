@@ -55,9 +55,16 @@ def record_run(client: MlflowClient, experiment_name: str, parent: RunRecord, ch
             client.log_artifact(parent_id, str(path))
     except Exception as error:  # the store is the server's choice (S3, a volume...): its errors have no one type
         # The run's record stands without its files (a managed server's S3 store needs MlflowArtifactBucketName).
-        recorded["artifacts_error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+        recorded["artifacts_error"] = f"{type(error).__name__}: {error_line(error, 300)}"
     client.set_terminated(parent_id, parent.status)
     return recorded
+
+
+def error_line(error: BaseException, limit: int = 2000) -> str:
+    """An error's first line, for the execution output (whole up to ``limit``: a connection error's useful end,
+    "Connection refused", follows a long URL)."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:limit]
 
 
 class PartialRecord(Exception):
@@ -65,7 +72,7 @@ class PartialRecord(Exception):
 
     def __init__(self, parent_id: str, experiment_id: str, cause: Exception):
         super().__init__(f"recorded in part: parent run {parent_id} (experiment {experiment_id}) is incomplete: "
-                         f"{str(cause).strip().splitlines()[0][:400] if str(cause).strip() else type(cause).__name__}")
+                         f"{error_line(cause, 400)}")
         self.parent_id = parent_id
 
 
