@@ -150,7 +150,7 @@ def _stop_interrupted_run(run: Any, arn: str, out: TextIO) -> int:
         pass  # it ended just before the interrupt: nothing left to stop
     run.close(timeout=STOP_TIMEOUT_SECONDS)
     print("interrupted: the execution and its SageMaker jobs were stopped; nothing is kept (the offline engine's S3 "
-          "lives in memory, and --output/--artifacts are written only when a run ends)", file=out, flush=True)
+          "lives in memory, and --output, --artifacts and --report are written only when a run ends)", file=out, flush=True)
     return interrupted_exit_code()
 
 
